@@ -1,0 +1,16 @@
+"""SQLite-backed log: events, snapshots, outbox, idempotency keys, alarms (ARCHITECTURE §4)."""
+
+from storage.errors import CommitFailed, ConcurrencyConflict, StorageError
+from storage.log_file import LogFile, LoadedStream
+from storage.records import NewEvent, StoredEvent, WriteUnit
+
+__all__ = [
+    "CommitFailed",
+    "ConcurrencyConflict",
+    "LoadedStream",
+    "LogFile",
+    "NewEvent",
+    "StorageError",
+    "StoredEvent",
+    "WriteUnit",
+]

@@ -1,0 +1,111 @@
+"""Turns write units into a few `executemany` statements.
+
+A batch is written with one statement per table, not one per call: that is what makes group
+commit cheap. Writes that are last-one-wins (snapshots, alarms, index rows, owner tables) are
+merged in unit order first, so their order inside the statement no longer matters.
+"""
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from storage.records import RowWrite, WriteUnit
+
+Params = tuple[Any, ...]
+Statement = tuple[str, list[Params]]
+
+INSERT_EVENT = (
+    "INSERT INTO events (stream, seq, type, data, at, correlation_id) VALUES (?, ?, ?, ?, ?, ?)"
+)
+UPSERT_SNAPSHOT = "INSERT OR REPLACE INTO snapshots (stream, seq, state, at) VALUES (?, ?, ?, ?)"
+INSERT_OUTBOX = "INSERT INTO outbox (topic, data, at, correlation_id) VALUES (?, ?, ?, ?)"
+INSERT_IDEMPOTENCY = "INSERT INTO idempotency (key, stream, result, at) VALUES (?, ?, ?, ?)"
+UPSERT_ALARM = (
+    "INSERT INTO alarms (stream, name, at, attempts) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (stream, name) DO UPDATE SET at = excluded.at, attempts = excluded.attempts"
+)
+DELETE_ALARM = "DELETE FROM alarms WHERE stream = ? AND name = ?"
+UPSERT_OBJECT = (
+    "INSERT INTO objects (stream, created_at, updated_at, owner, status) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (stream) DO UPDATE SET updated_at = excluded.updated_at, "
+    "owner = coalesce(excluded.owner, owner), status = coalesce(excluded.status, status)"
+)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def batch_statements(units: Sequence[WriteUnit], now: float) -> list[Statement]:
+    """All writes of `units`, in the order a transaction must run them."""
+    events: list[Params] = []
+    outbox: list[Params] = []
+    idempotency: list[Params] = []
+    snapshots: dict[str, Params] = {}
+    alarms: dict[tuple[str, str], tuple[float, int] | None] = {}
+    objects: dict[str, list[Any]] = {}
+    rows: dict[tuple[str, tuple[tuple[str, Any], ...]], RowWrite] = {}
+    for unit in units:
+        events.extend(_event_rows(unit, now))
+        outbox.extend((topic, dumps(data), now, unit.correlation_id) for topic, data in unit.outbox)
+        if unit.idempotency is not None:
+            key, result = unit.idempotency
+            idempotency.append((key, unit.stream, result, now))
+        if unit.snapshot is not None:
+            snapshots[unit.stream] = (unit.stream, unit.last_seq, dumps(unit.snapshot), now)
+        for name in unit.alarms_cleared:
+            alarms[(unit.stream, name)] = None
+        for name, when in unit.alarms_set.items():
+            alarms[(unit.stream, name)] = when
+        if unit.touch:
+            _merge_object_row(objects, unit, now)
+        for write in unit.rows:
+            rows[(write.table, write.key)] = write
+    statements: list[Statement] = [
+        (INSERT_EVENT, events),
+        (UPSERT_SNAPSHOT, list(snapshots.values())),
+        (INSERT_OUTBOX, outbox),
+        (INSERT_IDEMPOTENCY, idempotency),
+        (UPSERT_ALARM, [(s, n, *when) for (s, n), when in alarms.items() if when is not None]),
+        (DELETE_ALARM, [(s, n) for (s, n), when in alarms.items() if when is None]),
+        (UPSERT_OBJECT, [tuple(row) for row in objects.values()]),
+        *_row_statements(rows.values()),
+    ]
+    return [(sql, params) for sql, params in statements if params]
+
+
+def _event_rows(unit: WriteUnit, now: float) -> Iterable[Params]:
+    for offset, event in enumerate(unit.events, start=1):
+        yield (
+            unit.stream,
+            unit.expected_seq + offset,
+            event.type,
+            dumps(event.data),
+            now,
+            unit.correlation_id,
+        )
+
+
+def _merge_object_row(objects: dict[str, list[Any]], unit: WriteUnit, now: float) -> None:
+    row = objects.setdefault(unit.stream, [unit.stream, now, now, None, None])
+    if unit.owner is not None:
+        row[3] = unit.owner
+    if unit.status is not None:
+        row[4] = unit.status
+
+
+def _row_statements(writes: Iterable[RowWrite]) -> list[Statement]:
+    """Owner-table writes grouped by table and shape: upserts and deletes."""
+    grouped: dict[str, list[Params]] = {}
+    for write in writes:
+        if write.row is None:
+            columns = [name for name, _ in write.key]
+            sql = f"DELETE FROM {write.table} WHERE " + " AND ".join(f"{c} = ?" for c in columns)
+            params: Params = tuple(value for _, value in write.key)
+        else:
+            columns = list(write.row)
+            marks = ", ".join("?" for _ in columns)
+            sql = f"INSERT OR REPLACE INTO {write.table} ({', '.join(columns)}) VALUES ({marks})"
+            params = tuple(write.row[c] for c in columns)
+        grouped.setdefault(sql, []).append(params)
+    return list(grouped.items())

@@ -1,0 +1,86 @@
+"""What goes into a log file and what comes out of it."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event about to be appended; its seq is assigned by the write unit."""
+
+    type: str
+    data: JsonDict
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as read back from a stream."""
+
+    stream: str
+    seq: int
+    type: str
+    data: JsonDict
+    at: float
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RowWrite:
+    """A write to a dedicated owner's own table: the row under `key` becomes `row`, or goes.
+
+    Rows are projections of the owner's events, so the last write to a key in a batch is the
+    only one that matters; that lets a batch write each table with one statement.
+    """
+
+    table: str
+    key: tuple[tuple[str, Any], ...]
+    row: JsonDict | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmRecord:
+    stream: str
+    name: str
+    at: float
+    attempts: int
+
+
+@dataclass(slots=True)
+class WriteUnit:
+    """Everything one call writes to one stream; committed atomically or not at all.
+
+    `expected_seq` is the seq of the last event the writer has seen: the unit's events take
+    seq expected_seq + 1, + 2, ... and fail with a conflict if another writer got there first.
+    `owner` and `status` update the listing index when not None.
+    """
+
+    stream: str
+    expected_seq: int
+    events: list[NewEvent] = field(default_factory=list)
+    snapshot: JsonDict | None = None
+    outbox: list[tuple[str, JsonDict]] = field(default_factory=list)
+    idempotency: tuple[str, bytes] | None = None
+    alarms_set: dict[str, tuple[float, int]] = field(default_factory=dict)
+    alarms_cleared: set[str] = field(default_factory=set)
+    rows: list[RowWrite] = field(default_factory=list)
+    correlation_id: str | None = None
+    owner: str | None = None
+    status: str | None = None
+    touch: bool = True
+
+    @property
+    def last_seq(self) -> int:
+        return self.expected_seq + len(self.events)
+
+    def is_empty(self) -> bool:
+        return not (
+            self.events
+            or self.snapshot is not None
+            or self.outbox
+            or self.idempotency
+            or self.alarms_set
+            or self.alarms_cleared
+            or self.rows
+        )
