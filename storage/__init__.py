@@ -1,7 +1,7 @@
 """SQLite-backed log: events, snapshots, outbox, idempotency keys, alarms (ARCHITECTURE §4)."""
 
 from storage.errors import CommitFailed, ConcurrencyConflict, StorageError
-from storage.log_file import LogFile, LoadedStream
+from storage.log_file import LoadedStream, LogFile
 from storage.records import NewEvent, StoredEvent, WriteUnit
 
 __all__ = [

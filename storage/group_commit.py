@@ -6,6 +6,7 @@ submitter's future resolves only after the transaction holding its unit is durab
 """
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import time
@@ -60,10 +61,8 @@ class GroupCommitter:
         """Write what is queued, then stop."""
         await self._idle.wait()
         self._task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await self._task
-        except asyncio.CancelledError:
-            pass
 
     async def _run(self) -> None:
         while True:
@@ -159,10 +158,8 @@ class GroupCommitter:
         self._queue[:] = kept
 
     async def _rollback(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):  # no transaction was open
             await self._conn.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass  # no transaction was open
 
 
 def _unit_error(unit: WriteUnit, exc: sqlite3.Error) -> StorageError:

@@ -133,8 +133,10 @@ class LogFile:
         )
         return rows[0][0] if rows else None
 
-    async def next_alarm_at(self) -> float | None:
-        rows = await self._reader.execute_fetchall("SELECT min(at) FROM alarms")
+    async def next_alarm_at(self, after: float = 0.0) -> float | None:
+        rows = await self._reader.execute_fetchall(
+            "SELECT min(at) FROM alarms WHERE at > ?", (after,)
+        )
         return rows[0][0] if rows else None
 
     async def due_alarms(self, now: float, limit: int = 100) -> list[AlarmRecord]:

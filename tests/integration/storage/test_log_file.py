@@ -9,7 +9,9 @@ import pytest
 from storage import CommitFailed, ConcurrencyConflict, LogFile, NewEvent, WriteUnit
 from storage.records import RowWrite
 
-OWNER_SCHEMA = "CREATE TABLE IF NOT EXISTS stock (sku TEXT PRIMARY KEY, available INTEGER NOT NULL);"
+OWNER_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS stock (sku TEXT PRIMARY KEY, available INTEGER NOT NULL);"
+)
 
 
 @pytest.fixture

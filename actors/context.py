@@ -1,0 +1,78 @@
+"""What a method of an object can do besides reading its own state: everything it writes
+goes through here, into one write unit committed atomically after the method returns."""
+
+import time
+from typing import Any
+
+from actors.kind import DurableObject, Event
+from storage.records import JsonDict, NewEvent, RowWrite, WriteUnit
+
+
+class CallContext:
+    """The call's view of the world: emit events, publish, set alarms, write owner tables."""
+
+    def __init__(
+        self,
+        obj: DurableObject,
+        expected_seq: int,
+        *,
+        idempotency_key: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self._obj = obj
+        self.idempotency_key = idempotency_key
+        self.correlation_id = correlation_id
+        self._unit = WriteUnit(
+            stream=obj.key, expected_seq=expected_seq, correlation_id=correlation_id
+        )
+
+    @property
+    def key(self) -> str:
+        return self._obj.key
+
+    @staticmethod
+    def now() -> float:
+        return time.time()
+
+    @property
+    def emitted(self) -> bool:
+        return bool(self._unit.events)
+
+    def emit(self, type: str, data: JsonDict) -> None:
+        """Records an event and folds it into the object's state at once."""
+        self._obj.apply(Event(type, data))
+        self._unit.events.append(NewEvent(type, data))
+
+    def publish(self, topic: str, data: JsonDict) -> None:
+        """Queues a message for the rest of the system, in the same transaction (outbox)."""
+        self._unit.outbox.append((topic, data))
+
+    def set_alarm(self, name: str, at: float) -> None:
+        """Wakes the object at `at` (epoch seconds) via `on_alarm(name)`; replaces an older one."""
+        self._unit.alarms_cleared.discard(name)
+        self._unit.alarms_set[name] = (at, 0)
+
+    def cancel_alarm(self, name: str) -> None:
+        self._unit.alarms_set.pop(name, None)
+        self._unit.alarms_cleared.add(name)
+
+    def put_row(self, table: str, key: dict[str, Any], row: JsonDict) -> None:
+        """Writes a row of the owner's own tables (a projection of its events)."""
+        self._unit.rows.append(RowWrite(table, tuple(key.items()), {**key, **row}))
+
+    def delete_row(self, table: str, key: dict[str, Any]) -> None:
+        self._unit.rows.append(RowWrite(table, tuple(key.items()), None))
+
+    def finish(self, snapshot_every: int, result: bytes | None) -> WriteUnit:
+        """The unit to commit: adds the result for idempotency, a snapshot when one is due,
+        and the listing attributes."""
+        unit = self._unit
+        if result is not None and self.idempotency_key is not None:
+            unit.idempotency = (self.idempotency_key, result)
+        if unit.events:
+            unit.owner, unit.status = self._obj.index()
+            if unit.last_seq // snapshot_every > unit.expected_seq // snapshot_every:
+                unit.snapshot = self._obj.snapshot()
+        else:
+            unit.touch = False
+        return unit

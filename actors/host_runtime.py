@@ -1,0 +1,263 @@
+"""Runs many objects of one kind in one process: the heart of a host, free of Ray.
+
+Each call goes through the object's input gate (one call at a time per object, §4.4), writes
+one unit to the object's log file, and replies only when that unit is durable (output gate).
+The next call on the object need not wait for the fsync: group commit shares it.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from actors.alarms import AlarmScheduler
+from actors.calls import Call, Reply
+from actors.config import RuntimeConfig
+from actors.context import CallContext
+from actors.errors import UnknownMethod, WrongHost
+from actors.idempotency import IdempotencyCache, encode
+from actors.kind import COMMAND, DurableObject
+from actors.residency import Resident, ResidentSet
+from domain.errors import DomainError
+from storage import LogFile, StorageError, WriteUnit
+from storage.log_file import ObjectRow
+from storage.records import AlarmRecord
+
+log = logging.getLogger(__name__)
+
+
+class MetricsSink(Protocol):
+    def calls(self, count: int) -> None: ...
+    def activated(self, seconds: float) -> None: ...
+    def passivated(self, count: int) -> None: ...
+    def resident(self, count: int) -> None: ...
+    def batch(self, size: int) -> None: ...
+    def alarm_fired(self, ok: bool) -> None: ...
+
+
+class HostRuntime:
+    """The objects of one kind held by one host, over the log files it owns.
+
+    Args:
+        kind: the object class.
+        files: where each file lives, keyed by partition number (or by the object's key for a
+            dedicated host).
+        file_key: maps an object key to its key in `files`.
+    """
+
+    def __init__(
+        self,
+        kind: type[DurableObject],
+        files: dict[Any, str],
+        file_key: Callable[[str], Any],
+        config: RuntimeConfig,
+        metrics: MetricsSink,
+    ) -> None:
+        self.kind = kind
+        self._paths = files
+        self._file_key = file_key
+        self._config = config
+        self._metrics = metrics
+        self._methods = kind.callable_methods()
+        self._files: dict[Any, LogFile] = {}
+        self._alarms: dict[Any, AlarmScheduler] = {}
+        self._residents = ResidentSet(kind, self._file_of, metrics.activated)
+        self._idempotency = IdempotencyCache()
+        self._started = asyncio.Event()
+        self._housekeeping: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Opens every file and re-arms its alarms; calls wait until this is done."""
+        for file_key, path in self._paths.items():
+            log_file = await LogFile.open(
+                path,
+                synchronous=self._config.synchronous,
+                owner_schema=self.kind.owner_schema,
+                on_batch=self._metrics.batch,
+            )
+            self._files[file_key] = log_file
+            self._alarms[file_key] = AlarmScheduler(log_file, self._fire_alarm)
+        self._housekeeping = asyncio.get_running_loop().create_task(self._keep_house())
+        self._started.set()
+
+    async def stop(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+        for scheduler in self._alarms.values():
+            await scheduler.stop()
+        for log_file in self._files.values():
+            await log_file.close()
+
+    # calls
+
+    async def call_batch(self, calls: list[Call]) -> list[Reply]:
+        """Runs calls on any objects of this host concurrently; replies in the same order."""
+        self._metrics.calls(len(calls))
+        return list(await asyncio.gather(*(self.call(c) for c in calls)))
+
+    async def call(self, call: Call) -> Reply:
+        await self._started.wait()
+        marker = self._methods.get(call.method)
+        if marker is None:
+            return Reply(False, UnknownMethod(self.kind.kind, call.method))
+        try:
+            self._file_of(call.key)
+        except WrongHost as exc:
+            return Reply(False, exc)
+        while True:
+            resident = await self._residents.acquire(call.key)
+            try:
+                reply = await self._call_resident(resident, call, marker == COMMAND)
+            finally:
+                self._residents.release(resident)
+            if reply is not None:
+                return reply
+
+    async def _call_resident(
+        self, resident: Resident, call: Call, is_command: bool
+    ) -> Reply | None:
+        """Runs the call through the gates; None if the object was reloaded meanwhile."""
+        key = call.idempotency_key if is_command else None
+        async with resident.gate:
+            if not resident.alive:
+                return None
+            if key is not None:
+                earlier = await self._idempotency.recall(
+                    key, fresh=call.fresh_key, log_file=self._file_of(call.key)
+                )
+                if earlier is not None:
+                    return earlier
+            ctx = CallContext(
+                resident.obj,
+                resident.last_seq,
+                idempotency_key=key,
+                correlation_id=call.correlation_id,
+            )
+            reply = await self._run_method(resident, ctx, call)
+            if not resident.alive:
+                return reply
+            unit = ctx.finish(self._config.snapshot_every, encode(reply) if key else None)
+            self._submit(resident, call.key, unit)
+            commit = resident.last_commit
+            if key is not None and commit is not None:
+                self._idempotency.begin(key, commit, reply)
+        if commit is not None:
+            try:
+                await commit
+            except StorageError as exc:
+                return Reply(False, exc)
+        return reply
+
+    async def _run_method(self, resident: Resident, ctx: CallContext, call: Call) -> Reply:
+        method = getattr(resident.obj, call.method)
+        try:
+            return Reply(True, await method(ctx, *call.args, **call.kwargs))
+        except Exception as exc:
+            if ctx.emitted:  # memory is ahead of any valid state: reload from the file
+                self._residents.invalidate(resident)
+            if not isinstance(exc, DomainError):
+                log.exception("%s.%s on %s failed", self.kind.kind, call.method, call.key)
+            return Reply(False, exc)
+
+    def _submit(self, resident: Resident, key: str, unit: WriteUnit) -> None:
+        if unit.is_empty():
+            return
+        file_key = self._file_key(key)
+        commit = self._files[file_key].submit(unit)
+        resident.last_seq = unit.last_seq
+        resident.last_commit = commit
+
+        def after_commit(done: asyncio.Future[None]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                self._residents.invalidate(resident)
+            elif unit.alarms_set:
+                self._alarms[file_key].notify()
+
+        commit.add_done_callback(after_commit)
+
+    # alarms
+
+    async def _fire_alarm(self, alarm: AlarmRecord) -> None:
+        resident = await self._residents.acquire(alarm.stream)
+        try:
+            async with resident.gate:
+                if resident.last_commit is not None:
+                    with contextlib.suppress(Exception):
+                        await resident.last_commit
+                if not resident.alive or not await self._still_due(alarm):
+                    return
+                ctx = CallContext(resident.obj, resident.last_seq)
+                ctx.cancel_alarm(alarm.name)
+                try:
+                    await resident.obj.on_alarm(ctx, alarm.name)
+                    unit = ctx.finish(self._config.snapshot_every, None)
+                    ok = True
+                except Exception:
+                    log.exception("alarm %s of %s failed", alarm.name, alarm.stream)
+                    if ctx.emitted:
+                        self._residents.invalidate(resident)
+                    unit = _retry_later(alarm, resident.last_seq)
+                    ok = False
+                self._submit(resident, alarm.stream, unit)
+                commit = resident.last_commit
+            if commit is not None:
+                await commit
+            self._metrics.alarm_fired(ok)
+        finally:
+            self._residents.release(resident)
+
+    async def _still_due(self, alarm: AlarmRecord) -> bool:
+        """The alarm may have been moved or cancelled since the scan that found it."""
+        current = await self._file_of(alarm.stream).alarms_of(alarm.stream)
+        return any(a.name == alarm.name and a.at <= time.time() for a in current)
+
+    # listing, housekeeping, introspection
+
+    async def list_objects(self, **filters: Any) -> list[ObjectRow]:
+        await self._started.wait()
+        rows: list[ObjectRow] = []
+        for log_file in self._files.values():
+            rows.extend(await log_file.list_objects(**filters))
+        rows.sort(key=lambda row: row.stream)
+        return rows[: filters.get("limit", 100)]
+
+    def passivate_idle(self, idle_seconds: float | None = None) -> int:
+        seconds = self._config.idle_seconds if idle_seconds is None else idle_seconds
+        evicted = self._residents.passivate_idle(seconds)
+        if evicted:
+            self._metrics.passivated(evicted)
+        self._metrics.resident(len(self._residents))
+        return evicted
+
+    def resident_count(self) -> int:
+        return len(self._residents)
+
+    async def _keep_house(self) -> None:
+        interval = min(max(self._config.idle_seconds / 2, 0.5), 10.0)
+        last_prune = 0.0
+        while True:
+            await asyncio.sleep(interval)
+            self.passivate_idle()
+            if time.monotonic() - last_prune > 3600:
+                last_prune = time.monotonic()
+                for log_file in self._files.values():
+                    await log_file.prune_idempotency(self._config.idempotency_days * 86400)
+
+    def _file_of(self, key: str) -> LogFile:
+        log_file = self._files.get(self._file_key(key))
+        if log_file is None:
+            raise WrongHost(f"{key!r} does not belong to this {self.kind.kind} host")
+        return log_file
+
+
+def _retry_later(alarm: AlarmRecord, last_seq: int) -> WriteUnit:
+    backoff = min(2.0**alarm.attempts, 300.0) * random.uniform(0.8, 1.2)
+    return WriteUnit(
+        alarm.stream,
+        last_seq,
+        alarms_set={alarm.name: (time.time() + backoff, alarm.attempts + 1)},
+        touch=False,
+    )

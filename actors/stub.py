@@ -1,0 +1,199 @@
+"""Stubs (ARCHITECTURE §3): callers name an object by kind and key; the stub finds the host,
+caches its handle, batches calls to it, and retries a call whose host died, with the same
+idempotency key, so the call takes effect exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+import uuid
+import weakref
+from typing import Any, Generic, TypeVar
+
+import ray
+from ray.exceptions import ActorUnavailableError, RayActorError
+
+from actors.calls import Call
+from actors.channel import HostChannel
+from actors.config import NAMESPACE, RuntimeConfig
+from actors.errors import HostUnavailable, UnknownMethod
+from actors.host import RemoteObjectHost
+from actors.kind import COMMAND, DurableObject
+from actors.placement import (
+    Dedicated,
+    Partitioned,
+    dedicated_host_name,
+    partitioned_host_name,
+)
+from storage import StorageError
+from storage.log_file import ObjectRow
+
+correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "rayshop_correlation_id", default=None
+)
+
+K = TypeVar("K", bound=DurableObject)
+
+RETRYABLE = (RayActorError, ActorUnavailableError)
+
+
+class KindClient(Generic[K]):
+    """All objects of one kind: `get(key)` for a stub, `list(...)` to find them."""
+
+    def __init__(
+        self, kind: type[K], config: RuntimeConfig, *, retry_deadline_s: float = 60.0
+    ) -> None:
+        self.kind = kind
+        self._config = config
+        self._retry_deadline_s = retry_deadline_s
+        self._markers = kind.callable_methods()
+        self._handles: dict[str, Any] = {}
+        self._channels: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, HostChannel]]
+        self._channels = weakref.WeakKeyDictionary()
+        self._host_resources = _host_resources()
+
+    def get(self, key: str) -> ObjectStub[K]:
+        if not isinstance(key, str) or not key:
+            raise ValueError("an object key is a non-empty string")
+        return ObjectStub(self, key)
+
+    async def list(
+        self,
+        *,
+        prefix: str = "",
+        owner: str | None = None,
+        status: str | None = None,
+        after: str = "",
+        limit: int = 100,
+    ) -> list[ObjectRow]:
+        """Objects of this kind in key order, read from their owners' files."""
+        filters = {"prefix": prefix, "owner": owner, "status": status, "after": after}
+        filters["limit"] = limit
+        pages = await asyncio.gather(
+            *(self.handle(name, arg).list_objects.remote(filters) for name, arg in self._hosts())
+        )
+        rows = sorted((row for page in pages for row in page), key=lambda row: row.stream)
+        return rows[:limit]
+
+    def ensure_hosts(self) -> list[int]:
+        """Creates the hosts of a partitioned kind and waits until they are up; returns pids."""
+        refs = [self.handle(name, arg).ready.remote() for name, arg in self._hosts()]
+        return ray.get(refs)
+
+    def host_for(self, key: str) -> tuple[str, int | str]:
+        placement = self.kind.placement
+        if isinstance(placement, Partitioned):
+            host = placement.host_of(placement.partition_of(key))
+            return partitioned_host_name(self.kind.kind, host), host
+        return dedicated_host_name(self.kind.kind, key), key
+
+    def handle(self, name: str, host_arg: int | str) -> Any:
+        """The host's actor handle, created on first use (get_if_exists makes that race-free)."""
+        handle = self._handles.get(name)
+        if handle is None:
+            handle = RemoteObjectHost.options(
+                name=name,
+                namespace=NAMESPACE,
+                lifetime="detached",
+                get_if_exists=True,
+                max_restarts=-1,
+                max_task_retries=0,
+                num_cpus=0,
+                resources=self._host_resources,
+            ).remote(self.kind.path(), host_arg, self._config)
+            self._handles[name] = handle
+        return handle
+
+    async def invoke(
+        self,
+        key: str,
+        method: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        idempotency_key: str | None,
+    ) -> Any:
+        marker = self._markers.get(method)
+        if marker is None:
+            raise UnknownMethod(self.kind.kind, method)
+        fresh = marker == COMMAND and idempotency_key is None
+        if fresh:
+            idempotency_key = uuid.uuid4().hex
+        name, host_arg = self.host_for(key)
+        deadline = time.monotonic() + self._retry_deadline_s
+        delay = 0.02
+        attempt = 0
+        while True:
+            call = Call(
+                key,
+                method,
+                args,
+                kwargs,
+                idempotency_key,
+                fresh and attempt == 0,
+                correlation_id.get(),
+            )
+            try:
+                reply = await self._channel(name, host_arg).send(call)
+            except RETRYABLE as exc:
+                error: Exception = exc
+            else:
+                if reply.ok:
+                    return reply.value
+                if not isinstance(reply.value, StorageError):
+                    raise reply.value
+                error = reply.value
+            if time.monotonic() > deadline:
+                raise HostUnavailable(f"{self.kind.kind} {key!r}: {error}") from error
+            attempt += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    def _channel(self, name: str, host_arg: int | str) -> HostChannel:
+        loop = asyncio.get_running_loop()
+        channels = self._channels.setdefault(loop, {})
+        channel = channels.get(name)
+        if channel is None:
+            channel = channels[name] = HostChannel(self.handle(name, host_arg))
+        return channel
+
+    def _hosts(self) -> list[tuple[str, int | str]]:
+        placement = self.kind.placement
+        if isinstance(placement, Partitioned):
+            return [(partitioned_host_name(self.kind.kind, h), h) for h in range(placement.hosts)]
+        assert isinstance(placement, Dedicated)
+        prefix = f"{self.kind.kind}-"
+        named = ray.util.list_named_actors(all_namespaces=True)
+        return [
+            (a["name"], a["name"][len(prefix) :])
+            for a in named
+            if a["namespace"] == NAMESPACE and a["name"].startswith(prefix)
+        ]
+
+
+class ObjectStub(Generic[K]):
+    """One object: `await stub.method(*args, idempotency_key=None, **kwargs)`."""
+
+    __slots__ = ("_client", "key")
+
+    def __init__(self, client: KindClient[K], key: str) -> None:
+        self._client = client
+        self.key = key
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("_"):
+            raise AttributeError(method)
+        client, key = self._client, self.key
+
+        async def call(*args: Any, idempotency_key: str | None = None, **kwargs: Any) -> Any:
+            return await client.invoke(key, method, args, kwargs, idempotency_key)
+
+        call.__name__ = method
+        return call
+
+
+def _host_resources() -> dict[str, float]:
+    """Hosts go to nodes that hold state (custom resource `state`, §10) when the cluster has any."""
+    if ray.is_initialized() and ray.cluster_resources().get("state", 0) > 0:
+        return {"state": 0.001}
+    return {}

@@ -1,0 +1,58 @@
+"""One real local Ray per test module, with state in a temporary directory."""
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+import ray
+
+from actors.config import NAMESPACE, RuntimeConfig
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[None]:
+    ray.init(
+        namespace=NAMESPACE,
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+    )
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def runtime_config(tmp_path_factory: pytest.TempPathFactory) -> RuntimeConfig:
+    state_dir: Path = tmp_path_factory.mktemp("state")
+    return RuntimeConfig(state_dir=str(state_dir), snapshot_every=10, idle_seconds=3600)
+
+
+def kill_process(pid: int) -> None:
+    """SIGKILL, as a crash would: no cleanup, no flush."""
+    os.kill(pid, signal.SIGKILL)
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    accept: Callable[[T], bool],
+    *,
+    timeout_s: float = 90.0,
+    what: str = "",
+) -> T:
+    """Polls `probe` until `accept` holds for its answer; fails after a generous deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = await probe()
+        if accept(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; last answer: {value!r}")
+        await asyncio.sleep(0.05)

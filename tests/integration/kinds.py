@@ -1,0 +1,88 @@
+"""Object kinds made for testing the runtime; hosts import them by path like any kind."""
+
+import asyncio
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from actors.context import CallContext
+from actors.kind import DurableObject, Event, command, query
+from actors.placement import Dedicated, Partitioned
+
+
+class CounterState(BaseModel):
+    value: int = 0
+    interleavings: int = 0
+    fired: list[str] = Field(default_factory=list)
+
+
+class Counter(DurableObject):
+    """A read-modify-write across an await: interleaved calls would lose increments."""
+
+    kind = "counter"
+    collection = "counters"
+    placement = Partitioned(partitions=4, hosts=2)
+    state_model = CounterState
+    state: CounterState
+
+    def apply(self, event: Event) -> None:
+        if event.type == "Incremented":
+            if event.data["before"] != self.state.value:
+                self.state.interleavings += 1
+            self.state.value = event.data["before"] + event.data["by"]
+        elif event.type == "AlarmFired":
+            self.state.fired.append(event.data["name"])
+
+    def index(self) -> tuple[str | None, str | None]:
+        return None, "even" if self.state.value % 2 == 0 else "odd"
+
+    @command
+    async def increment(self, ctx: CallContext, by: int = 1, pause_s: float = 0.0) -> int:
+        before = self.state.value
+        await asyncio.sleep(pause_s)
+        ctx.emit("Incremented", {"by": by, "before": before})
+        return self.state.value
+
+    @command
+    async def wake_me(self, ctx: CallContext, name: str, delay_s: float) -> None:
+        ctx.set_alarm(name, ctx.now() + delay_s)
+
+    @command
+    async def break_after_emitting(self, ctx: CallContext) -> None:
+        ctx.emit("Incremented", {"by": 1000, "before": self.state.value})
+        raise RuntimeError("failed halfway")
+
+    @query
+    async def read(self, ctx: CallContext) -> dict[str, Any]:
+        return self.state.model_dump()
+
+    async def on_alarm(self, ctx: CallContext, name: str) -> None:
+        ctx.emit("AlarmFired", {"name": name})
+
+
+class Ledger(DurableObject):
+    """A dedicated object with a table of its own, written with its events."""
+
+    kind = "ledger"
+    collection = "ledgers"
+    placement = Dedicated()
+    owner_schema = "CREATE TABLE IF NOT EXISTS entries (ref TEXT PRIMARY KEY, amount INTEGER);"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.balance = 0
+
+    def apply(self, event: Event) -> None:
+        self.balance += event.data["amount"]
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"balance": self.balance}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        self.balance = snapshot["balance"]
+
+    @command
+    async def post(self, ctx: CallContext, ref: str, amount: int) -> int:
+        ctx.emit("Posted", {"ref": ref, "amount": amount})
+        ctx.put_row("entries", {"ref": ref}, {"amount": amount})
+        return self.balance
