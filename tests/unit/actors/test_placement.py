@@ -1,0 +1,41 @@
+"""Placement: stable partitions, spread over hosts, safe names (pure)."""
+
+import pytest
+
+from actors.placement import Partitioned, dedicated_file, partition_file, safe_name
+
+
+def test_a_key_always_lands_in_the_same_partition() -> None:
+    placement = Partitioned(partitions=16, hosts=2)
+    assert placement.partition_of("cart-1") == placement.partition_of("cart-1")
+    assert placement.partition_of("cart-1") == 4  # crc32: stable across processes and runs
+
+
+def test_partitions_are_spread_evenly_over_hosts() -> None:
+    placement = Partitioned(partitions=16, hosts=3)
+    held = [placement.partitions_of_host(h) for h in range(3)]
+    assert sorted(p for ps in held for p in ps) == list(range(16))
+    assert [len(ps) for ps in held] == [6, 5, 5]
+
+
+def test_keys_spread_over_all_partitions() -> None:
+    placement = Partitioned(partitions=8, hosts=2)
+    used = {placement.partition_of(f"order-{n}") for n in range(1000)}
+    assert used == set(range(8))
+
+
+@pytest.mark.parametrize("key", ["jakarta-1", "WH_02", "a.b"])
+def test_plain_keys_keep_their_spelling(key: str) -> None:
+    assert safe_name(key) == key
+
+
+@pytest.mark.parametrize("key", ["../etc/passwd", "a/b", "a b", ".hidden", "x" * 200, "ü"])
+def test_unsafe_keys_become_safe_and_stay_distinct(key: str) -> None:
+    name = safe_name(key)
+    assert "/" not in name and not name.startswith(".") and len(name) <= 140
+    assert name != safe_name(key + "1")
+
+
+def test_files_live_under_the_kind_in_the_state_directory() -> None:
+    assert str(partition_file("/s", "cart", 3)) == "/s/cart/p003.sqlite"
+    assert str(dedicated_file("/s", "warehouse", "a/b")).startswith("/s/warehouse/x-")
