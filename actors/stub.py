@@ -36,6 +36,7 @@ correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 K = TypeVar("K", bound=DurableObject)
 
 RETRYABLE = (RayActorError, ActorUnavailableError)
+STORAGE_RETRIES = 3
 
 
 class KindClient(Generic[K]):
@@ -140,9 +141,9 @@ class KindClient(Generic[K]):
             else:
                 if reply.ok:
                     return reply.value
-                if not isinstance(reply.value, StorageError):
+                if not isinstance(reply.value, StorageError) or attempt >= STORAGE_RETRIES:
                     raise reply.value
-                error = reply.value
+                error = reply.value  # a lost commit: the object reloaded, try once more
             if time.monotonic() > deadline:
                 raise HostUnavailable(f"{self.kind.kind} {key!r}: {error}") from error
             attempt += 1

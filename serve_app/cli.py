@@ -15,7 +15,7 @@ from actors.shop import connect
 
 LOCALHOST = "127.0.0.1"
 TRY_IT = (
-    'python -c "import asyncio; from actors.shop import connect; '
+    '-c "import asyncio; from actors.shop import connect; '
     "print(asyncio.run(connect().carts.get('demo').add_item(sku='TEA-1', quantity=2)))\""
 )
 
@@ -44,7 +44,7 @@ def _up(args: argparse.Namespace) -> int:
     for collection, pids in hosts.items():
         print(f"  {collection}: {len(pids)} hosts")
     print(f"  Ray dashboard: http://{context.dashboard_url}")
-    print(f"  Call an object from Python: {TRY_IT}")
+    print(f"  Call an object from Python: {os.path.relpath(sys.executable)} {TRY_IT}")
     print("  Stop: rayshop down")
     return 0
 
