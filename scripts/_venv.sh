@@ -8,7 +8,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=".venv/.installed$1"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet --editable ".$1"
+    echo "installing rayshop$1 into .venv (first run takes a few minutes)..."
+    if ! { .venv/bin/python -m pip install --upgrade pip &&
+        .venv/bin/python -m pip install --editable ".$1"; } >.venv/install.log 2>&1; then
+        cat .venv/install.log
+        exit 1
+    fi
     touch "$stamp"
 fi
