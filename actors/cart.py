@@ -1,11 +1,31 @@
-"""The cart object (partitioned): one shopper's lines, kept durable between visits."""
+"""The cart object (partitioned): one shopper's cart, durable between visits (ARCHITECTURE §6).
+
+Prices come in with each line (the caller read them from the catalog) and are refreshed when
+checkout locks the cart; a locked cart refuses changes until the checkout completes or is
+abandoned. A cart idle for 7 days is deleted by its alarm.
+"""
 
 from typing import Any
 
 from actors.context import CallContext
 from actors.kind import DurableObject, Event, command, query
 from actors.placement import Partitioned
-from domain.cart import CartState, check_quantity
+from domain.cart import (
+    Address,
+    CartLine,
+    CartState,
+    ShippingChoice,
+    check_quantity,
+)
+from domain.coupons import CouponTerms
+from domain.errors import InvalidInput, parse
+from domain.geography import region
+from domain.money import Money
+from domain.pricing import Market
+
+CART_TTL_S = 7 * 24 * 3600
+LOCKED_RECHECK_S = 24 * 3600
+EXPIRY_ALARM = "expire"
 
 
 class Cart(DurableObject):
@@ -16,54 +36,163 @@ class Cart(DurableObject):
     state: CartState
 
     def apply(self, event: Event) -> None:
-        data = event.data
-        match event.type:
-            case "OwnerAssigned":
-                self.state.owner = data["owner"]
-            case "ItemAdded" | "QuantitySet":
-                self.state.lines[data["sku"]] = data["quantity"]
-            case "ItemRemoved":
-                self.state.lines.pop(data["sku"], None)
-            case "CartCleared":
-                self.state.lines.clear()
+        self.state.apply(event.type, event.data)
 
     def index(self) -> tuple[str | None, str | None]:
-        return self.state.owner, None
+        return self.state.owner, "checking_out" if self.state.checkout_id else "open"
+
+    async def on_alarm(self, ctx: CallContext, name: str) -> None:
+        if name != EXPIRY_ALARM:
+            return
+        if self.state.checkout_id is not None:
+            ctx.set_alarm(EXPIRY_ALARM, ctx.now() + LOCKED_RECHECK_S)
+        else:
+            ctx.destroy()
+
+    # changes
 
     @command
-    async def assign_owner(self, ctx: CallContext, owner: str) -> dict[str, Any]:
-        if self.state.owner != owner:
-            ctx.emit("OwnerAssigned", {"owner": owner})
-        return self.view_state()
+    async def assign_owner(
+        self, ctx: CallContext, owner: str, market: str = "retail"
+    ) -> dict[str, Any]:
+        chosen = _market(market)
+        if (self.state.owner, self.state.market) != (owner, chosen):
+            self.state.require_unlocked()
+            ctx.emit("OwnerAssigned", {"owner": owner, "market": chosen.value})
+        return self._touched(ctx)
 
     @command
-    async def add_item(self, ctx: CallContext, sku: str, quantity: int) -> dict[str, Any]:
-        total = self.state.quantity_after_adding(sku, quantity)
-        ctx.emit("ItemAdded", {"sku": sku, "quantity": total})
-        return self.view_state()
+    async def add_item(
+        self, ctx: CallContext, sku: str, quantity: int, unit_price: dict[str, Any], title: str = ""
+    ) -> dict[str, Any]:
+        price = parse(Money, unit_price)
+        total = self.state.quantity_after_adding(sku, quantity, price)
+        line = CartLine(sku=sku, title=title, quantity=total, unit_price=price)
+        ctx.emit("ItemAdded", {"line": line.model_dump(mode="json")})
+        return self._touched(ctx)
 
     @command
-    async def set_quantity(self, ctx: CallContext, sku: str, quantity: int) -> dict[str, Any]:
-        self.state.require_line(sku)
+    async def change_quantity(self, ctx: CallContext, sku: str, quantity: int) -> dict[str, Any]:
+        line = self.state.require_line(sku)
         check_quantity(quantity)
-        ctx.emit("QuantitySet", {"sku": sku, "quantity": quantity})
-        return self.view_state()
+        changed = line.model_copy(update={"quantity": quantity})
+        ctx.emit("QuantityChanged", {"line": changed.model_dump(mode="json")})
+        return self._touched(ctx)
 
     @command
     async def remove_item(self, ctx: CallContext, sku: str) -> dict[str, Any]:
         self.state.require_line(sku)
         ctx.emit("ItemRemoved", {"sku": sku})
-        return self.view_state()
+        return self._touched(ctx)
 
     @command
     async def clear(self, ctx: CallContext) -> dict[str, Any]:
+        self.state.require_unlocked()
         if self.state.lines:
             ctx.emit("CartCleared", {})
-        return self.view_state()
+        return self._touched(ctx)
+
+    @command
+    async def set_address(self, ctx: CallContext, address: dict[str, Any]) -> dict[str, Any]:
+        self.state.require_unlocked()
+        parsed = parse(Address, address)
+        region(parsed.region)
+        ctx.emit("AddressSet", {"address": parsed.model_dump(mode="json")})
+        return self._touched(ctx)
+
+    @command
+    async def choose_shipping(self, ctx: CallContext, choice: dict[str, Any]) -> dict[str, Any]:
+        self.state.require_unlocked()
+        parsed = parse(ShippingChoice, choice)
+        ctx.emit("ShippingChosen", {"shipping": parsed.model_dump(mode="json")})
+        return self._touched(ctx)
+
+    @command
+    async def apply_coupon(self, ctx: CallContext, terms: dict[str, Any]) -> dict[str, Any]:
+        self.state.require_unlocked()
+        coupon = parse(CouponTerms, terms)
+        subtotal = self.state.subtotal()
+        if subtotal is not None:
+            coupon.check_usable(subtotal, ctx.now())
+        ctx.emit("CouponApplied", {"coupon": coupon.model_dump(mode="json")})
+        return self._touched(ctx)
+
+    @command
+    async def remove_coupon(self, ctx: CallContext) -> dict[str, Any]:
+        self.state.require_unlocked()
+        if self.state.coupon is not None:
+            ctx.emit("CouponRemoved", {})
+        return self._touched(ctx)
+
+    # checkout
+
+    @command
+    async def begin_checkout(
+        self, ctx: CallContext, checkout_id: str, prices: dict[str, dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Locks the cart at fresh catalog prices; returns what the checkout buys."""
+        if self.state.checkout_id != checkout_id:
+            self.state.require_unlocked()
+            self.state.require_ready_for_checkout()
+            fresh = {
+                sku: parse(Money, prices.get(sku, line.unit_price.model_dump()))
+                for sku, line in self.state.lines.items()
+            }
+            ctx.emit(
+                "CheckoutStarted",
+                {
+                    "checkout_id": checkout_id,
+                    "prices": {s: p.model_dump() for s, p in fresh.items()},
+                },
+            )
+        return self._checkout_view(ctx)
+
+    @command
+    async def abandon_checkout(self, ctx: CallContext, checkout_id: str) -> dict[str, Any]:
+        """Unlocks the cart if `checkout_id` holds it (safe to repeat)."""
+        if self.state.checkout_id == checkout_id:
+            ctx.emit("CheckoutAbandoned", {"checkout_id": checkout_id})
+        return self._touched(ctx)
+
+    @command
+    async def complete_checkout(self, ctx: CallContext, checkout_id: str) -> dict[str, Any]:
+        """Empties the cart once its checkout succeeded (safe to repeat)."""
+        if self.state.checkout_id == checkout_id:
+            ctx.emit("CheckoutCompleted", {"checkout_id": checkout_id})
+        return self._touched(ctx)
+
+    # reading
 
     @query
     async def view(self, ctx: CallContext) -> dict[str, Any]:
-        return self.view_state()
+        return self._view(ctx.now())
 
-    def view_state(self) -> dict[str, Any]:
-        return {"key": self.key, "owner": self.state.owner, "lines": dict(self.state.lines)}
+    def _touched(self, ctx: CallContext) -> dict[str, Any]:
+        ctx.set_alarm(EXPIRY_ALARM, ctx.now() + CART_TTL_S)
+        return self._view(ctx.now())
+
+    def _checkout_view(self, ctx: CallContext) -> dict[str, Any]:
+        view = self._touched(ctx)
+        view["checkout_id"] = self.state.checkout_id
+        return view
+
+    def _view(self, now: float) -> dict[str, Any]:
+        state = self.state
+        return {
+            "cart_id": self.key,
+            "owner": state.owner,
+            "market": state.market.value,
+            "lines": [line.model_dump(mode="json") for line in state.lines.values()],
+            "address": state.address.model_dump(mode="json") if state.address else None,
+            "shipping": state.shipping.model_dump(mode="json") if state.shipping else None,
+            "coupon": state.coupon.code if state.coupon else None,
+            "locked": state.checkout_id is not None,
+            "summary": state.summary(now).model_dump(mode="json"),
+        }
+
+
+def _market(name: str) -> Market:
+    try:
+        return Market(name)
+    except ValueError:
+        raise InvalidInput(f"unknown market {name!r}", market=name) from None

@@ -2,10 +2,13 @@
 goes through here, into one write unit committed atomically after the method returns."""
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from actors.kind import DurableObject, Event
-from storage.records import JsonDict, NewEvent, RowWrite, WriteUnit
+from storage.records import JsonDict, NewEvent, RowWrite, StoredEvent, WriteUnit
+
+History = Callable[[], Awaitable[list[StoredEvent]]]
 
 
 class CallContext:
@@ -18,8 +21,10 @@ class CallContext:
         *,
         idempotency_key: str | None = None,
         correlation_id: str | None = None,
+        history: History | None = None,
     ) -> None:
         self._obj = obj
+        self._history = history
         self.idempotency_key = idempotency_key
         self.correlation_id = correlation_id
         self._unit = WriteUnit(
@@ -42,6 +47,24 @@ class CallContext:
         """Records an event and folds it into the object's state at once."""
         self._obj.apply(Event(type, data))
         self._unit.events.append(NewEvent(type, data))
+
+    def emit_all(self, events: list[tuple[str, JsonDict]]) -> None:
+        for event_type, data in events:
+            self.emit(event_type, data)
+
+    def destroy(self) -> None:
+        """Deletes the object: its log, snapshot, alarms and listing. The next call starts it
+        afresh. Whatever this call emitted before is dropped."""
+        unit = self._unit
+        unit.events.clear()
+        unit.alarms_set.clear()
+        unit.destroy = True
+
+    async def history(self) -> list[StoredEvent]:
+        """The object's committed events, oldest first (after its pending writes are durable)."""
+        if self._history is None:
+            return []
+        return await self._history()
 
     def publish(self, topic: str, data: JsonDict) -> None:
         """Queues a message for the rest of the system, in the same transaction (outbox)."""
@@ -69,7 +92,9 @@ class CallContext:
         unit = self._unit
         if result is not None and self.idempotency_key is not None:
             unit.idempotency = (self.idempotency_key, result)
-        if unit.events:
+        if unit.destroy:
+            unit.touch = False
+        elif unit.events:
             unit.owner, unit.status = self._obj.index()
             if unit.last_seq // snapshot_every > unit.expected_seq // snapshot_every:
                 unit.snapshot = self._obj.snapshot()

@@ -24,7 +24,7 @@ from actors.residency import Resident, ResidentSet
 from domain.errors import DomainError
 from storage import LogFile, StorageError, WriteUnit
 from storage.log_file import ObjectRow
-from storage.records import AlarmRecord
+from storage.records import AlarmRecord, StoredEvent
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,7 @@ class HostRuntime:
                 resident.last_seq,
                 idempotency_key=key,
                 correlation_id=call.correlation_id,
+                history=lambda: self._history(resident),
             )
             reply = await self._run_method(resident, ctx, call)
             if not resident.alive:
@@ -169,6 +170,9 @@ class HostRuntime:
         commit = self._files[file_key].submit(unit)
         resident.last_seq = unit.last_seq
         resident.last_commit = commit
+        if unit.destroy:
+            resident.obj = self.kind(key)
+            resident.last_seq = 0
 
         def after_commit(done: asyncio.Future[None]) -> None:
             if done.cancelled() or done.exception() is not None:
@@ -177,6 +181,12 @@ class HostRuntime:
                 self._alarms[file_key].notify()
 
         commit.add_done_callback(after_commit)
+
+    async def _history(self, resident: Resident) -> list[StoredEvent]:
+        if resident.last_commit is not None:
+            with contextlib.suppress(Exception):
+                await resident.last_commit
+        return await self._file_of(resident.obj.key).read_events(resident.obj.key)
 
     # alarms
 

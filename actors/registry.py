@@ -2,5 +2,7 @@
 
 from actors.cart import Cart
 from actors.kind import DurableObject
+from actors.order import Order
+from actors.warehouse import Warehouse
 
-APP_KINDS: list[type[DurableObject]] = [Cart]
+APP_KINDS: list[type[DurableObject]] = [Cart, Order, Warehouse]

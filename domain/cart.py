@@ -1,8 +1,19 @@
-"""Cart lines and the rules on them: a quantity per SKU, bounded, never zero or negative."""
+"""The cart (ARCHITECTURE §7): lines with the unit price captured when added, a coupon, an
+address and a shipping choice, and a summary recomputed from them on every change.
 
-from pydantic import BaseModel, Field
+`CartState` is a fold of the cart's events (`apply`); the checks that decide whether a change
+is allowed are methods that raise before anything is emitted.
+"""
 
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.coupons import CouponTerms
 from domain.errors import DomainError
+from domain.geography import region
+from domain.money import CurrencyMismatch, Money
+from domain.pricing import Market
 
 MAX_QUANTITY_PER_LINE = 9_999
 MAX_LINES = 100
@@ -20,24 +31,192 @@ class CartFull(DomainError):
     code = "cart_full"
 
 
+class CartEmpty(DomainError):
+    code = "cart_empty"
+
+
+class CartLocked(DomainError):
+    code = "cart_locked"
+
+
+class CheckoutNotReady(DomainError):
+    code = "checkout_not_ready"
+
+
+class CartLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    title: str = ""
+    quantity: int
+    unit_price: Money
+
+    @property
+    def total(self) -> Money:
+        return self.unit_price.times(self.quantity)
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    recipient: str = Field(min_length=1, max_length=120)
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str = Field(default="", max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    region: str = Field(min_length=2, max_length=10)
+    postal_code: str = Field(min_length=3, max_length=12, pattern=r"^[A-Za-z0-9 -]+$")
+    phone: str = Field(default="", max_length=30)
+
+
+class ShippingChoice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(min_length=1, max_length=40)
+    label: str = ""
+    price: Money
+    eta_days: int = Field(default=3, ge=0)
+
+
+class CartSummary(BaseModel):
+    currency: str | None
+    item_count: int
+    subtotal: int
+    discount: int
+    shipping: int
+    tax: int
+    total: int
+    coupon_note: str | None = None
+
+
 class CartState(BaseModel):
-    """A cart as a fold of its events: who owns it and how many of each SKU it holds."""
-
     owner: str | None = None
-    lines: dict[str, int] = Field(default_factory=dict)
+    market: Market = Market.RETAIL
+    lines: dict[str, CartLine] = Field(default_factory=dict)
+    coupon: CouponTerms | None = None
+    address: Address | None = None
+    shipping: ShippingChoice | None = None
+    checkout_id: str | None = None
 
-    def quantity_after_adding(self, sku: str, quantity: int) -> int:
+    # checks
+
+    def require_unlocked(self) -> None:
+        if self.checkout_id is not None:
+            raise CartLocked(
+                "the cart is being checked out and cannot change", checkout_id=self.checkout_id
+            )
+
+    def quantity_after_adding(self, sku: str, quantity: int, unit_price: Money) -> int:
         """The line's new quantity if `quantity` more of `sku` were added; refuses bad adds."""
+        self.require_unlocked()
         check_quantity(quantity)
+        if self.currency is not None and unit_price.currency != self.currency:
+            raise CurrencyMismatch(
+                f"this cart is in {self.currency}", left=self.currency, right=unit_price.currency
+            )
         if sku not in self.lines and len(self.lines) >= MAX_LINES:
             raise CartFull(f"a cart holds at most {MAX_LINES} lines", limit=MAX_LINES)
-        total = self.lines.get(sku, 0) + quantity
+        total = (self.lines[sku].quantity if sku in self.lines else 0) + quantity
         check_quantity(total)
         return total
 
-    def require_line(self, sku: str) -> None:
+    def require_line(self, sku: str) -> CartLine:
+        self.require_unlocked()
         if sku not in self.lines:
             raise LineNotFound(f"the cart has no line for {sku!r}", sku=sku)
+        return self.lines[sku]
+
+    def require_ready_for_checkout(self) -> None:
+        if not self.lines:
+            raise CartEmpty("the cart is empty")
+        if self.address is None:
+            raise CheckoutNotReady("choose a shipping address first", missing="address")
+        if self.shipping is None:
+            raise CheckoutNotReady("choose a shipping method first", missing="shipping")
+
+    # reading
+
+    @property
+    def currency(self) -> str | None:
+        first = next(iter(self.lines.values()), None)
+        return first.unit_price.currency if first else None
+
+    def subtotal(self) -> Money | None:
+        if self.currency is None:
+            return None
+        total = Money.zero(self.currency)
+        for line in self.lines.values():
+            total = total + line.total
+        return total
+
+    def summary(self, now: float) -> CartSummary:
+        """subtotal - discount + shipping + tax = total; tax on goods after discount."""
+        subtotal = self.subtotal()
+        if subtotal is None:
+            return CartSummary(
+                currency=None, item_count=0, subtotal=0, discount=0, shipping=0, tax=0, total=0
+            )
+        discount, note = self._discount(subtotal, now)
+        shipping = self.shipping.price if self.shipping else Money.zero(subtotal.currency)
+        taxed = subtotal - discount
+        tax = taxed.share(region(self.address.region).tax_basis_points) if self.address else None
+        tax = tax or Money.zero(subtotal.currency)
+        return CartSummary(
+            currency=subtotal.currency,
+            item_count=sum(line.quantity for line in self.lines.values()),
+            subtotal=subtotal.amount,
+            discount=discount.amount,
+            shipping=shipping.amount,
+            tax=tax.amount,
+            total=(taxed + shipping + tax).amount,
+            coupon_note=note,
+        )
+
+    def _discount(self, subtotal: Money, now: float) -> tuple[Money, str | None]:
+        if self.coupon is None:
+            return Money.zero(subtotal.currency), None
+        try:
+            self.coupon.check_usable(subtotal, now)
+        except DomainError as refused:
+            return Money.zero(subtotal.currency), refused.message
+        return self.coupon.discount(subtotal), None
+
+    # folding
+
+    def apply(self, event_type: str, data: dict[str, Any]) -> None:
+        match event_type:
+            case "OwnerAssigned":
+                self.owner = data["owner"]
+                self.market = Market(data.get("market", Market.RETAIL))
+            case "ItemAdded" | "QuantityChanged":
+                self.lines[data["line"]["sku"]] = CartLine.model_validate(data["line"])
+                self.shipping = None
+            case "ItemRemoved":
+                self.lines.pop(data["sku"], None)
+                self.shipping = None
+            case "CartCleared":
+                self.lines.clear()
+                self.shipping = None
+            case "AddressSet":
+                self.address = Address.model_validate(data["address"])
+                self.shipping = None
+            case "ShippingChosen":
+                self.shipping = ShippingChoice.model_validate(data["shipping"])
+            case "CouponApplied":
+                self.coupon = CouponTerms.model_validate(data["coupon"])
+            case "CouponRemoved":
+                self.coupon = None
+            case "CheckoutStarted":
+                self.checkout_id = data["checkout_id"]
+                for sku, price in data["prices"].items():
+                    line = self.lines[sku]
+                    self.lines[sku] = line.model_copy(update={"unit_price": Money(**price)})
+            case "CheckoutAbandoned":
+                self.checkout_id = None
+            case "CheckoutCompleted":
+                self.checkout_id = None
+                self.lines.clear()
+                self.coupon = None
+                self.shipping = None
 
 
 def check_quantity(quantity: int) -> None:

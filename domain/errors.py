@@ -1,6 +1,10 @@
 """The root of every business refusal; each has a stable code the HTTP layer maps."""
 
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class DomainError(Exception):
@@ -21,3 +25,20 @@ def _rebuild(cls: type[DomainError], message: str, details: dict[str, Any]) -> D
     error = cls.__new__(cls)
     DomainError.__init__(error, message, **details)
     return error
+
+
+class InvalidInput(DomainError):
+    """A value failed validation where it entered the domain (`details["errors"]`)."""
+
+    code = "invalid_input"
+
+
+def parse(model: type[M], data: Any) -> M:
+    """Validates `data` as `model`, turning pydantic's error into a business refusal."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
+        ]
+        raise InvalidInput(f"invalid {model.__name__}", errors=errors) from None

@@ -25,6 +25,10 @@ UPSERT_ALARM = (
     "ON CONFLICT (stream, name) DO UPDATE SET at = excluded.at, attempts = excluded.attempts"
 )
 DELETE_ALARM = "DELETE FROM alarms WHERE stream = ? AND name = ?"
+DESTROY_STREAM = [
+    f"DELETE FROM {table} WHERE stream = ?"
+    for table in ("events", "snapshots", "alarms", "objects")
+]
 UPSERT_OBJECT = (
     "INSERT INTO objects (stream, created_at, updated_at, owner, status) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (stream) DO UPDATE SET updated_at = excluded.updated_at, "
@@ -45,7 +49,10 @@ def batch_statements(units: Sequence[WriteUnit], now: float) -> list[Statement]:
     alarms: dict[tuple[str, str], tuple[float, int] | None] = {}
     objects: dict[str, list[Any]] = {}
     rows: dict[tuple[str, tuple[tuple[str, Any], ...]], RowWrite] = {}
-    for unit in units:
+    destroyed = {unit.stream: index for index, unit in enumerate(units) if unit.destroy}
+    for index, unit in enumerate(units):
+        if index < destroyed.get(unit.stream, -1):
+            _drop_stream(unit.stream, snapshots, alarms, objects, events)
         events.extend(_event_rows(unit, now))
         outbox.extend((topic, dumps(data), now, unit.correlation_id) for topic, data in unit.outbox)
         if unit.idempotency is not None:
@@ -61,7 +68,9 @@ def batch_statements(units: Sequence[WriteUnit], now: float) -> list[Statement]:
             _merge_object_row(objects, unit, now)
         for write in unit.rows:
             rows[(write.table, write.key)] = write
+    gone = [(stream,) for stream in destroyed]
     statements: list[Statement] = [
+        *((sql, gone) for sql in DESTROY_STREAM),
         (INSERT_EVENT, events),
         (UPSERT_SNAPSHOT, list(snapshots.values())),
         (INSERT_OUTBOX, outbox),
@@ -72,6 +81,21 @@ def batch_statements(units: Sequence[WriteUnit], now: float) -> list[Statement]:
         *_row_statements(rows.values()),
     ]
     return [(sql, params) for sql, params in statements if params]
+
+
+def _drop_stream(
+    stream: str,
+    snapshots: dict[str, Params],
+    alarms: dict[tuple[str, str], Any],
+    objects: dict[str, list[Any]],
+    events: list[Params],
+) -> None:
+    """Writes to a stream that a later unit of the batch destroys are not written at all."""
+    snapshots.pop(stream, None)
+    objects.pop(stream, None)
+    for key in [key for key in alarms if key[0] == stream]:
+        del alarms[key]
+    events[:] = [row for row in events if row[0] != stream]
 
 
 def _event_rows(unit: WriteUnit, now: float) -> Iterable[Params]:

@@ -53,7 +53,8 @@ class WriteUnit:
 
     `expected_seq` is the seq of the last event the writer has seen: the unit's events take
     seq expected_seq + 1, + 2, ... and fail with a conflict if another writer got there first.
-    `owner` and `status` update the listing index when not None.
+    `owner` and `status` update the listing index when not None. `destroy` deletes the stream
+    (events, snapshot, alarms, listing) before anything later in the same batch is written.
     """
 
     stream: str
@@ -69,6 +70,7 @@ class WriteUnit:
     owner: str | None = None
     status: str | None = None
     touch: bool = True
+    destroy: bool = False
 
     @property
     def last_seq(self) -> int:
@@ -76,7 +78,8 @@ class WriteUnit:
 
     def is_empty(self) -> bool:
         return not (
-            self.events
+            self.destroy
+            or self.events
             or self.snapshot is not None
             or self.outbox
             or self.idempotency

@@ -1,0 +1,219 @@
+"""The warehouse object (dedicated: one host and one file per warehouse, ARCHITECTURE §6).
+
+Every checkout touches it, so it answers from memory; its `stock` and `reservations` tables
+are projections written in the same transaction as its events, for queries from outside.
+Each held reservation has an alarm that expires it.
+"""
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from actors.context import CallContext
+from actors.kind import DurableObject, Event, command, query
+from actors.placement import Dedicated
+from domain.errors import parse
+from domain.geography import region
+from domain.inventory import DEFAULT_RESERVATION_TTL_S, Events, WarehouseStock
+
+EXPIRY_PREFIX = "expire:"
+LOW_STOCK_TOPIC = "inventory.low_stock"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS stock (
+    sku TEXT PRIMARY KEY, available INTEGER NOT NULL, reserved INTEGER NOT NULL,
+    allocated INTEGER NOT NULL, updated_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS reservations (
+    reservation_id TEXT PRIMARY KEY, status TEXT NOT NULL, lines TEXT NOT NULL,
+    expires_at REAL NOT NULL, updated_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reservations_by_status ON reservations (status, expires_at);
+"""
+
+
+class WarehouseSiteInfo(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    region: str
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class WarehouseState(BaseModel):
+    site: WarehouseSiteInfo | None = None
+    stock: WarehouseStock = Field(default_factory=WarehouseStock)
+
+
+class Warehouse(DurableObject):
+    kind = "warehouse"
+    collection = "warehouses"
+    placement = Dedicated()
+    state_model = WarehouseState
+    owner_schema = SCHEMA
+    state: WarehouseState
+
+    def apply(self, event: Event) -> None:
+        if event.type == "WarehouseConfigured":
+            self.state.site = WarehouseSiteInfo.model_validate(event.data)
+        else:
+            self.state.stock.apply(event.type, event.data)
+
+    def index(self) -> tuple[str | None, str | None]:
+        return None, self.state.site.region if self.state.site else None
+
+    async def on_alarm(self, ctx: CallContext, name: str) -> None:
+        if name.startswith(EXPIRY_PREFIX):
+            reservation_id = name.removeprefix(EXPIRY_PREFIX)
+            self._record(ctx, self.state.stock.decide_expire(reservation_id, ctx.now()))
+
+    # changes
+
+    @command
+    async def configure(
+        self,
+        ctx: CallContext,
+        name: str,
+        region_code: str,
+        latitude: float,
+        longitude: float,
+        low_stock_threshold: int = 5,
+    ) -> dict[str, Any]:
+        region(region_code)
+        site = parse(
+            WarehouseSiteInfo,
+            {"name": name, "region": region_code, "latitude": latitude, "longitude": longitude},
+        )
+        if site != self.state.site:
+            ctx.emit("WarehouseConfigured", site.model_dump())
+        if low_stock_threshold != self.state.stock.low_stock_threshold:
+            ctx.emit(
+                "ThresholdSet",
+                {"threshold": parse(_Threshold, {"threshold": low_stock_threshold}).threshold},
+            )
+        return self.info_state()
+
+    @command
+    async def reserve(
+        self,
+        ctx: CallContext,
+        reservation_id: str,
+        lines: dict[str, int],
+        ttl_s: float = DEFAULT_RESERVATION_TTL_S,
+    ) -> dict[str, Any]:
+        """Holds `lines` until confirmed, released or expired (all lines or none).
+
+        Raises:
+            InsufficientStock: naming each SKU that is short.
+        """
+        expires_at = ctx.now() + max(float(ttl_s), 1.0)
+        events = self.state.stock.decide_reserve(reservation_id, lines, expires_at)
+        self._record(ctx, events)
+        if events:
+            ctx.set_alarm(EXPIRY_PREFIX + reservation_id, expires_at)
+        return self._reservation_view(reservation_id)
+
+    @command
+    async def release(
+        self, ctx: CallContext, reservation_id: str, reason: str = "released"
+    ) -> dict[str, Any]:
+        """Returns a held or confirmed reservation to available; safe to repeat."""
+        self._record(ctx, self.state.stock.decide_release(reservation_id, reason))
+        ctx.cancel_alarm(EXPIRY_PREFIX + reservation_id)
+        return {"reservation_id": reservation_id, "status": "released"}
+
+    @command
+    async def confirm(self, ctx: CallContext, reservation_id: str) -> dict[str, Any]:
+        self._record(ctx, self.state.stock.decide_confirm(reservation_id))
+        ctx.cancel_alarm(EXPIRY_PREFIX + reservation_id)
+        return self._reservation_view(reservation_id)
+
+    @command
+    async def ship(self, ctx: CallContext, reservation_id: str) -> dict[str, Any]:
+        self._record(ctx, self.state.stock.decide_ship(reservation_id))
+        return {"reservation_id": reservation_id, "status": "shipped"}
+
+    @command
+    async def restock(self, ctx: CallContext, sku: str, quantity: int) -> dict[str, Any]:
+        self._record(ctx, self.state.stock.decide_restock(sku, quantity))
+        return self._level_view(sku)
+
+    @command
+    async def adjust(
+        self, ctx: CallContext, sku: str, counted_on_hand: int, reason: str = "count"
+    ) -> dict[str, Any]:
+        self._record(ctx, self.state.stock.decide_adjust(sku, counted_on_hand, reason))
+        return self._level_view(sku)
+
+    # reading
+
+    @query
+    async def info(self, ctx: CallContext) -> dict[str, Any]:
+        return self.info_state()
+
+    @query
+    async def levels(
+        self, ctx: CallContext, skus: list[str] | None = None
+    ) -> dict[str, dict[str, int]]:
+        wanted = skus if skus is not None else sorted(self.state.stock.levels)
+        return {sku: self._level_view(sku) for sku in wanted}
+
+    @query
+    async def reservation(self, ctx: CallContext, reservation_id: str) -> dict[str, Any]:
+        return self._reservation_view(reservation_id)
+
+    def info_state(self) -> dict[str, Any]:
+        site = self.state.site
+        return {
+            "warehouse_id": self.key,
+            **(site.model_dump() if site else {}),
+            "low_stock_threshold": self.state.stock.low_stock_threshold,
+        }
+
+    # helpers
+
+    def _record(self, ctx: CallContext, events: Events) -> None:
+        """Emits, keeps the projections in step, and sends low-stock alerts out."""
+        ctx.emit_all(events)
+        now = ctx.now()
+        for event_type, data in events:
+            if event_type == "LowStockDetected":
+                ctx.publish(LOW_STOCK_TOPIC, {"warehouse_id": self.key, **data})
+                continue
+            for sku in data["lines"] if "lines" in data else [data["sku"]]:
+                level = self.state.stock.level(sku)
+                ctx.put_row("stock", {"sku": sku}, {**level.model_dump(), "updated_at": now})
+            if "reservation_id" in data:
+                ctx.put_row(
+                    "reservations",
+                    {"reservation_id": data["reservation_id"]},
+                    {
+                        "status": _STATUS_AFTER[event_type],
+                        "lines": json.dumps(data["lines"]),
+                        "expires_at": data.get("expires_at", 0.0),
+                        "updated_at": now,
+                    },
+                )
+
+    def _level_view(self, sku: str) -> dict[str, int]:
+        level = self.state.stock.level(sku)
+        return {**level.model_dump(), "on_hand": level.on_hand}
+
+    def _reservation_view(self, reservation_id: str) -> dict[str, Any]:
+        held = self.state.stock.reservations.get(reservation_id)
+        if held is None:
+            return {"reservation_id": reservation_id, "status": "closed"}
+        return {"warehouse_id": self.key, **held.model_dump(mode="json")}
+
+
+class _Threshold(BaseModel):
+    threshold: int = Field(ge=0)
+
+
+_STATUS_AFTER = {
+    "StockReserved": "held",
+    "ReservationConfirmed": "confirmed",
+    "ReservationReleased": "released",
+    "ReservationExpired": "expired",
+    "ReservationShipped": "shipped",
+}
