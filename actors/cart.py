@@ -34,6 +34,7 @@ class Cart(DurableObject):
     placement = Partitioned(partitions=16, hosts=2)
     state_model = CartState
     state: CartState
+    ttl_s: float = CART_TTL_S
 
     def apply(self, event: Event) -> None:
         self.state.apply(event.type, event.data)
@@ -168,7 +169,7 @@ class Cart(DurableObject):
         return self._view(ctx.now())
 
     def _touched(self, ctx: CallContext) -> dict[str, Any]:
-        ctx.set_alarm(EXPIRY_ALARM, ctx.now() + CART_TTL_S)
+        ctx.set_alarm(EXPIRY_ALARM, ctx.now() + self.ttl_s)
         return self._view(ctx.now())
 
     def _checkout_view(self, ctx: CallContext) -> dict[str, Any]:

@@ -49,9 +49,9 @@ def batch_statements(units: Sequence[WriteUnit], now: float) -> list[Statement]:
     alarms: dict[tuple[str, str], tuple[float, int] | None] = {}
     objects: dict[str, list[Any]] = {}
     rows: dict[tuple[str, tuple[tuple[str, Any], ...]], RowWrite] = {}
-    destroyed = {unit.stream: index for index, unit in enumerate(units) if unit.destroy}
-    for index, unit in enumerate(units):
-        if index < destroyed.get(unit.stream, -1):
+    destroyed = {unit.stream for unit in units if unit.destroy}
+    for unit in units:
+        if unit.destroy:
             _drop_stream(unit.stream, snapshots, alarms, objects, events)
         events.extend(_event_rows(unit, now))
         outbox.extend((topic, dumps(data), now, unit.correlation_id) for topic, data in unit.outbox)

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from actors.cart import Cart
 from actors.context import CallContext
 from actors.kind import DurableObject, Event, command, query
 from actors.placement import Dedicated, Partitioned
@@ -86,3 +87,11 @@ class Ledger(DurableObject):
         ctx.emit("Posted", {"ref": ref, "amount": amount})
         ctx.put_row("entries", {"ref": ref}, {"amount": amount})
         return self.balance
+
+
+class ShortLivedCart(Cart):
+    """The shop's cart with a TTL of seconds instead of days."""
+
+    kind = "short-cart"
+    collection = "short_carts"
+    ttl_s = 1.0

@@ -156,3 +156,16 @@ async def test_idempotency_results_are_kept_with_the_write(log_file: LogFile) ->
     await log_file.submit(WriteUnit("s", 0, events=[event(1)], idempotency=("k1", b"first")))
     assert await log_file.lookup_result("k1") == b"first"
     assert await log_file.lookup_result("k2") is None
+
+
+async def test_destroying_a_stream_removes_it_before_later_writes_in_the_batch(
+    log_file: LogFile,
+) -> None:
+    await log_file.append("cart-x", 0, [event(1), event(2)], alarms_set={"ttl": (5.0, 0)})
+    await asyncio.gather(
+        log_file.submit(WriteUnit("cart-x", 2, events=[event(3)])),
+        log_file.submit(WriteUnit("cart-x", 3, destroy=True)),
+        log_file.submit(WriteUnit("cart-x", 0, events=[event(9)])),
+    )
+    assert [e.data["by"] for e in (await log_file.load("cart-x")).events] == [9]
+    assert await log_file.alarms_of("cart-x") == []

@@ -1,0 +1,199 @@
+"""The cart, order and warehouse objects on real Ray with real files (issue: domain objects)."""
+
+import asyncio
+import sqlite3
+
+import pytest
+import ray
+
+from actors.config import RuntimeConfig
+from actors.order import Order
+from actors.placement import dedicated_file
+from actors.shop import Shop
+from actors.warehouse import Warehouse
+from domain.cart import CartLocked
+from domain.inventory import InsufficientStock
+from domain.orders import OrderState
+from tests.integration.conftest import eventually, kill_process
+from tests.integration.kinds import ShortLivedCart
+
+IDR = "IDR"
+
+
+def idr(amount: int) -> dict:
+    return {"amount": amount, "currency": IDR}
+
+
+ADDRESS = {
+    "recipient": "Ani",
+    "line1": "Jl. Sudirman 1",
+    "city": "Jakarta",
+    "region": "ID-JK",
+    "postal_code": "10220",
+}
+
+
+@pytest.fixture(scope="module")
+def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Shop:
+    shop = Shop([ShortLivedCart, Order, Warehouse], runtime_config)
+    shop.ensure_hosts()
+    return shop
+
+
+async def new_warehouse(shop: Shop, key: str, **stock: int) -> object:
+    warehouse = shop.warehouses.get(key)
+    await warehouse.configure(name=key, region_code="ID-JK", latitude=-6.2, longitude=106.85)
+    for sku, quantity in stock.items():
+        await warehouse.restock(sku=sku, quantity=quantity)
+    return warehouse
+
+
+def warehouse_pid(shop: Shop, key: str) -> int:
+    name, arg = shop.warehouses.host_for(key)
+    return ray.get(shop.warehouses.handle(name, arg).ready.remote())
+
+
+async def test_fifty_concurrent_single_unit_reservations_against_ten_oversell_nothing(
+    shop: Shop,
+) -> None:
+    warehouse = await new_warehouse(shop, "contended", TEA=10)
+    results = await asyncio.gather(
+        *(warehouse.reserve(reservation_id=f"r{n}", lines={"TEA": 1}) for n in range(50)),
+        return_exceptions=True,
+    )
+    assert sum(1 for r in results if isinstance(r, dict)) == 10
+    assert sum(1 for r in results if isinstance(r, InsufficientStock)) == 40
+    level = (await warehouse.levels(skus=["TEA"]))["TEA"]
+    assert (level["available"], level["reserved"], level["on_hand"]) == (0, 10, 10)
+
+
+async def test_replaying_a_reserve_with_the_same_key_reserves_once(shop: Shop) -> None:
+    warehouse = await new_warehouse(shop, "replayed", TEA=10)
+    first = await warehouse.reserve(
+        reservation_id="o1", lines={"TEA": 3}, idempotency_key="saga-1:reserve"
+    )
+    again = await warehouse.reserve(
+        reservation_id="o1", lines={"TEA": 3}, idempotency_key="saga-1:reserve"
+    )
+    assert first == again
+    assert (await warehouse.levels(skus=["TEA"]))["TEA"]["available"] == 7
+
+
+async def test_an_expired_reservation_is_released_by_its_alarm(shop: Shop) -> None:
+    warehouse = await new_warehouse(shop, "expiring", TEA=5)
+    await warehouse.reserve(reservation_id="slow", lines={"TEA": 2}, ttl_s=1)
+    levels = await eventually(
+        lambda: warehouse.levels(skus=["TEA"]), lambda v: v["TEA"]["available"] == 5, what="expiry"
+    )
+    assert levels["TEA"]["reserved"] == 0
+    assert (await warehouse.reservation(reservation_id="slow"))["status"] == "closed"
+
+
+async def test_a_reservation_expires_even_if_the_warehouse_host_was_killed_meanwhile(
+    shop: Shop, runtime_config: RuntimeConfig
+) -> None:
+    warehouse = await new_warehouse(shop, "crashing", TEA=5)
+    await warehouse.reserve(reservation_id="doomed", lines={"TEA": 4}, ttl_s=2)
+    kill_process(warehouse_pid(shop, "crashing"))
+    await eventually(
+        lambda: warehouse.levels(skus=["TEA"]), lambda v: v["TEA"]["available"] == 5, what="expiry"
+    )
+    path = dedicated_file(runtime_config.state_dir, "warehouse", "crashing")
+    with sqlite3.connect(path) as conn:
+        status = conn.execute(
+            "SELECT status FROM reservations WHERE reservation_id = 'doomed'"
+        ).fetchone()
+        kinds = [
+            t
+            for (t,) in conn.execute(
+                "SELECT type FROM events WHERE stream = 'crashing' ORDER BY seq"
+            )
+        ]
+    assert status == ("expired",)
+    assert kinds[-1] == "ReservationExpired"
+
+
+async def test_reaching_the_low_stock_threshold_puts_an_alert_in_the_outbox(
+    shop: Shop, runtime_config: RuntimeConfig
+) -> None:
+    warehouse = await new_warehouse(shop, "lowstock", TEA=8)
+    await warehouse.reserve(reservation_id="big", lines={"TEA": 4})
+    path = dedicated_file(runtime_config.state_dir, "warehouse", "lowstock")
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT topic, data FROM outbox").fetchall()
+    assert rows == [
+        (
+            "inventory.low_stock",
+            '{"warehouse_id":"lowstock","sku":"TEA","available":4,"threshold":5}',
+        )
+    ]
+
+
+async def test_confirm_and_ship_keep_the_projection_in_step(
+    shop: Shop, runtime_config: RuntimeConfig
+) -> None:
+    warehouse = await new_warehouse(shop, "shipping", TEA=10, MUG=3)
+    await warehouse.reserve(reservation_id="o9", lines={"TEA": 2, "MUG": 1})
+    await warehouse.confirm(reservation_id="o9")
+    await warehouse.ship(reservation_id="o9")
+    path = dedicated_file(runtime_config.state_dir, "warehouse", "shipping")
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT sku, available, reserved, allocated FROM stock ORDER BY sku"
+        ).fetchall()
+    assert rows == [("MUG", 2, 0, 0), ("TEA", 8, 0, 0)]
+
+
+async def test_an_order_replayed_from_snapshot_and_events_equals_the_live_one(shop: Shop) -> None:
+    order = shop.orders.get("ord-replay")
+    await order.place(
+        customer_id="u1",
+        currency=IDR,
+        lines=[{"sku": "TEA", "quantity": 2, "unit_price": 100}],
+        totals={"total": 200},
+        checkout_id="co-1",
+    )
+    for n in range(12):  # past the snapshot taken every 10 events
+        await order.attach_shipment(
+            shipment_id=f"s{n}", warehouse_id="jkt", tracking_number=f"T{n}"
+        )
+    await order.await_payment(payment_id="p1")
+    await order.pay(payment_id="p1", amount=200)
+    live = await order.view()
+    name, arg = shop.orders.host_for("ord-replay")
+    await shop.orders.handle(name, arg).passivate_idle.remote(0.0)
+    assert await order.view() == live
+    folded = OrderState()
+    history = await order.history()
+    for event in history:
+        folded.apply(event["type"], event["data"])
+    assert {"order_id": "ord-replay", **folded.model_dump(mode="json")} == live
+    assert [e["seq"] for e in history] == list(range(1, 16))
+    assert live["status"] == "PAID"
+
+
+async def test_a_locked_cart_refuses_changes_until_the_checkout_ends(shop: Shop) -> None:
+    cart = shop.short_carts.get("locked")
+    await cart.add_item(sku="TEA", quantity=2, unit_price=idr(25_000))
+    await cart.set_address(address=ADDRESS)
+    await cart.choose_shipping(choice={"code": "REG", "price": idr(10_000)})
+    locked = await cart.begin_checkout(checkout_id="co-1", prices={"TEA": idr(24_000)})
+    assert locked["locked"] and locked["summary"]["subtotal"] == 48_000
+    with pytest.raises(CartLocked, match="being checked out"):
+        await cart.add_item(sku="MUG", quantity=1, unit_price=idr(5_000))
+    with pytest.raises(CartLocked):
+        await cart.begin_checkout(checkout_id="co-2", prices={})
+    assert await cart.begin_checkout(checkout_id="co-1", prices={}) == locked
+    await cart.complete_checkout(checkout_id="co-1")
+    emptied = await cart.view()
+    assert emptied["lines"] == [] and not emptied["locked"]
+
+
+async def test_an_idle_cart_is_deleted_by_its_alarm(shop: Shop) -> None:
+    cart = shop.short_carts.get("forgotten")
+    await cart.add_item(sku="TEA", quantity=1, unit_price=idr(25_000))
+    assert [row.stream for row in await shop.short_carts.list(prefix="forgotten")] == ["forgotten"]
+    await eventually(
+        lambda: shop.short_carts.list(prefix="forgotten"), lambda rows: rows == [], what="expiry"
+    )
+    assert (await cart.view())["lines"] == []
