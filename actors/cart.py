@@ -73,6 +73,24 @@ class Cart(DurableObject):
         return self._touched(ctx)
 
     @command
+    async def merge_lines(self, ctx: CallContext, lines: list[dict[str, Any]]) -> dict[str, Any]:
+        """Adds the lines of another cart (a guest cart joining its shopper's on login).
+
+        All lines or none: a line this cart cannot take refuses the whole merge.
+        """
+        incoming = [parse(CartLine, line) for line in lines]
+        merged = self.state.model_copy(deep=True)
+        events = []
+        for line in incoming:
+            total = merged.quantity_after_adding(line.sku, line.quantity, line.unit_price)
+            added = line.model_copy(update={"quantity": total})
+            event = {"line": added.model_dump(mode="json")}
+            merged.apply("ItemAdded", event)
+            events.append(("ItemAdded", event))
+        ctx.emit_all(events)
+        return self._touched(ctx)
+
+    @command
     async def change_quantity(self, ctx: CallContext, sku: str, quantity: int) -> dict[str, Any]:
         line = self.state.require_line(sku)
         check_quantity(quantity)

@@ -86,9 +86,8 @@ class CallContext:
     def delete_row(self, table: str, key: dict[str, Any]) -> None:
         self._unit.rows.append(RowWrite(table, tuple(key.items()), None))
 
-    def finish(self, snapshot_every: int, result: bytes | None) -> WriteUnit:
-        """The unit to commit: adds the result for idempotency, a snapshot when one is due,
-        and the listing attributes."""
+    def finish(self, result: bytes | None) -> WriteUnit:
+        """The unit to commit: adds the result for idempotency and the listing attributes."""
         unit = self._unit
         if result is not None and self.idempotency_key is not None:
             unit.idempotency = (self.idempotency_key, result)
@@ -96,8 +95,6 @@ class CallContext:
             unit.touch = False
         elif unit.events:
             unit.owner, unit.status = self._obj.index()
-            if unit.last_seq // snapshot_every > unit.expected_seq // snapshot_every:
-                unit.snapshot = self._obj.snapshot()
         else:
             unit.touch = False
         return unit

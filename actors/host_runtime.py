@@ -23,10 +23,13 @@ from actors.kind import COMMAND, DurableObject
 from actors.residency import Resident, ResidentSet
 from domain.errors import DomainError
 from storage import LogFile, StorageError, WriteUnit
+from storage.batch_sql import dumps
 from storage.log_file import ObjectRow
 from storage.records import AlarmRecord, StoredEvent
 
 log = logging.getLogger(__name__)
+
+APPROX_EVENT_BYTES = 64
 
 
 class MetricsSink(Protocol):
@@ -140,7 +143,7 @@ class HostRuntime:
             reply = await self._run_method(resident, ctx, call)
             if not resident.alive:
                 return reply
-            unit = ctx.finish(self._config.snapshot_every, encode(reply) if key else None)
+            unit = ctx.finish(encode(reply) if key else None)
             self._submit(resident, call.key, unit)
             commit = resident.last_commit
             if key is not None and commit is not None:
@@ -166,6 +169,7 @@ class HostRuntime:
     def _submit(self, resident: Resident, key: str, unit: WriteUnit) -> None:
         if unit.is_empty():
             return
+        self._add_snapshot_if_due(resident, unit)
         file_key = self._file_key(key)
         commit = self._files[file_key].submit(unit)
         resident.last_seq = unit.last_seq
@@ -181,6 +185,20 @@ class HostRuntime:
                 self._alarms[file_key].notify()
 
         commit.add_done_callback(after_commit)
+
+    def _add_snapshot_if_due(self, resident: Resident, unit: WriteUnit) -> None:
+        """Snapshots once the events since the last snapshot outweigh it (§4.5): activation
+        stays short, and a large state is not re-serialised every few events."""
+        if unit.destroy:
+            resident.since_snapshot = resident.snapshot_bytes = 0
+            return
+        resident.since_snapshot += len(unit.events)
+        if unit.events and snapshot_due(
+            resident.since_snapshot, resident.snapshot_bytes, self._config.snapshot_every
+        ):
+            state = dumps(resident.obj.snapshot())
+            unit.snapshot = state
+            resident.since_snapshot, resident.snapshot_bytes = 0, len(state)
 
     async def _history(self, resident: Resident) -> list[StoredEvent]:
         if resident.last_commit is not None:
@@ -203,7 +221,7 @@ class HostRuntime:
                 ctx.cancel_alarm(alarm.name)
                 try:
                     await resident.obj.on_alarm(ctx, alarm.name)
-                    unit = ctx.finish(self._config.snapshot_every, None)
+                    unit = ctx.finish(None)
                     ok = True
                 except Exception:
                     log.exception("alarm %s of %s failed", alarm.name, alarm.stream)
@@ -261,6 +279,12 @@ class HostRuntime:
         if log_file is None:
             raise WrongHost(f"{key!r} does not belong to this {self.kind.kind} host")
         return log_file
+
+
+def snapshot_due(since_snapshot: int, snapshot_bytes: int, snapshot_every: int) -> bool:
+    """Due every `snapshot_every` events, or later for a state larger than that many events
+    (counted at APPROX_EVENT_BYTES each)."""
+    return since_snapshot >= max(snapshot_every, snapshot_bytes // APPROX_EVENT_BYTES)
 
 
 def _retry_later(alarm: AlarmRecord, last_seq: int) -> WriteUnit:

@@ -13,11 +13,25 @@ from storage import LogFile
 class Resident:
     """One object in memory, with its input gate and its latest pending commit (output gate)."""
 
-    __slots__ = ("alive", "gate", "last_commit", "last_seq", "last_used", "obj", "users")
+    __slots__ = (
+        "alive",
+        "gate",
+        "last_commit",
+        "last_seq",
+        "last_used",
+        "obj",
+        "since_snapshot",
+        "snapshot_bytes",
+        "users",
+    )
 
-    def __init__(self, obj: DurableObject, last_seq: int) -> None:
+    def __init__(
+        self, obj: DurableObject, last_seq: int, since_snapshot: int = 0, snapshot_bytes: int = 0
+    ) -> None:
         self.obj = obj
         self.last_seq = last_seq
+        self.since_snapshot = since_snapshot
+        self.snapshot_bytes = snapshot_bytes
         self.gate = asyncio.Lock()
         self.last_commit: asyncio.Future[None] | None = None
         self.last_used = time.monotonic()
@@ -103,7 +117,7 @@ class ResidentSet:
             obj.restore(loaded.snapshot)
         for event in loaded.events:
             obj.apply(Event(event.type, event.data))
-        resident = Resident(obj, loaded.last_seq)
+        resident = Resident(obj, loaded.last_seq, len(loaded.events), loaded.snapshot_bytes)
         self._residents[key] = resident
         self._on_activation(time.perf_counter() - started)
         return resident

@@ -53,3 +53,27 @@ class PlainTally:
         import os
 
         return os.getpid()
+
+
+class PlainWarehouse:
+    """The baseline of a warehouse: the same reserve arithmetic in a dict, storing nothing."""
+
+    def __init__(self) -> None:
+        self.available: dict[str, int] = {}
+        self.reserved: dict[str, int] = {}
+        self.reservations: dict[str, dict[str, int]] = {}
+
+    async def restock(self, sku: str, quantity: int) -> None:
+        self.available[sku] = self.available.get(sku, 0) + quantity
+
+    async def reserve(self, reservation_id: str, lines: dict[str, int]) -> dict[str, int]:
+        if reservation_id in self.reservations:
+            return self.reservations[reservation_id]
+        short = {s: q for s, q in lines.items() if self.available.get(s, 0) < q}
+        if short:
+            raise ValueError(f"insufficient stock: {short}")
+        for sku, quantity in lines.items():
+            self.available[sku] -= quantity
+            self.reserved[sku] = self.reserved.get(sku, 0) + quantity
+        self.reservations[reservation_id] = lines
+        return lines

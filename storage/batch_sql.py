@@ -59,7 +59,8 @@ def batch_statements(units: Sequence[WriteUnit], now: float) -> list[Statement]:
             key, result = unit.idempotency
             idempotency.append((key, unit.stream, result, now))
         if unit.snapshot is not None:
-            snapshots[unit.stream] = (unit.stream, unit.last_seq, dumps(unit.snapshot), now)
+            state = unit.snapshot if isinstance(unit.snapshot, str) else dumps(unit.snapshot)
+            snapshots[unit.stream] = (unit.stream, unit.last_seq, state, now)
         for name in unit.alarms_cleared:
             alarms[(unit.stream, name)] = None
         for name, when in unit.alarms_set.items():

@@ -28,6 +28,7 @@ class LoadedStream:
 
     snapshot_seq: int = 0
     snapshot: JsonDict | None = None
+    snapshot_bytes: int = 0
     events: list[StoredEvent] = field(default_factory=list)
 
     @property
@@ -113,6 +114,7 @@ class LogFile:
         )
         for seq, state in rows:
             loaded.snapshot_seq, loaded.snapshot = seq, json.loads(state)
+            loaded.snapshot_bytes = len(state)
         loaded.events = await self.read_events(stream, after=loaded.snapshot_seq)
         return loaded
 

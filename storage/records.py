@@ -60,7 +60,7 @@ class WriteUnit:
     stream: str
     expected_seq: int
     events: list[NewEvent] = field(default_factory=list)
-    snapshot: JsonDict | None = None
+    snapshot: JsonDict | str | None = None
     outbox: list[tuple[str, JsonDict]] = field(default_factory=list)
     idempotency: tuple[str, bytes] | None = None
     alarms_set: dict[str, tuple[float, int]] = field(default_factory=dict)

@@ -197,3 +197,17 @@ async def test_an_idle_cart_is_deleted_by_its_alarm(shop: Shop) -> None:
         lambda: shop.short_carts.list(prefix="forgotten"), lambda rows: rows == [], what="expiry"
     )
     assert (await cart.view())["lines"] == []
+
+
+async def test_a_guest_cart_merges_into_the_shoppers_cart_all_or_nothing(shop: Shop) -> None:
+    guest = shop.short_carts.get("guest-1")
+    await guest.add_item(sku="TEA", quantity=2, unit_price=idr(25_000))
+    await guest.add_item(sku="MUG", quantity=1, unit_price=idr(40_000))
+    mine = shop.short_carts.get("user-1")
+    await mine.add_item(sku="TEA", quantity=1, unit_price=idr(25_000))
+    merged = await mine.merge_lines(lines=(await guest.view())["lines"])
+    assert {line["sku"]: line["quantity"] for line in merged["lines"]} == {"TEA": 3, "MUG": 1}
+    too_many = [{"sku": "TEA", "quantity": 9_999, "unit_price": idr(25_000)}]
+    with pytest.raises(Exception, match="between 1 and 9999"):
+        await mine.merge_lines(lines=too_many)
+    assert (await mine.view())["lines"] == merged["lines"]
