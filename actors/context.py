@@ -9,6 +9,7 @@ from actors.kind import DurableObject, Event
 from storage.records import JsonDict, NewEvent, RowWrite, StoredEvent, WriteUnit
 
 History = Callable[[], Awaitable[list[StoredEvent]]]
+Background = Callable[[Any], Awaitable[None]]
 
 
 class CallContext:
@@ -22,9 +23,12 @@ class CallContext:
         idempotency_key: str | None = None,
         correlation_id: str | None = None,
         history: History | None = None,
+        config: Any = None,
     ) -> None:
         self._obj = obj
         self._history = history
+        self.config = config
+        self.spawned: Background | None = None
         self.idempotency_key = idempotency_key
         self.correlation_id = correlation_id
         self._unit = WriteUnit(
@@ -59,6 +63,12 @@ class CallContext:
         unit.events.clear()
         unit.alarms_set.clear()
         unit.destroy = True
+
+    def spawn(self, work: Background) -> None:
+        """Runs `work(ref)` in the background once this call's writes are durable, unless
+        work spawned earlier for this object is still running. `ref` (a LocalRef) calls the
+        object's methods through its gates."""
+        self.spawned = work
 
     async def history(self) -> list[StoredEvent]:
         """The object's committed events, oldest first (after its pending writes are durable)."""

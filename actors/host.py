@@ -10,6 +10,7 @@ from typing import Any
 
 import ray
 
+from actors import faults
 from actors.calls import Call, Reply
 from actors.config import RuntimeConfig
 from actors.host_runtime import HostRuntime
@@ -66,6 +67,10 @@ class ObjectHost:
 
     async def passivate_idle(self, idle_seconds: float | None = None) -> int:
         return self._runtime.passivate_idle(idle_seconds)
+
+    async def arm_fault(self, point: str, action: str = "kill") -> None:
+        """Test and admin switch: die (or kill another host) at a named point, once."""
+        faults.arm(point, action)
 
     async def resident_count(self) -> int:
         return self._runtime.resident_count()

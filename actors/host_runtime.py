@@ -16,10 +16,11 @@ from typing import Any, Protocol
 from actors.alarms import AlarmScheduler
 from actors.calls import Call, Reply
 from actors.config import RuntimeConfig
-from actors.context import CallContext
+from actors.context import Background, CallContext
 from actors.errors import UnknownMethod, WrongHost
 from actors.idempotency import IdempotencyCache, encode
-from actors.kind import COMMAND, DurableObject
+from actors.kind import COMMAND, WAITER, DurableObject
+from actors.local_ref import LocalRef
 from actors.residency import Resident, ResidentSet
 from domain.errors import DomainError
 from storage import LogFile, StorageError, WriteUnit
@@ -71,6 +72,7 @@ class HostRuntime:
         self._idempotency = IdempotencyCache()
         self._started = asyncio.Event()
         self._housekeeping: asyncio.Task[None] | None = None
+        self._background: dict[str, asyncio.Task[None]] = {}
 
     async def start(self) -> None:
         """Opens every file and re-arms its alarms; calls wait until this is done."""
@@ -85,6 +87,23 @@ class HostRuntime:
             self._alarms[file_key] = AlarmScheduler(log_file, self._fire_alarm)
         self._housekeeping = asyncio.get_running_loop().create_task(self._keep_house())
         self._started.set()
+        await self._resume_objects()
+
+    async def _resume_objects(self) -> None:
+        """Calls `resume` on every object whose status asks for it (work in flight at a crash)."""
+        keys: list[str] = []
+        for status in self.kind.resume_statuses:
+            for log_file in self._files.values():
+                after = ""
+                while page := await log_file.list_objects(status=status, after=after, limit=500):
+                    keys.extend(row.stream for row in page)
+                    after = page[-1].stream
+        replies = await asyncio.gather(
+            *(self.call(Call(k, "resume", (), {}, None, False, None)) for k in keys)
+        )
+        for key, reply in zip(keys, replies, strict=True):
+            if not reply.ok:
+                log.error("resuming %s %s failed: %r", self.kind.kind, key, reply.value)
 
     async def stop(self) -> None:
         if self._housekeeping is not None:
@@ -110,6 +129,8 @@ class HostRuntime:
             self._file_of(call.key)
         except WrongHost as exc:
             return Reply(False, exc)
+        if marker == WAITER:
+            return await self._wait_on(call)
         while True:
             resident = await self._residents.acquire(call.key)
             try:
@@ -139,6 +160,7 @@ class HostRuntime:
                 idempotency_key=key,
                 correlation_id=call.correlation_id,
                 history=lambda: self._history(resident),
+                config=self._config,
             )
             reply = await self._run_method(resident, ctx, call)
             if not resident.alive:
@@ -146,6 +168,8 @@ class HostRuntime:
             unit = ctx.finish(encode(reply) if key else None)
             self._submit(resident, call.key, unit)
             commit = resident.last_commit
+            if ctx.spawned is not None and reply.ok:
+                self._spawn_after(commit, call, ctx.spawned)
             if key is not None and commit is not None:
                 self._idempotency.begin(key, commit, reply)
         if commit is not None:
@@ -154,6 +178,18 @@ class HostRuntime:
             except StorageError as exc:
                 return Reply(False, exc)
         return reply
+
+    async def _wait_on(self, call: Call) -> Reply:
+        """A waiter runs beside the gate; its answer still waits for durable state."""
+        resident = await self._residents.acquire(call.key)
+        try:
+            ctx = CallContext(resident.obj, resident.last_seq, config=self._config)
+            reply = await self._run_method(resident, ctx, call)
+            if resident.last_commit is not None:
+                await resident.last_commit
+            return reply
+        finally:
+            self._residents.release(resident)
 
     async def _run_method(self, resident: Resident, ctx: CallContext, call: Call) -> Reply:
         method = getattr(resident.obj, call.method)
@@ -185,6 +221,31 @@ class HostRuntime:
                 self._alarms[file_key].notify()
 
         commit.add_done_callback(after_commit)
+
+    def _spawn_after(
+        self, commit: asyncio.Future[None] | None, call: Call, work: Background
+    ) -> None:
+        running = self._background.get(call.key)
+        if running is not None and not running.done():
+            return
+        ref = LocalRef(self.call, call.key, call.correlation_id)
+
+        async def run() -> None:
+            if commit is not None:
+                await commit
+            await work(ref)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background[call.key] = task
+        task.add_done_callback(lambda done: self._background_done(call.key, done))
+
+    def _background_done(self, key: str, task: asyncio.Task[None]) -> None:
+        if self._background.get(key) is task:
+            del self._background[key]
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "background work of %s %s failed", self.kind.kind, key, exc_info=task.exception()
+            )
 
     def _add_snapshot_if_due(self, resident: Resident, unit: WriteUnit) -> None:
         """Snapshots once the events since the last snapshot outweigh it (§4.5): activation

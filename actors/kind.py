@@ -20,6 +20,7 @@ Method = TypeVar("Method", bound=Callable[..., Awaitable[Any]])
 
 COMMAND = "command"
 QUERY = "query"
+WAITER = "waiter"
 
 
 def command(method: Method) -> Method:
@@ -31,6 +32,13 @@ def command(method: Method) -> Method:
 def query(method: Method) -> Method:
     """Marks a read-only method; it still waits for earlier writes of the object to be durable."""
     method.__rayshop_call__ = QUERY  # type: ignore[attr-defined]
+    return method
+
+
+def waiter(method: Method) -> Method:
+    """Marks a read-only method that may wait long (for an outcome): it runs outside the input
+    gate, so the calls it waits for can get in, and stubs send it unbatched."""
+    method.__rayshop_call__ = WAITER  # type: ignore[attr-defined]
     return method
 
 
@@ -56,6 +64,8 @@ class DurableObject:
     placement: ClassVar[Placement] = Partitioned()
     state_model: ClassVar[type[BaseModel] | None] = None
     owner_schema: ClassVar[str] = ""
+    resume_statuses: ClassVar[tuple[str, ...]] = ()
+    """A host starting up calls `resume` on each of its objects listed with these statuses."""
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -89,7 +99,7 @@ class DurableObject:
 
     @classmethod
     def callable_methods(cls) -> dict[str, str]:
-        """Method name -> COMMAND or QUERY, for every method a stub may call."""
+        """Method name -> COMMAND, QUERY or WAITER, for every method a stub may call."""
         found: dict[str, str] = {}
         for name in dir(cls):
             marker = getattr(getattr(cls, name, None), "__rayshop_call__", None)

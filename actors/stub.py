@@ -14,12 +14,12 @@ from typing import Any, Generic, TypeVar
 import ray
 from ray.exceptions import ActorUnavailableError, RayActorError
 
-from actors.calls import Call
+from actors.calls import Call, Reply
 from actors.channel import HostChannel
 from actors.config import NAMESPACE, RuntimeConfig
 from actors.errors import HostUnavailable, UnknownMethod
 from actors.host import RemoteObjectHost
-from actors.kind import COMMAND, DurableObject
+from actors.kind import COMMAND, WAITER, DurableObject
 from actors.placement import (
     Dedicated,
     Partitioned,
@@ -135,7 +135,10 @@ class KindClient(Generic[K]):
                 correlation_id.get(),
             )
             try:
-                reply = await self._channel(name, host_arg).send(call)
+                if marker == WAITER:
+                    reply = Reply(*await self.handle(name, host_arg).call.remote(call))
+                else:
+                    reply = await self._channel(name, host_arg).send(call)
             except RETRYABLE as exc:
                 error: Exception = exc
             else:

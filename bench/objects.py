@@ -56,14 +56,17 @@ async def measured(call: Callable[[int], Awaitable[Any]], seconds: float) -> flo
 # activation
 
 
+PRICE = {"amount": 25_000, "currency": "IDR"}
+
+
 async def build_history(shop: Shop, key: str, events: int) -> None:
     cart = shop.carts.get(key)
     for n in range(events):
         sku = SKUS[n % len(SKUS)]
         if n < len(SKUS):
-            await cart.add_item(sku=sku, quantity=1)
+            await cart.add_item(sku=sku, quantity=1, unit_price=PRICE)
         else:
-            await cart.set_quantity(sku=sku, quantity=n % 50 + 1)
+            await cart.change_quantity(sku=sku, quantity=n % 50 + 1)
 
 
 async def measure_activation(shop: Shop, objects: int = 200) -> dict[str, float]:
@@ -118,7 +121,12 @@ async def write_passivated_carts(config: RuntimeConfig, count: int) -> None:
     pending = []
     for n in range(count):
         key = f"mem-{n:06d}"
-        events = [NewEvent("ItemAdded", {"sku": sku, "quantity": 1 + n % 3}) for sku in SKUS]
+        events = [
+            NewEvent(
+                "ItemAdded", {"line": {"sku": sku, "quantity": 1 + n % 3, "unit_price": PRICE}}
+            )
+            for sku in SKUS
+        ]
         unit = WriteUnit(key, 0, events=events)
         pending.append(files[placement.partition_of(key)].submit(unit))
         if len(pending) >= 5000:

@@ -16,7 +16,8 @@ from actors.shop import connect
 LOCALHOST = "127.0.0.1"
 TRY_IT = (
     '-c "import asyncio; from actors.shop import connect; '
-    "print(asyncio.run(connect().carts.get('demo').add_item(sku='TEA-1', quantity=2)))\""
+    "print(asyncio.run(connect().carts.get('demo').add_item("
+    "sku='TEA-1', quantity=2, unit_price={'amount': 25000, 'currency': 'IDR'})))\""
 )
 
 

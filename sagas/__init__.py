@@ -1,0 +1,1 @@
+"""Durable sagas (ARCHITECTURE §5): the engine and the shop's sagas."""

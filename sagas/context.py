@@ -1,0 +1,155 @@
+"""The saga context (ARCHITECTURE §5.1, §5.2): named, journaled steps and durable waits.
+
+A step that finished returns its journaled result without running; a step that was
+interrupted runs again with the same idempotency key (`<saga id>:<step>`). Compensations are
+registered before their step runs and replayed the same way, so a restarted orchestrator
+rebuilds them by re-running the saga function against the journal.
+"""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from actors import faults
+from actors.local_ref import LocalRef
+from actors.stub import correlation_id as correlation_var
+from sagas.errors import ReplayEnded, StepFailed, error_code, is_terminal
+from sagas.journal import SagaJournal
+from sagas.retry import DEFAULT_POLICY, RetryPolicy
+
+T = TypeVar("T")
+Action = Callable[[str], Awaitable[T]]
+Compensation = Callable[[Any], Awaitable[None]]
+
+_wakeups: dict[tuple[str, str], asyncio.Event] = {}
+
+
+def wake(saga_id: str, name: str) -> None:
+    """An event a saga may be waiting for has been recorded."""
+    event = _wakeups.get((saga_id, name))
+    if event is not None:
+        event.set()
+
+
+class SagaContext:
+    def __init__(
+        self, ref: LocalRef, journal: SagaJournal, shop: Any, *, replay_only: bool = False
+    ) -> None:
+        self._ref = ref
+        self.journal = journal
+        self.shop = shop
+        self.saga_id = ref.key
+        self.replay_only = replay_only
+        self.compensations: list[tuple[str, Compensation]] = []
+
+    def key(self, step: str) -> str:
+        """The idempotency key of a step: the same on every attempt and every replay."""
+        return f"{self.saga_id}:{step}"
+
+    async def step(
+        self,
+        name: str,
+        action: Action[T],
+        *,
+        compensate: Compensation | None = None,
+        retry: RetryPolicy = DEFAULT_POLICY,
+    ) -> T:
+        """Runs `action(idempotency_key)` once, durably; `compensate(result)` undoes it.
+
+        Raises:
+            StepFailed: a terminal error, or retries used up; the saga compensates.
+        """
+        if compensate is not None:
+            self.compensations.append((name, compensate))
+        record = self.journal.steps.get(name)
+        if record is not None and record.status == "completed":
+            return record.result
+        if record is not None and record.status == "failed":
+            raise StepFailed(name, record.code or "failed", record.message or "")
+        if self.replay_only:
+            raise ReplayEnded(name)
+        await faults.strike(f"before:{name}")
+        result = await self._run(name, action, retry, record.attempts if record else 0)
+        await faults.strike(f"after:{name}")
+        return result
+
+    async def _run(self, name: str, action: Action[T], retry: RetryPolicy, attempt: int) -> T:
+        correlation_var.set(self._ref.correlation_id)
+        while True:
+            attempt += 1
+            await self._record("StepStarted", {"name": name, "attempt": attempt})
+            try:
+                result = await asyncio.wait_for(action(self.key(name)), retry.timeout_s)
+            except Exception as error:
+                if is_terminal(error) or attempt >= retry.attempts:
+                    await self._fail(name, error_code(error), str(error))
+                message = f"{type(error).__name__}: {error}"
+                await self._record(
+                    "StepAttemptFailed", {"name": name, "attempt": attempt, "message": message}
+                )
+                await asyncio.sleep(retry.backoff(attempt))
+                continue
+            await self._record("StepCompleted", {"name": name, "result": result})
+            return result
+
+    async def wait_for_event(
+        self,
+        name: str,
+        timeout_s: float,
+        *,
+        poll: Callable[[], Awaitable[dict[str, Any] | None]] | None = None,
+        poll_every_s: float = 2.0,
+    ) -> dict[str, Any]:
+        """Waits durably for `signal(name, payload)` on this saga; the deadline survives
+        restarts. `poll` checks the source directly now and then, in case a signal was lost.
+
+        Raises:
+            StepFailed: the deadline passed (a business failure: compensate).
+        """
+        wait = self.journal.waits.get(name)
+        if wait is not None and wait.payload is not None:
+            return wait.payload
+        if wait is not None and wait.timed_out:
+            raise StepFailed(name, "timeout", f"no {name} before the deadline")
+        if self.replay_only:
+            raise ReplayEnded(name)
+        if wait is None:
+            await self._record("WaitStarted", {"name": name, "deadline": time.time() + timeout_s})
+        deadline = self.journal.waits[name].deadline
+        wakeup = _wakeups.setdefault((self.saga_id, name), asyncio.Event())
+        try:
+            while (left := deadline - time.time()) > 0:
+                payload = await self._received(name, poll)
+                if payload is not None:
+                    return payload
+                wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wakeup.wait(), min(left, poll_every_s))
+            payload = await self._received(name, poll)
+            if payload is not None:
+                return payload
+        finally:
+            _wakeups.pop((self.saga_id, name), None)
+        await self._record("WaitTimedOut", {"name": name})
+        raise StepFailed(name, "timeout", f"no {name} before the deadline")
+
+    async def _received(
+        self, name: str, poll: Callable[[], Awaitable[dict[str, Any] | None]] | None
+    ) -> dict[str, Any] | None:
+        self.journal = SagaJournal.model_validate(await self._ref.call("journal"))
+        payload = self.journal.waits[name].payload
+        if payload is None and poll is not None:
+            payload = await poll()
+            if payload is not None:
+                await self._record("EventReceived", {"name": name, "payload": payload})
+        return payload
+
+    async def _fail(self, name: str, code: str, message: str) -> None:
+        await self._record("StepFailed", {"name": name, "code": code, "message": message})
+        raise StepFailed(name, code, message)
+
+    async def _record(self, event_type: str, data: dict[str, Any]) -> None:
+        await self._ref.call("record", event_type, data)
+        self.journal.apply(event_type, data)

@@ -1,0 +1,84 @@
+"""Drives one saga to its end: forward through its steps, or backward through its
+compensations in reverse order (ARCHITECTURE §5.3). Each compensation is retried; after
+COMPENSATION_ATTEMPTS failures the saga is `stuck` until an admin retries it."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from actors.local_ref import LocalRef
+from sagas.context import SagaContext
+from sagas.errors import ReplayEnded, StepFailed
+from sagas.journal import SagaJournal, SagaStatus
+from sagas.retry import COMPENSATION_ATTEMPTS, DEFAULT_POLICY
+
+log = logging.getLogger(__name__)
+
+SagaFunction = Callable[[SagaContext, dict[str, Any]], Awaitable[Any]]
+
+
+async def drive(ref: LocalRef, sagas: dict[str, SagaFunction], shop: Any) -> None:
+    journal = SagaJournal.model_validate(await ref.call("journal"))
+    function = sagas[journal.saga_type or ""]
+    if journal.status is SagaStatus.RUNNING:
+        ctx = SagaContext(ref, journal, shop)
+        try:
+            result = await function(ctx, journal.input)
+        except StepFailed as failure:
+            reason = {"step": failure.step, "code": failure.code, "message": failure.message}
+            await ref.call("record", "CompensationStarted", reason)
+            journal = ctx.journal
+            journal.apply("CompensationStarted", reason)
+        else:
+            await ref.call("record", "SagaCompleted", {"result": result})
+            return
+        await _compensate(ref, ctx, journal)
+    elif journal.status is SagaStatus.COMPENSATING:
+        ctx = SagaContext(ref, journal, shop, replay_only=True)
+        with contextlib.suppress(StepFailed, ReplayEnded):
+            await function(ctx, journal.input)
+        await _compensate(ref, ctx, journal)
+
+
+async def _compensate(ref: LocalRef, ctx: SagaContext, journal: SagaJournal) -> None:
+    for name, compensation in reversed(ctx.compensations):
+        record = journal.compensations.get(name)
+        if record is not None and record.done:
+            continue
+        step = journal.steps.get(name)
+        result = step.result if step is not None and step.status == "completed" else None
+        if not await _compensate_one(
+            ref, name, compensation, result, record.attempts if record else 0
+        ):
+            return
+    await ref.call("record", "SagaCompensated", {})
+
+
+async def _compensate_one(
+    ref: LocalRef,
+    name: str,
+    compensation: Callable[[Any], Awaitable[None]],
+    result: Any,
+    attempt: int,
+) -> bool:
+    while True:
+        attempt += 1
+        try:
+            await asyncio.wait_for(compensation(result), DEFAULT_POLICY.timeout_s)
+        except Exception as error:
+            message = f"{type(error).__name__}: {error}"
+            log.warning("compensation %s of saga %s failed: %s", name, ref.key, message)
+            await ref.call(
+                "record",
+                "CompensationAttemptFailed",
+                {"name": name, "attempt": attempt, "message": message},
+            )
+            if attempt >= COMPENSATION_ATTEMPTS:
+                await ref.call("record", "SagaStuck", {"name": name, "message": message})
+                return False
+            await asyncio.sleep(DEFAULT_POLICY.backoff(attempt))
+            continue
+        await ref.call("record", "CompensationCompleted", {"name": name})
+        return True

@@ -1,0 +1,150 @@
+"""The saga object (ARCHITECTURE §5.2): one saga instance, hosted by the orchestrator hosts.
+
+Its events are the saga's journal. Starting it spawns the driver in the host process; a host
+that restarts resumes every saga still running or compensating (`resume_statuses`).
+"""
+
+import asyncio
+import contextlib
+from typing import Any
+
+from actors.context import CallContext
+from actors.kind import DurableObject, Event, command, query, waiter
+from actors.placement import Partitioned
+from domain.errors import DomainError
+from sagas.context import wake
+from sagas.journal import FINISHED, SagaJournal, SagaStatus
+
+JOURNAL_EVENTS = frozenset(
+    {
+        "StepStarted",
+        "StepAttemptFailed",
+        "StepCompleted",
+        "StepFailed",
+        "WaitStarted",
+        "EventReceived",
+        "WaitTimedOut",
+        "CompensationStarted",
+        "CompensationAttemptFailed",
+        "CompensationCompleted",
+        "SagaStuck",
+        "SagaCompleted",
+        "SagaCompensated",
+    }
+)
+
+_settled: dict[str, asyncio.Event] = {}
+
+
+class UnknownSagaType(DomainError):
+    code = "unknown_saga_type"
+
+
+class SagaNotStuck(DomainError):
+    code = "saga_not_stuck"
+
+
+class Saga(DurableObject):
+    kind = "saga"
+    collection = "sagas"
+    placement = Partitioned(partitions=16, hosts=2)
+    state_model = SagaJournal
+    resume_statuses = (SagaStatus.RUNNING.value, SagaStatus.COMPENSATING.value)
+    state: SagaJournal
+
+    def apply(self, event: Event) -> None:
+        self.state.apply(event.type, event.data)
+        settled = _settled.get(self.key)
+        if settled is not None and self.state.status in (*FINISHED, SagaStatus.STUCK):
+            settled.set()
+
+    def index(self) -> tuple[str | None, str | None]:
+        return self.state.saga_type, self.state.status.value
+
+    @command
+    async def start(
+        self, ctx: CallContext, saga_type: str, input: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Starts the saga once; starting it again returns where it stands."""
+        from sagas.registry import SAGAS
+
+        if self.state.status is SagaStatus.NEW:
+            if saga_type not in SAGAS:
+                raise UnknownSagaType(f"no saga called {saga_type!r}", saga_type=saga_type)
+            ctx.emit("SagaStarted", {"saga_type": saga_type, "input": input})
+            self._drive(ctx)
+        return self.summary()
+
+    @command
+    async def resume(self, ctx: CallContext) -> dict[str, Any]:
+        if self.state.status in (SagaStatus.RUNNING, SagaStatus.COMPENSATING):
+            self._drive(ctx)
+        return self.summary()
+
+    @command
+    async def retry(self, ctx: CallContext) -> dict[str, Any]:
+        """An admin's retry of a stuck saga: compensation starts again where it stopped."""
+        if self.state.status is not SagaStatus.STUCK:
+            raise SagaNotStuck(
+                f"saga is {self.state.status.value}, not stuck", status=self.state.status.value
+            )
+        _settled.pop(self.key, None)
+        ctx.emit("SagaRetried", {})
+        self._drive(ctx)
+        return self.summary()
+
+    @command
+    async def record(self, ctx: CallContext, event_type: str, data: dict[str, Any]) -> None:
+        """The driver's journal entry (only the driver of this host calls it)."""
+        if event_type not in JOURNAL_EVENTS:
+            raise ValueError(f"{event_type} is not a journal event")
+        ctx.emit(event_type, data)
+
+    @command
+    async def signal(self, ctx: CallContext, name: str, payload: dict[str, Any]) -> None:
+        """Delivers an external event (a payment webhook) the saga waits or will wait for."""
+        wait = self.state.waits.get(name)
+        if wait is None or wait.payload is None:
+            ctx.emit("EventReceived", {"name": name, "payload": payload})
+        wake(self.key, name)
+
+    @query
+    async def journal(self, ctx: CallContext) -> dict[str, Any]:
+        return self.state.model_dump(mode="json")
+
+    @query
+    async def view(self, ctx: CallContext) -> dict[str, Any]:
+        return self.summary()
+
+    @query
+    async def timeline(self, ctx: CallContext) -> list[dict[str, Any]]:
+        """Every journal entry with its time: steps, attempts, errors, compensations."""
+        return [{"seq": e.seq, "at": e.at, "type": e.type, **e.data} for e in await ctx.history()]
+
+    @waiter
+    async def outcome(self, ctx: CallContext, timeout_s: float = 60.0) -> dict[str, Any]:
+        """Waits until the saga completed, compensated or got stuck (or `timeout_s` passed)."""
+        if self.state.status not in (*FINISHED, SagaStatus.STUCK):
+            settled = _settled.setdefault(self.key, asyncio.Event())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(settled.wait(), timeout_s)
+        return self.summary()
+
+    def summary(self) -> dict[str, Any]:
+        state = self.state
+        return {
+            "saga_id": self.key,
+            "saga_type": state.saga_type,
+            "status": state.status.value,
+            "failure": state.failure.model_dump() if state.failure else None,
+            "stuck_on": state.stuck_on,
+            "result": state.result,
+            "steps": {name: step.status for name, step in state.steps.items()},
+        }
+
+    def _drive(self, ctx: CallContext) -> None:
+        from sagas.registry import SAGAS, shop_for
+        from sagas.runner import drive
+
+        shop = shop_for(ctx.config)
+        ctx.spawn(lambda ref: drive(ref, SAGAS, shop))
