@@ -9,6 +9,7 @@ from actors.kind import DurableObject, Event
 from storage.records import JsonDict, NewEvent, RowWrite, StoredEvent, WriteUnit
 
 History = Callable[[], Awaitable[list[StoredEvent]]]
+Reader = Callable[[str, tuple[Any, ...]], Awaitable[list[tuple[Any, ...]]]]
 Background = Callable[[Any], Awaitable[None]]
 
 
@@ -24,10 +25,12 @@ class CallContext:
         correlation_id: str | None = None,
         history: History | None = None,
         config: Any = None,
+        reader: Reader | None = None,
     ) -> None:
         self._obj = obj
         self._history = history
         self.config = config
+        self._reader = reader
         self.spawned: Background | None = None
         self.idempotency_key = idempotency_key
         self.correlation_id = correlation_id
@@ -69,6 +72,12 @@ class CallContext:
         work spawned earlier for this object is still running. `ref` (a LocalRef) calls the
         object's methods through its gates."""
         self.spawned = work
+
+    async def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Reads the owner's own tables as committed (after this object's pending writes)."""
+        if self._reader is None:
+            return []
+        return await self._reader(sql, params)
 
     async def history(self) -> list[StoredEvent]:
         """The object's committed events, oldest first (after its pending writes are durable)."""

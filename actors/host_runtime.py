@@ -161,16 +161,18 @@ class HostRuntime:
                 correlation_id=call.correlation_id,
                 history=lambda: self._history(resident),
                 config=self._config,
+                reader=lambda sql, params: self._read(resident, sql, params),
             )
             reply = await self._run_method(resident, ctx, call)
             if not resident.alive:
                 return reply
-            unit = ctx.finish(encode(reply) if key else None)
+            final = reply.ok or isinstance(reply.value, DomainError)  # a retry gets the same
+            unit = ctx.finish(encode(reply) if key is not None and final else None)
             self._submit(resident, call.key, unit)
             commit = resident.last_commit
             if ctx.spawned is not None and reply.ok:
                 self._spawn_after(commit, call, ctx.spawned)
-            if key is not None and commit is not None:
+            if key is not None and final and commit is not None:
                 self._idempotency.begin(key, commit, reply)
         if commit is not None:
             try:
@@ -262,10 +264,20 @@ class HostRuntime:
             resident.since_snapshot, resident.snapshot_bytes = 0, len(state)
 
     async def _history(self, resident: Resident) -> list[StoredEvent]:
+        await self._settled(resident)
+        return await self._file_of(resident.obj.key).read_events(resident.obj.key)
+
+    async def _read(
+        self, resident: Resident, sql: str, params: tuple[Any, ...]
+    ) -> list[tuple[Any, ...]]:
+        await self._settled(resident)
+        return await self._file_of(resident.obj.key).query(sql, params)
+
+    @staticmethod
+    async def _settled(resident: Resident) -> None:
         if resident.last_commit is not None:
             with contextlib.suppress(Exception):
                 await resident.last_commit
-        return await self._file_of(resident.obj.key).read_events(resident.obj.key)
 
     # alarms
 

@@ -51,7 +51,10 @@ class Order(DurableObject):
 
     @command
     async def pay(self, ctx: CallContext, payment_id: str, amount: int) -> dict[str, Any]:
-        ctx.emit_all(self.state.decide_pay(payment_id, amount))
+        events = self.state.decide_pay(payment_id, amount)
+        ctx.emit_all(events)
+        if events:
+            ctx.publish("orders", {"type": "OrderConfirmed", **self._headline()})
         return self.view_state()
 
     @command
@@ -78,12 +81,18 @@ class Order(DurableObject):
 
     @command
     async def fail(self, ctx: CallContext, reason: str) -> dict[str, Any]:
-        ctx.emit_all(self.state.decide_fail(reason))
+        events = self.state.decide_fail(reason)
+        ctx.emit_all(events)
+        if events:
+            ctx.publish("orders", {"type": "OrderFailed", "reason": reason, **self._headline()})
         return self.view_state()
 
     @command
     async def cancel(self, ctx: CallContext, reason: str) -> dict[str, Any]:
-        ctx.emit_all(self.state.decide_cancel(reason))
+        events = self.state.decide_cancel(reason)
+        ctx.emit_all(events)
+        if events:
+            ctx.publish("orders", {"type": "OrderCancelled", "reason": reason, **self._headline()})
         return self.view_state()
 
     @query
@@ -103,6 +112,11 @@ class Order(DurableObject):
             }
             for e in await ctx.history()
         ]
+
+    def _headline(self) -> dict[str, Any]:
+        state = self.state
+        total = state.totals.get("total", 0)
+        return {"order_id": self.key, "customer_id": state.customer_id, "total": total}
 
     def view_state(self) -> dict[str, Any]:
         return {"order_id": self.key, **self.state.model_dump(mode="json")}

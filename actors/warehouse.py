@@ -162,6 +162,17 @@ class Warehouse(DurableObject):
     async def reservation(self, ctx: CallContext, reservation_id: str) -> dict[str, Any]:
         return self._reservation_view(reservation_id)
 
+    @query
+    async def audit(self, ctx: CallContext) -> dict[str, Any]:
+        """Levels in memory beside the committed `stock` projection, for invariant checks."""
+        rows = await ctx.read("SELECT sku, available, reserved, allocated FROM stock")
+        return {
+            "memory": {sku: self._level_view(sku) for sku in self.state.stock.levels},
+            "table": {
+                sku: {"available": a, "reserved": r, "allocated": al} for sku, a, r, al in rows
+            },
+        }
+
     def info_state(self) -> dict[str, Any]:
         site = self.state.site
         return {

@@ -22,6 +22,7 @@ class WarehouseSite(BaseModel):
     warehouse_id: str
     latitude: float
     longitude: float
+    region: str = ""
 
 
 class AllocationPlan(BaseModel):

@@ -146,3 +146,10 @@ async def test_dedicated_objects_get_their_own_host_and_file(
 async def test_calling_an_unmarked_method_is_refused(shop: Shop) -> None:
     with pytest.raises(Exception, match="no callable method 'apply'"):
         await shop.counters.get("x").apply(None)
+
+
+async def test_an_unexpected_failure_is_not_replayed_to_a_retry(shop: Shop) -> None:
+    counter = shop.counters.get("flaky")
+    with pytest.raises(RuntimeError):
+        await counter.break_after_emitting(idempotency_key="flaky-1")
+    assert await counter.increment(by=1, idempotency_key="flaky-1") == 1

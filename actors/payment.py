@@ -1,0 +1,171 @@
+"""The payment object (partitioned, one per payment, keyed by payment id).
+
+A charge is taken once: a repeat returns the first result, and the provider is asked with
+the same payment id, so even a repeat after a crash does not charge twice. Pending methods
+(QRIS, virtual account) settle through the provider's signed webhook.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from actors import callbacks
+from actors.config import RuntimeConfig
+from actors.context import CallContext
+from actors.kind import DurableObject, Event, command, query
+from actors.payment_provider import FakeProvider, PaymentProvider, signature_valid
+from actors.placement import Partitioned
+from actors.secrets import secret
+from actors.stub import KindClient
+from domain.errors import DomainError
+
+METHODS = ("card", "qris", "virtual_account")
+_providers: dict[str, PaymentProvider] = {}
+
+
+class InvalidSignature(DomainError):
+    code = "invalid_signature"
+
+
+class InvalidPayment(DomainError):
+    code = "invalid_payment"
+
+
+class PaymentState(BaseModel):
+    status: str = "new"  # new, pending, captured, declined, expired, refunded, voided
+    order_id: str | None = None
+    amount: int = 0
+    currency: str | None = None
+    method: str | None = None
+    reason: str = ""
+    notify: dict[str, Any] | None = None
+
+
+class Payment(DurableObject):
+    kind = "payment"
+    collection = "payments"
+    placement = Partitioned(partitions=8, hosts=1)
+    state_model = PaymentState
+    state: PaymentState
+
+    def apply(self, event: Event) -> None:
+        state, data = self.state, event.data
+        match event.type:
+            case "PaymentRequested":
+                state.order_id, state.amount = data["order_id"], data["amount"]
+                state.currency, state.method = data["currency"], data["method"]
+                state.notify = data.get("notify")
+            case "PaymentCaptured":
+                state.status = "captured"
+            case "PaymentPending":
+                state.status = "pending"
+            case "PaymentDeclined":
+                state.status, state.reason = "declined", data["reason"]
+            case "PaymentExpired":
+                state.status = "expired"
+            case "PaymentRefunded":
+                state.status, state.reason = "refunded", data["reason"]
+            case "PaymentVoided":
+                state.status, state.reason = "voided", data["reason"]
+
+    def index(self) -> tuple[str | None, str | None]:
+        return self.state.order_id, self.state.status
+
+    @command
+    async def charge(
+        self,
+        ctx: CallContext,
+        order_id: str,
+        amount: int,
+        currency: str,
+        method: str,
+        token: str,
+        notify: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Charges once; returns the payment with status captured, declined or pending."""
+        if self.state.status != "new":
+            return self.view_state()
+        if method not in METHODS or not isinstance(amount, int) or amount <= 0:
+            raise InvalidPayment(
+                "a payment needs a known method and a positive amount", method=method
+            )
+        answer = await provider(ctx.config).charge(self.key, amount, currency, method, token)
+        requested = {"order_id": order_id, "amount": amount, "currency": currency, "method": method}
+        ctx.emit("PaymentRequested", {**requested, "notify": notify})
+        outcome = {
+            "captured": "PaymentCaptured",
+            "declined": "PaymentDeclined",
+            "pending": "PaymentPending",
+        }
+        ctx.emit(
+            outcome[answer.status], {"provider_ref": answer.provider_ref, "reason": answer.reason}
+        )
+        return self.view_state()
+
+    @command
+    async def webhook(self, ctx: CallContext, body: str, signature: str) -> dict[str, Any]:
+        """The provider's word on a pending payment, accepted only with a valid signature."""
+        if not signature_valid(webhook_secret(ctx.config), body, signature):
+            raise InvalidSignature("the webhook signature does not match")
+        message = json.loads(body)
+        if message.get("payment_id") != self.key:
+            raise InvalidSignature("the webhook is for another payment")
+        if self.state.status == "pending":
+            ctx.emit("PaymentCaptured" if message["status"] == "paid" else "PaymentExpired", {})
+            notify = self.state.notify
+            if notify is not None:
+                settled = {
+                    **notify,
+                    "kwargs": {**notify.get("kwargs", {}), "payload": self.view_state()},
+                }
+                ctx.spawn(lambda _: callbacks.invoke(ctx.config, settled))
+        return self.view_state()
+
+    @command
+    async def cancel_if_present(self, ctx: CallContext, reason: str) -> dict[str, Any]:
+        """Refunds a captured payment or voids a pending one; otherwise does nothing."""
+        if self.state.status == "captured":
+            await provider(ctx.config).refund(self.key)
+            ctx.emit("PaymentRefunded", {"amount": self.state.amount, "reason": reason})
+        elif self.state.status == "pending":
+            await provider(ctx.config).void(self.key)
+            ctx.emit("PaymentVoided", {"reason": reason})
+        return self.view_state()
+
+    @query
+    async def status(self, ctx: CallContext) -> dict[str, Any]:
+        return self.view_state()
+
+    def view_state(self) -> dict[str, Any]:
+        state = self.state
+        return {
+            "payment_id": self.key,
+            "order_id": state.order_id,
+            "status": state.status,
+            "amount": state.amount,
+            "currency": state.currency,
+            "method": state.method,
+            "reason": state.reason,
+        }
+
+
+def webhook_secret(config: RuntimeConfig) -> bytes:
+    return secret(config.state_dir, "webhook", "RAYSHOP_WEBHOOK_SECRET")
+
+
+def provider(config: RuntimeConfig) -> PaymentProvider:
+    """The provider adapter of this process (the fake, which stands in for a real one)."""
+    found = _providers.get(config.state_dir)
+    if found is None:
+        payments = KindClient(Payment, config)
+
+        async def deliver(body: str, signature: str) -> None:
+            await payments.get(json.loads(body)["payment_id"]).webhook(
+                body=body, signature=signature
+            )
+
+        ledger = Path(config.state_dir) / "provider" / "ledger.sqlite"
+        found = _providers[config.state_dir] = FakeProvider(ledger, webhook_secret(config), deliver)
+    return found

@@ -1,0 +1,168 @@
+"""The payment provider port, and a fake adapter that behaves like a real provider.
+
+The fake keeps its own ledger in its own SQLite file (a real provider's records outlive our
+processes too), so a charge repeated with the same payment id after a crash is not taken
+twice, and the ledger can be checked against our books. Test tokens:
+
+    tok_success               captured at once
+    tok_declined              declined (card_declined)
+    tok_insufficient_funds    declined (insufficient_funds)
+    tok_transient             the first two tries fail as unavailable, then captured
+    tok_pending_paid          pending; the webhook later says paid
+    tok_pending_expired       pending; the webhook later says expired
+    tok_pending_never         pending; no webhook ever comes (the customer walked away)
+
+QRIS and virtual-account payments are always pending first; their token decides the end.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Literal
+
+import aiosqlite
+from pydantic import BaseModel
+
+PENDING_METHODS = ("qris", "virtual_account")
+Webhook = Callable[[str, str], Awaitable[None]]
+
+
+class ProviderUnavailable(Exception):
+    """The provider did not answer; the same request may be sent again."""
+
+
+class ProviderAnswer(BaseModel):
+    status: Literal["captured", "declined", "pending"]
+    provider_ref: str
+    reason: str = ""
+
+
+class PaymentProvider(ABC):
+    @abstractmethod
+    async def charge(
+        self, payment_id: str, amount: int, currency: str, method: str, token: str
+    ) -> ProviderAnswer: ...
+
+    @abstractmethod
+    async def refund(self, payment_id: str) -> None: ...
+
+    @abstractmethod
+    async def void(self, payment_id: str) -> None: ...
+
+
+def sign(secret: bytes, body: str) -> str:
+    return hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
+
+
+def signature_valid(secret: bytes, body: str, signature: str) -> bool:
+    return hmac.compare_digest(sign(secret, body), signature)
+
+
+class FakeProvider(PaymentProvider):
+    """Answers like a real provider, from test tokens; pending payments settle by webhook."""
+
+    def __init__(
+        self, ledger_path: Path, secret: bytes, deliver: Webhook, settle_after_s: float = 0.3
+    ) -> None:
+        self._path = ledger_path
+        self._secret = secret
+        self._deliver = deliver
+        self._settle_after_s = settle_after_s
+        self._failures: dict[str, int] = {}
+        self._lock = asyncio.Lock()
+
+    async def charge(
+        self, payment_id: str, amount: int, currency: str, method: str, token: str
+    ) -> ProviderAnswer:
+        if token == "tok_transient" and self._failures.get(payment_id, 0) < 2:
+            self._failures[payment_id] = self._failures.get(payment_id, 0) + 1
+            raise ProviderUnavailable("provider timed out")
+        status, reason = _outcome(method, token)
+        async with self._ledger() as db:
+            row = await (
+                await db.execute(
+                    "SELECT status, reason FROM charges WHERE payment_id = ?", (payment_id,)
+                )
+            ).fetchone()
+            if row is None:
+                await db.execute(
+                    "INSERT INTO charges VALUES (?, ?, ?, ?, ?, ?)",
+                    (payment_id, amount, currency, status, reason, token),
+                )
+                await db.commit()
+            else:
+                status, reason = row
+        if status == "pending" and row is None and token != "tok_pending_never":
+            asyncio.get_running_loop().create_task(self._settle_later(payment_id, token))
+        return ProviderAnswer(status=status, provider_ref=f"fake_{payment_id}", reason=reason)
+
+    async def refund(self, payment_id: str) -> None:
+        await self._set(payment_id, "refunded", only_from="captured")
+
+    async def void(self, payment_id: str) -> None:
+        await self._set(payment_id, "voided", only_from="pending")
+
+    async def ledger_totals(self) -> dict[str, int]:
+        """Captured and refunded amounts as the provider sees them."""
+        async with self._ledger() as db:
+            rows = await (
+                await db.execute("SELECT status, sum(amount) FROM charges GROUP BY status")
+            ).fetchall()
+        return {status: total for status, total in rows}
+
+    async def _settle_later(self, payment_id: str, token: str) -> None:
+        await asyncio.sleep(self._settle_after_s)
+        status = "expired" if token == "tok_pending_expired" else "paid"
+        await self._set(
+            payment_id, "captured" if status == "paid" else "expired", only_from="pending"
+        )
+        body = json.dumps({"payment_id": payment_id, "status": status}, sort_keys=True)
+        for attempt in range(10):
+            try:
+                await self._deliver(body, sign(self._secret, body))
+                return
+            except Exception:
+                await asyncio.sleep(0.2 * (attempt + 1))
+
+    async def _set(self, payment_id: str, status: str, only_from: str) -> None:
+        async with self._ledger() as db:
+            await db.execute(
+                "UPDATE charges SET status = ? WHERE payment_id = ? AND status = ?",
+                (status, payment_id, only_from),
+            )
+            await db.commit()
+
+    def _ledger(self) -> aiosqlite.Connection:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        conn = aiosqlite.connect(self._path, timeout=10)
+        return _WithSchema(conn)
+
+
+class _WithSchema:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def __aenter__(self) -> aiosqlite.Connection:
+        db = await self._conn
+        await db.execute(
+            "CREATE TABLE IF NOT EXISTS charges (payment_id TEXT PRIMARY KEY, amount INTEGER,"
+            " currency TEXT, status TEXT, reason TEXT, token TEXT)"
+        )
+        return db
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._conn.close()
+
+
+def _outcome(method: str, token: str) -> tuple[str, str]:
+    if method in PENDING_METHODS or token.startswith("tok_pending"):
+        return "pending", ""
+    if token == "tok_declined":
+        return "declined", "card_declined"
+    if token == "tok_insufficient_funds":
+        return "declined", "insufficient_funds"
+    return "captured", ""

@@ -1,0 +1,349 @@
+"""The checkout saga, exactly as ARCHITECTURE §5.6: seven steps, each with its compensation
+registered before it runs; on a business failure the finished steps are undone in reverse.
+
+Ids derive from the checkout id, so a repeated checkout finds the same order, payment and
+shipments; every participant call carries `<saga id>:<step>[:<warehouse>]` as its key.
+"""
+
+import asyncio
+import time
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from actors.catalog import CATALOG_KEY
+from domain.allocation import WarehouseSite, plan_allocation
+from domain.errors import DomainError
+from domain.geography import region
+from sagas.context import SagaContext
+from sagas.retry import RetryPolicy
+
+SAGA_PATH = "sagas.saga_object:Saga"
+SITE_CACHE_S = 5.0
+PAYMENT_POLICY = RetryPolicy(attempts=6, first_backoff_s=0.05)
+
+
+class PaymentDeclined(DomainError):
+    code = "payment_declined"
+
+
+class PaymentNotCompleted(DomainError):
+    code = "payment_not_completed"
+
+
+class CheckoutInput(BaseModel):
+    checkout_id: str = Field(min_length=1, max_length=100)
+    cart_id: str
+    customer_id: str
+    market: str = "retail"
+    payment_method: str = "card"
+    payment_token: str = "tok_success"
+    reservation_ttl_s: float = 1800.0
+    payment_timeout_s: float = 900.0
+
+    @property
+    def order_id(self) -> str:
+        return f"ord-{self.checkout_id}"
+
+    @property
+    def payment_id(self) -> str:
+        return f"pay-{self.checkout_id}"
+
+    def shipment_id(self, warehouse: str) -> str:
+        return f"shp-{self.checkout_id}-{warehouse}"
+
+
+async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
+    data = CheckoutInput.model_validate(raw)
+    shop = ctx.shop
+    cart, order = shop.carts.get(data.cart_id), shop.orders.get(data.order_id)
+    payment = shop.payments.get(data.payment_id)
+
+    locked = await ctx.step(
+        "lock_cart",
+        lambda key: lock_cart(shop, data, key),
+        compensate=lambda _: cart.abandon_checkout(
+            checkout_id=data.checkout_id, idempotency_key=ctx.key("unlock_cart")
+        ),
+    )
+    await ctx.step(
+        "place_order",
+        lambda key: place_order(order, data, locked, key),
+        compensate=lambda _: order.fail(
+            reason=failure_reason(ctx), idempotency_key=ctx.key("fail_order")
+        ),
+    )
+    plan = await ctx.step(
+        "reserve_inventory",
+        lambda key: reserve_inventory(shop, data, locked, key),
+        compensate=lambda _: release_everywhere(shop, data, ctx.key("release_inventory")),
+    )
+    charged = await ctx.step(
+        "charge_payment",
+        lambda key: charge(ctx, payment, data, locked, key),
+        compensate=lambda _: payment.cancel_if_present(
+            reason=failure_reason(ctx), idempotency_key=ctx.key("refund_payment")
+        ),
+        retry=PAYMENT_POLICY,
+    )
+    if charged["status"] == "pending":
+        await settle_pending_payment(ctx, order, payment, data)
+    await ctx.step(
+        "confirm_inventory",
+        lambda key: confirm_inventory(shop, data, plan, key),
+        compensate=lambda _: release_everywhere(shop, data, ctx.key("unallocate_inventory")),
+    )
+    shipments = await ctx.step(
+        "create_shipment",
+        lambda key: create_shipments(shop, order, data, locked, plan, key),
+        compensate=lambda _: cancel_shipments(shop, order, data, plan, ctx.key("cancel_shipment")),
+    )
+    await ctx.step("confirm_order", lambda key: confirm_order(cart, order, data, locked, key))
+    return {
+        "order_id": data.order_id,
+        "payment_id": data.payment_id,
+        "total": locked["summary"]["total"],
+        "currency": locked["summary"]["currency"],
+        "shipments": shipments,
+    }
+
+
+# steps
+
+
+async def lock_cart(shop: Any, data: CheckoutInput, key: str) -> dict[str, Any]:
+    """Re-reads prices from the catalog and locks the cart at them."""
+    view = await shop.carts.get(data.cart_id).view()
+    quantities = {line["sku"]: line["quantity"] for line in view["lines"]}
+    catalog = shop.catalogs.get(CATALOG_KEY)
+    prices, products = await asyncio.gather(
+        catalog.prices(quantities=quantities, market=data.market),
+        catalog.products(skus=list(quantities)),
+    )
+    locked = await shop.carts.get(data.cart_id).begin_checkout(
+        checkout_id=data.checkout_id, prices=prices, idempotency_key=key
+    )
+    for line in locked["lines"]:
+        product = products[line["sku"]]
+        line["seller_id"], line["weight_grams"] = product["seller_id"], product["weight_grams"]
+    return locked
+
+
+async def place_order(
+    order: Any, data: CheckoutInput, locked: dict[str, Any], key: str
+) -> dict[str, Any]:
+    lines = [
+        {
+            "sku": line["sku"],
+            "title": line["title"],
+            "quantity": line["quantity"],
+            "unit_price": line["unit_price"]["amount"],
+            "seller_id": line["seller_id"],
+        }
+        for line in locked["lines"]
+    ]
+    return await order.place(
+        customer_id=data.customer_id,
+        currency=locked["summary"]["currency"],
+        lines=lines,
+        totals=locked["summary"],
+        address=locked["address"],
+        shipping=locked["shipping"],
+        market=data.market,
+        checkout_id=data.checkout_id,
+        idempotency_key=key,
+    )
+
+
+async def reserve_inventory(
+    shop: Any, data: CheckoutInput, locked: dict[str, Any], key: str
+) -> dict[str, Any]:
+    """Plans nearest-first, fewest shipments, then reserves at every warehouse of the plan."""
+    lines = {line["sku"]: line["quantity"] for line in locked["lines"]}
+    sites = await warehouse_sites(shop)
+    levels = await asyncio.gather(
+        *(shop.warehouses.get(s.warehouse_id).levels(skus=list(lines)) for s in sites)
+    )
+    available = {
+        site.warehouse_id: {sku: level["available"] for sku, level in found.items()}
+        for site, found in zip(sites, levels, strict=True)
+    }
+    destination = region(locked["address"]["region"])
+    plan = plan_allocation(lines, (destination.latitude, destination.longitude), sites, available)
+    await asyncio.gather(
+        *(
+            shop.warehouses.get(warehouse).reserve(
+                reservation_id=data.order_id,
+                lines=wanted,
+                ttl_s=data.reservation_ttl_s,
+                idempotency_key=f"{key}:{warehouse}",
+            )
+            for warehouse, wanted in plan.shipments.items()
+        )
+    )
+    return {"shipments": plan.shipments}
+
+
+async def charge(
+    ctx: SagaContext, payment: Any, data: CheckoutInput, locked: dict[str, Any], key: str
+) -> dict[str, Any]:
+    summary = locked["summary"]
+    signal = {
+        "kind": SAGA_PATH,
+        "key": ctx.saga_id,
+        "method": "signal",
+        "kwargs": {"name": payment_event(data)},
+    }
+    charged = await payment.charge(
+        order_id=data.order_id,
+        amount=summary["total"],
+        currency=summary["currency"],
+        method=data.payment_method,
+        token=data.payment_token,
+        notify=signal,
+        idempotency_key=key,
+    )
+    if charged["status"] == "declined":
+        raise PaymentDeclined(f"payment declined: {charged['reason']}", reason=charged["reason"])
+    return charged
+
+
+async def settle_pending_payment(
+    ctx: SagaContext, order: Any, payment: Any, data: CheckoutInput
+) -> None:
+    """QRIS / virtual account: the order awaits payment until the webhook (or the deadline)."""
+    await ctx.step(
+        "await_payment",
+        lambda key: order.await_payment(payment_id=data.payment_id, idempotency_key=key),
+    )
+
+    async def poll() -> dict[str, Any] | None:
+        status = await payment.status()
+        return status if status["status"] in ("captured", "expired") else None
+
+    settled = await ctx.wait_for_event(payment_event(data), data.payment_timeout_s, poll=poll)
+
+    async def require_captured(_: str) -> dict[str, Any]:
+        if settled["status"] != "captured":
+            raise PaymentNotCompleted(f"payment {settled['status']}", status=settled["status"])
+        return settled
+
+    await ctx.step("payment_settled", require_captured)
+
+
+async def confirm_inventory(shop: Any, data: CheckoutInput, plan: dict[str, Any], key: str) -> None:
+    await asyncio.gather(
+        *(
+            shop.warehouses.get(warehouse).confirm(
+                reservation_id=data.order_id, idempotency_key=f"{key}:{warehouse}"
+            )
+            for warehouse in plan["shipments"]
+        )
+    )
+
+
+async def create_shipments(
+    shop: Any,
+    order: Any,
+    data: CheckoutInput,
+    locked: dict[str, Any],
+    plan: dict[str, Any],
+    key: str,
+) -> list[dict[str, Any]]:
+    weights = {line["sku"]: line["weight_grams"] for line in locked["lines"]}
+    origins = {site.warehouse_id: site for site in await warehouse_sites(shop)}
+    created = []
+    for warehouse, wanted in plan["shipments"].items():
+        shipment = await shop.shipments.get(data.shipment_id(warehouse)).create(
+            order_id=data.order_id,
+            warehouse_id=warehouse,
+            origin_region=_site_region(origins, warehouse),
+            destination_region=locked["address"]["region"],
+            weight_grams=sum(weights[sku] * quantity for sku, quantity in wanted.items()),
+            service=locked["shipping"]["code"]
+            if locked["shipping"]["code"] in ("REG", "EXP")
+            else "REG",
+            idempotency_key=f"{key}:{warehouse}",
+        )
+        await order.attach_shipment(
+            shipment_id=shipment["shipment_id"],
+            warehouse_id=warehouse,
+            tracking_number=shipment["tracking_number"],
+            idempotency_key=f"{key}:{warehouse}:attach",
+        )
+        created.append(shipment)
+    return created
+
+
+async def confirm_order(
+    cart: Any, order: Any, data: CheckoutInput, locked: dict[str, Any], key: str
+) -> None:
+    await order.pay(
+        payment_id=data.payment_id, amount=locked["summary"]["total"], idempotency_key=key
+    )
+    await cart.complete_checkout(checkout_id=data.checkout_id, idempotency_key=f"{key}:cart")
+
+
+# compensations and helpers
+
+
+async def release_everywhere(shop: Any, data: CheckoutInput, key: str) -> None:
+    """Releases the order's reservation at every warehouse (a no-op where there is none)."""
+    sites = await warehouse_sites(shop)
+    await asyncio.gather(
+        *(
+            shop.warehouses.get(s.warehouse_id).release(
+                reservation_id=data.order_id,
+                reason="checkout failed",
+                idempotency_key=f"{key}:{s.warehouse_id}",
+            )
+            for s in sites
+        )
+    )
+
+
+async def cancel_shipments(
+    shop: Any, order: Any, data: CheckoutInput, plan: dict[str, Any], key: str
+) -> None:
+    for warehouse in plan["shipments"]:
+        shipment_id = data.shipment_id(warehouse)
+        await shop.shipments.get(shipment_id).cancel_if_present(
+            reason="checkout failed", idempotency_key=f"{key}:{warehouse}"
+        )
+        await order.detach_shipment(
+            shipment_id=shipment_id, idempotency_key=f"{key}:{warehouse}:detach"
+        )
+
+
+def failure_reason(ctx: SagaContext) -> str:
+    failure = ctx.journal.failure
+    return f"{failure.step}: {failure.message}" if failure else "checkout failed"
+
+
+def payment_event(data: CheckoutInput) -> str:
+    return f"payment:{data.payment_id}"
+
+
+_sites: tuple[float, list[WarehouseSite]] = (0.0, [])
+
+
+async def warehouse_sites(shop: Any) -> list[WarehouseSite]:
+    """Where the warehouses are; locations change rarely, so they are cached briefly."""
+    global _sites
+    fetched_at, sites = _sites
+    if time.monotonic() - fetched_at > SITE_CACHE_S or not sites:
+        keys = [row.stream for row in await shop.warehouses.list(limit=10_000)]
+        infos = await asyncio.gather(*(shop.warehouses.get(k).info() for k in keys))
+        sites = [
+            WarehouseSite(
+                warehouse_id=k, latitude=i["latitude"], longitude=i["longitude"], region=i["region"]
+            )
+            for k, i in zip(keys, infos, strict=True)
+            if "latitude" in i
+        ]
+        _sites = (time.monotonic(), sites)
+    return sites
+
+
+def _site_region(origins: dict[str, WarehouseSite], warehouse: str) -> str:
+    return origins[warehouse].region

@@ -1,0 +1,28 @@
+"""Every object kind of the shop and every saga, in one place (wiring for hosts and callers)."""
+
+from typing import Any
+
+from actors.catalog import Catalog
+from actors.config import RuntimeConfig
+from actors.kind import DurableObject
+from actors.payment import Payment
+from actors.registry import APP_KINDS
+from actors.shipment import Shipment
+from actors.shop import Shop
+from sagas.cancel_order import cancel_order
+from sagas.checkout import checkout
+from sagas.runner import SagaFunction
+from sagas.saga_object import Saga
+
+SHOP_KINDS: list[type[DurableObject]] = [*APP_KINDS, Catalog, Payment, Shipment, Saga]
+SAGAS: dict[str, SagaFunction] = {"checkout": checkout, "cancel_order": cancel_order}
+
+_shops: dict[str, Shop] = {}
+
+
+def shop_for(config: RuntimeConfig) -> Any:
+    """The process's client of every kind, for sagas running in this process."""
+    shop = _shops.get(config.state_dir)
+    if shop is None:
+        shop = _shops[config.state_dir] = Shop(SHOP_KINDS, config)
+    return shop

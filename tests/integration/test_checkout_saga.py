@@ -1,0 +1,163 @@
+"""Checkout and cancel sagas on real Ray: the happy path and each failure scenario, each
+ending with the invariants of ARCHITECTURE §11 checked."""
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from actors.config import RuntimeConfig
+from sagas.invariants import check_invariants
+from sagas.registry import shop_for
+from tests.integration.shop_setup import checkout_input, ready_cart, stock_shop
+
+
+@pytest.fixture(scope="module")
+def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Any:
+    shop = shop_for(runtime_config)
+    shop.ensure_hosts()
+    asyncio.run(stock_shop(shop))
+    return shop
+
+
+async def run_checkout(shop: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    saga = shop.sagas.get(payload["checkout_id"])
+    await saga.start(saga_type="checkout", input=payload)
+    return await saga.outcome(timeout_s=120)
+
+
+async def test_a_checkout_pays_the_order_ships_it_and_empties_the_cart(shop: Any) -> None:
+    cart_id = await ready_cart(shop)
+    outcome = await run_checkout(shop, checkout_input(cart_id))
+    assert outcome["status"] == "completed", outcome
+    order = await shop.orders.get(outcome["result"]["order_id"]).view()
+    assert order["status"] == "PAID"
+    assert order["totals"]["total"] == outcome["result"]["total"] == 90_000 + 15_000 + 9_900
+    assert [s["warehouse_id"] for s in order["shipments"].values()] == ["jkt"]
+    payment = await shop.payments.get(outcome["result"]["payment_id"]).status()
+    assert (payment["status"], payment["amount"]) == ("captured", order["totals"]["total"])
+    cart = await shop.carts.get(cart_id).view()
+    assert cart["lines"] == [] and not cart["locked"]
+    assert await check_invariants(shop) == []
+
+
+async def stock_of(shop: Any, sku: str) -> dict[str, int]:
+    levels = [await shop.warehouses.get(w).levels(skus=[sku]) for w in ("jkt", "bdg", "sby")]
+    return {
+        w: level[sku]["available"] for w, level in zip(("jkt", "bdg", "sby"), levels, strict=True)
+    }
+
+
+async def assert_failed_cleanly(
+    shop: Any, outcome: dict[str, Any], cart_id: str, step: str
+) -> dict[str, Any]:
+    assert outcome["status"] == "compensated", outcome
+    assert outcome["failure"]["step"] == step
+    order = await shop.orders.get(f"ord-co-{cart_id}").view()
+    assert order["status"] == "FAILED"
+    cart = await shop.carts.get(cart_id).view()
+    assert not cart["locked"] and cart["lines"], "the shopper keeps the cart to try again"
+    assert await check_invariants(shop) == []
+    return order
+
+
+async def test_out_of_stock_fails_the_order_and_charges_nothing(shop: Any) -> None:
+    before = await stock_of(shop, "BAG")
+    cart_id = await ready_cart(shop, lines={"BAG": 5_000})
+    outcome = await run_checkout(shop, checkout_input(cart_id))
+    await assert_failed_cleanly(shop, outcome, cart_id, "reserve_inventory")
+    assert outcome["failure"]["code"] == "insufficient_stock"
+    assert (await shop.payments.get(f"pay-co-{cart_id}").status())["status"] == "new"
+    assert await stock_of(shop, "BAG") == before
+
+
+async def test_a_declined_payment_releases_the_inventory_and_fails_the_order(shop: Any) -> None:
+    before = await stock_of(shop, "TEA")
+    cart_id = await ready_cart(shop)
+    outcome = await run_checkout(shop, checkout_input(cart_id, token="tok_declined"))
+    await assert_failed_cleanly(shop, outcome, cart_id, "charge_payment")
+    assert outcome["failure"]["code"] == "payment_declined"
+    assert await stock_of(shop, "TEA") == before
+
+
+async def test_unavailable_shipping_refunds_the_payment_and_releases_the_inventory(
+    shop: Any,
+) -> None:
+    before = await stock_of(shop, "TEA")
+    cart_id = await ready_cart(shop, region="ID-PA")
+    outcome = await run_checkout(shop, checkout_input(cart_id))
+    await assert_failed_cleanly(shop, outcome, cart_id, "create_shipment")
+    assert outcome["failure"]["code"] == "shipping_unavailable"
+    assert (await shop.payments.get(f"pay-co-{cart_id}").status())["status"] == "refunded"
+    assert await stock_of(shop, "TEA") == before
+
+
+async def test_a_pending_payment_never_paid_times_out_and_releases_everything(shop: Any) -> None:
+    before = await stock_of(shop, "TEA")
+    cart_id = await ready_cart(shop)
+    payload = checkout_input(
+        cart_id, token="tok_pending_never", method="qris", payment_timeout_s=1.0
+    )
+    outcome = await run_checkout(shop, payload)
+    await assert_failed_cleanly(shop, outcome, cart_id, "payment:pay-co-" + cart_id)
+    assert (await shop.payments.get(f"pay-co-{cart_id}").status())["status"] == "voided"
+    assert await stock_of(shop, "TEA") == before
+
+
+async def test_an_expired_qris_payment_fails_the_order(shop: Any) -> None:
+    cart_id = await ready_cart(shop)
+    outcome = await run_checkout(
+        shop, checkout_input(cart_id, token="tok_pending_expired", method="qris")
+    )
+    await assert_failed_cleanly(shop, outcome, cart_id, "payment_settled")
+
+
+async def test_a_qris_payment_paid_by_webhook_completes_the_checkout(shop: Any) -> None:
+    cart_id = await ready_cart(shop)
+    outcome = await run_checkout(
+        shop, checkout_input(cart_id, token="tok_pending_paid", method="qris")
+    )
+    assert outcome["status"] == "completed", outcome
+    history = [e["type"] for e in await shop.orders.get(f"ord-co-{cart_id}").history()]
+    assert history.index("PaymentRequested") < history.index("OrderPaid")
+    assert await check_invariants(shop) == []
+
+
+async def test_a_transient_provider_error_is_retried_and_charges_once(shop: Any) -> None:
+    cart_id = await ready_cart(shop)
+    outcome = await run_checkout(shop, checkout_input(cart_id, token="tok_transient"))
+    assert outcome["status"] == "completed", outcome
+    timeline = await shop.sagas.get(f"co-{cart_id}").timeline()
+    attempts = [e for e in timeline if e["type"] == "StepStarted" and e["name"] == "charge_payment"]
+    assert len(attempts) == 3
+    assert await check_invariants(shop) == []
+
+
+async def test_the_same_checkout_submitted_twice_makes_one_order_and_one_charge(shop: Any) -> None:
+    cart_id = await ready_cart(shop)
+    payload = checkout_input(cart_id)
+    first, second = await asyncio.gather(run_checkout(shop, payload), run_checkout(shop, payload))
+    assert first == second and first["status"] == "completed"
+    orders = await shop.orders.list(prefix=f"ord-co-{cart_id}")
+    payments = await shop.payments.list(prefix=f"pay-co-{cart_id}")
+    assert len(orders) == 1 and len(payments) == 1
+    assert await check_invariants(shop) == []
+
+
+async def test_cancelling_a_paid_order_refunds_it_and_returns_the_stock(shop: Any) -> None:
+    before = await stock_of(shop, "TEA")
+    cart_id = await ready_cart(shop)
+    outcome = await run_checkout(shop, checkout_input(cart_id))
+    order_id = outcome["result"]["order_id"]
+    saga = shop.sagas.get(f"cancel-{order_id}")
+    await saga.start(
+        saga_type="cancel_order", input={"order_id": order_id, "reason": "changed my mind"}
+    )
+    cancelled = await saga.outcome(timeout_s=60)
+    assert cancelled["status"] == "completed", cancelled
+    assert (await shop.orders.get(order_id).view())["status"] == "CANCELLED"
+    assert (await shop.payments.get(outcome["result"]["payment_id"]).status())[
+        "status"
+    ] == "refunded"
+    assert await stock_of(shop, "TEA") == before
+    assert await check_invariants(shop) == []
