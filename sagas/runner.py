@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from actors import faults
 from actors.local_ref import LocalRef
 from sagas.context import SagaContext
 from sagas.errors import ReplayEnded, StepFailed
@@ -66,6 +67,7 @@ async def _compensate_one(
     while True:
         attempt += 1
         try:
+            await faults.strike(f"before:compensate:{name}")
             await asyncio.wait_for(compensation(result), DEFAULT_POLICY.timeout_s)
         except Exception as error:
             message = f"{type(error).__name__}: {error}"
@@ -81,4 +83,5 @@ async def _compensate_one(
             await asyncio.sleep(DEFAULT_POLICY.backoff(attempt))
             continue
         await ref.call("record", "CompensationCompleted", {"name": name})
+        await faults.strike(f"after:compensate:{name}")
         return True

@@ -9,7 +9,7 @@ import pytest
 from actors.config import RuntimeConfig
 from sagas.invariants import check_invariants
 from sagas.registry import shop_for
-from tests.integration.shop_setup import checkout_input, ready_cart, stock_shop
+from tests.shop_setup import checkout_input, ready_cart, stock_shop
 
 
 @pytest.fixture(scope="module")

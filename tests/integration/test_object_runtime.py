@@ -7,7 +7,7 @@ import ray
 
 from actors.config import RuntimeConfig
 from actors.shop import Shop
-from tests.integration.conftest import eventually, kill_process
+from tests.conftest import eventually, kill_process
 from tests.integration.kinds import Counter, Ledger
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")

@@ -14,7 +14,7 @@ from actors.warehouse import Warehouse
 from domain.cart import CartLocked
 from domain.inventory import InsufficientStock
 from domain.orders import OrderState
-from tests.integration.conftest import eventually, kill_process
+from tests.conftest import eventually, kill_process
 from tests.integration.kinds import ShortLivedCart
 
 IDR = "IDR"

@@ -1,0 +1,115 @@
+"""Crash the orchestrator (SIGKILL) right before and right after every checkout step, and a
+warehouse host in the middle of reserving: every saga still ends completed or compensated,
+the invariants of ARCHITECTURE §11 hold, and no payment is taken twice."""
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import ray
+
+from actors.config import RuntimeConfig
+from sagas.invariants import check_invariants
+from sagas.registry import shop_for
+from tests.shop_setup import checkout_input, ready_cart, stock_shop
+
+STEPS = [
+    "lock_cart",
+    "place_order",
+    "reserve_inventory",
+    "charge_payment",
+    "confirm_inventory",
+    "create_shipment",
+    "confirm_order",
+]
+
+
+@pytest.fixture(scope="module")
+def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Any:
+    shop = shop_for(runtime_config)
+    shop.ensure_hosts()
+    asyncio.run(stock_shop(shop))
+    return shop
+
+
+def provider_charges(config: RuntimeConfig, payment_id: str) -> list[tuple[str, int]]:
+    """What the payment provider itself recorded for this payment."""
+    ledger = Path(config.state_dir) / "provider" / "ledger.sqlite"
+    with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as conn:
+        return conn.execute(
+            "SELECT status, amount FROM charges WHERE payment_id = ?", (payment_id,)
+        ).fetchall()
+
+
+async def checkout_with_fault(
+    shop: Any, point: str, action: str = "kill", **input: Any
+) -> tuple[dict, str]:
+    cart_id = await ready_cart(shop)
+    payload = checkout_input(cart_id, **input)
+    name, arg = shop.sagas.host_for(payload["checkout_id"])
+    await shop.sagas.handle(name, arg).arm_fault.remote(point, action)
+    saga = shop.sagas.get(payload["checkout_id"])
+    await saga.start(saga_type="checkout", input=payload)
+    return await saga.outcome(timeout_s=120), cart_id
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize("step", STEPS)
+async def test_the_orchestrator_killed_at_any_step_still_finishes_the_checkout(
+    shop: Any, runtime_config: RuntimeConfig, step: str, when: str
+) -> None:
+    outcome, cart_id = await checkout_with_fault(shop, f"{when}:{step}")
+    assert outcome["status"] == "completed", outcome
+    assert provider_charges(runtime_config, f"pay-co-{cart_id}") == [
+        ("captured", outcome["result"]["total"])
+    ]
+    assert (await shop.orders.get(f"ord-co-{cart_id}").view())["status"] == "PAID"
+    assert await check_invariants(shop) == []
+
+
+@pytest.mark.parametrize("step", ["charge_payment", "create_shipment"])
+async def test_the_orchestrator_killed_while_compensating_still_compensates(
+    shop: Any, runtime_config: RuntimeConfig, step: str
+) -> None:
+    token = "tok_declined" if step == "charge_payment" else "tok_success"
+    cart_id = await ready_cart(shop, region="ID-JK" if step == "charge_payment" else "ID-PA")
+    payload = checkout_input(cart_id, token=token)
+    name, arg = shop.sagas.host_for(payload["checkout_id"])
+    await shop.sagas.handle(name, arg).arm_fault.remote(
+        "after:compensate:reserve_inventory", "kill"
+    )
+    saga = shop.sagas.get(payload["checkout_id"])
+    await saga.start(saga_type="checkout", input=payload)
+    outcome = await saga.outcome(timeout_s=120)
+    assert outcome["status"] == "compensated", outcome
+    assert outcome["failure"]["step"] == step
+    assert await check_invariants(shop) == []
+
+
+async def test_a_warehouse_host_killed_during_reserve_inventory_does_not_break_the_checkout(
+    shop: Any, runtime_config: RuntimeConfig
+) -> None:
+    warehouse_pid = await shop.warehouses.handle(*shop.warehouses.host_for("jkt")).ready.remote()
+    outcome, cart_id = await checkout_with_fault(
+        shop, "before:reserve_inventory", "kill_actor:warehouse-jkt"
+    )
+    assert outcome["status"] == "completed", outcome
+    assert (
+        await shop.warehouses.handle(*shop.warehouses.host_for("jkt")).ready.remote()
+        != warehouse_pid
+    )
+    assert provider_charges(runtime_config, f"pay-co-{cart_id}") == [
+        ("captured", outcome["result"]["total"])
+    ]
+    assert await check_invariants(shop) == []
+
+
+def test_hosts_are_named_detached_actors_in_the_rayshop_namespace(shop: Any) -> None:
+    names = {
+        a["name"]
+        for a in ray.util.list_named_actors(all_namespaces=True)
+        if a["namespace"] == "rayshop"
+    }
+    assert {"saga-host-0", "saga-host-1", "warehouse-jkt", "cart-host-0"} <= names
