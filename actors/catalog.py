@@ -80,6 +80,22 @@ class Catalog(DurableObject):
             for sku, quantity in quantities.items()
         }
 
+    @query
+    async def quote(
+        self, ctx: CallContext, quantities: dict[str, int], market: str = "retail"
+    ) -> dict[str, Any]:
+        """Prices for `market` at these quantities, with what shipping needs to know."""
+        chosen = Market(market)
+        quoted = {}
+        for sku, quantity in quantities.items():
+            product = self._active(sku)
+            quoted[sku] = {
+                "unit_price": product.pricing.unit_price(chosen, quantity).model_dump(),
+                "seller_id": product.seller_id,
+                "weight_grams": product.weight_grams,
+            }
+        return quoted
+
     def _active(self, sku: str) -> Product:
         product = self.state.products.get(sku)
         if product is None or not product.active:

@@ -74,6 +74,7 @@ class FakeProvider(PaymentProvider):
         self._settle_after_s = settle_after_s
         self._failures: dict[str, int] = {}
         self._lock = asyncio.Lock()
+        self._db: aiosqlite.Connection | None = None
 
     async def charge(
         self, payment_id: str, amount: int, currency: str, method: str, token: str
@@ -82,22 +83,20 @@ class FakeProvider(PaymentProvider):
             self._failures[payment_id] = self._failures.get(payment_id, 0) + 1
             raise ProviderUnavailable("provider timed out")
         status, reason = _outcome(method, token)
-        async with self._ledger() as db:
-            row = await (
-                await db.execute(
-                    "SELECT status, reason FROM charges WHERE payment_id = ?", (payment_id,)
-                )
-            ).fetchone()
-            if row is None:
-                await db.execute(
-                    "INSERT INTO charges VALUES (?, ?, ?, ?, ?, ?)",
-                    (payment_id, amount, currency, status, reason, token),
-                )
-                await db.commit()
-            else:
-                status, reason = row
-        if status == "pending" and row is None and token != "tok_pending_never":
-            asyncio.get_running_loop().create_task(self._settle_later(payment_id, token))
+        db = await self._ledger()
+        found = await db.execute_fetchall(
+            "SELECT status, reason FROM charges WHERE payment_id = ?", (payment_id,)
+        )
+        if found:
+            status, reason = found[0]
+        else:
+            await db.execute(
+                "INSERT INTO charges VALUES (?, ?, ?, ?, ?, ?)",
+                (payment_id, amount, currency, status, reason, token),
+            )
+            await db.commit()
+            if status == "pending" and token != "tok_pending_never":
+                asyncio.get_running_loop().create_task(self._settle_later(payment_id, token))
         return ProviderAnswer(status=status, provider_ref=f"fake_{payment_id}", reason=reason)
 
     async def refund(self, payment_id: str) -> None:
@@ -106,20 +105,10 @@ class FakeProvider(PaymentProvider):
     async def void(self, payment_id: str) -> None:
         await self._set(payment_id, "voided", only_from="pending")
 
-    async def ledger_totals(self) -> dict[str, int]:
-        """Captured and refunded amounts as the provider sees them."""
-        async with self._ledger() as db:
-            rows = await (
-                await db.execute("SELECT status, sum(amount) FROM charges GROUP BY status")
-            ).fetchall()
-        return {status: total for status, total in rows}
-
     async def _settle_later(self, payment_id: str, token: str) -> None:
         await asyncio.sleep(self._settle_after_s)
         status = "expired" if token == "tok_pending_expired" else "paid"
-        await self._set(
-            payment_id, "captured" if status == "paid" else "expired", only_from="pending"
-        )
+        await self._set(payment_id, "captured" if status == "paid" else "expired", "pending")
         body = json.dumps({"payment_id": payment_id, "status": status}, sort_keys=True)
         for attempt in range(10):
             try:
@@ -129,33 +118,27 @@ class FakeProvider(PaymentProvider):
                 await asyncio.sleep(0.2 * (attempt + 1))
 
     async def _set(self, payment_id: str, status: str, only_from: str) -> None:
-        async with self._ledger() as db:
-            await db.execute(
-                "UPDATE charges SET status = ? WHERE payment_id = ? AND status = ?",
-                (status, payment_id, only_from),
-            )
-            await db.commit()
-
-    def _ledger(self) -> aiosqlite.Connection:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        conn = aiosqlite.connect(self._path, timeout=10)
-        return _WithSchema(conn)
-
-
-class _WithSchema:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-
-    async def __aenter__(self) -> aiosqlite.Connection:
-        db = await self._conn
+        db = await self._ledger()
         await db.execute(
-            "CREATE TABLE IF NOT EXISTS charges (payment_id TEXT PRIMARY KEY, amount INTEGER,"
-            " currency TEXT, status TEXT, reason TEXT, token TEXT)"
+            "UPDATE charges SET status = ? WHERE payment_id = ? AND status = ?",
+            (status, payment_id, only_from),
         )
-        return db
+        await db.commit()
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self._conn.close()
+    async def _ledger(self) -> aiosqlite.Connection:
+        """The provider's own records, opened once per process (WAL: they outlive our crash)."""
+        async with self._lock:
+            if self._db is None:
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+                db = await aiosqlite.connect(self._path, timeout=10)
+                await db.execute("PRAGMA journal_mode=WAL")
+                await db.execute(
+                    "CREATE TABLE IF NOT EXISTS charges (payment_id TEXT PRIMARY KEY,"
+                    " amount INTEGER, currency TEXT, status TEXT, reason TEXT, token TEXT)"
+                )
+                await db.commit()
+                self._db = db
+        return self._db
 
 
 def _outcome(method: str, token: str) -> tuple[str, str]:

@@ -20,6 +20,7 @@ from sagas.retry import RetryPolicy
 
 SAGA_PATH = "sagas.saga_object:Saga"
 SITE_CACHE_S = 5.0
+SERVICES = ("REG", "EXP")
 PAYMENT_POLICY = RetryPolicy(attempts=6, first_backoff_s=0.05)
 
 
@@ -115,17 +116,14 @@ async def lock_cart(shop: Any, data: CheckoutInput, key: str) -> dict[str, Any]:
     """Re-reads prices from the catalog and locks the cart at them."""
     view = await shop.carts.get(data.cart_id).view()
     quantities = {line["sku"]: line["quantity"] for line in view["lines"]}
-    catalog = shop.catalogs.get(CATALOG_KEY)
-    prices, products = await asyncio.gather(
-        catalog.prices(quantities=quantities, market=data.market),
-        catalog.products(skus=list(quantities)),
-    )
+    quoted = await shop.catalogs.get(CATALOG_KEY).quote(quantities=quantities, market=data.market)
+    prices = {sku: facts["unit_price"] for sku, facts in quoted.items()}
     locked = await shop.carts.get(data.cart_id).begin_checkout(
         checkout_id=data.checkout_id, prices=prices, idempotency_key=key
     )
     for line in locked["lines"]:
-        product = products[line["sku"]]
-        line["seller_id"], line["weight_grams"] = product["seller_id"], product["weight_grams"]
+        facts = quoted[line["sku"]]
+        line["seller_id"], line["weight_grams"] = facts["seller_id"], facts["weight_grams"]
     return locked
 
 
@@ -251,18 +249,16 @@ async def create_shipments(
     key: str,
 ) -> list[dict[str, Any]]:
     weights = {line["sku"]: line["weight_grams"] for line in locked["lines"]}
-    origins = {site.warehouse_id: site for site in await warehouse_sites(shop)}
-    created = []
-    for warehouse, wanted in plan["shipments"].items():
+    origins = {site.warehouse_id: site.region for site in await warehouse_sites(shop)}
+
+    async def ship_from(warehouse: str, wanted: dict[str, int]) -> dict[str, Any]:
         shipment = await shop.shipments.get(data.shipment_id(warehouse)).create(
             order_id=data.order_id,
             warehouse_id=warehouse,
-            origin_region=_site_region(origins, warehouse),
+            origin_region=origins[warehouse],
             destination_region=locked["address"]["region"],
             weight_grams=sum(weights[sku] * quantity for sku, quantity in wanted.items()),
-            service=locked["shipping"]["code"]
-            if locked["shipping"]["code"] in ("REG", "EXP")
-            else "REG",
+            service=locked["shipping"]["code"] if locked["shipping"]["code"] in SERVICES else "REG",
             idempotency_key=f"{key}:{warehouse}",
         )
         await order.attach_shipment(
@@ -271,17 +267,22 @@ async def create_shipments(
             tracking_number=shipment["tracking_number"],
             idempotency_key=f"{key}:{warehouse}:attach",
         )
-        created.append(shipment)
-    return created
+        return shipment
+
+    return list(
+        await asyncio.gather(*(ship_from(w, wanted) for w, wanted in plan["shipments"].items()))
+    )
 
 
 async def confirm_order(
     cart: Any, order: Any, data: CheckoutInput, locked: dict[str, Any], key: str
 ) -> None:
-    await order.pay(
-        payment_id=data.payment_id, amount=locked["summary"]["total"], idempotency_key=key
+    await asyncio.gather(
+        order.pay(
+            payment_id=data.payment_id, amount=locked["summary"]["total"], idempotency_key=key
+        ),
+        cart.complete_checkout(checkout_id=data.checkout_id, idempotency_key=f"{key}:cart"),
     )
-    await cart.complete_checkout(checkout_id=data.checkout_id, idempotency_key=f"{key}:cart")
 
 
 # compensations and helpers
@@ -343,7 +344,3 @@ async def warehouse_sites(shop: Any) -> list[WarehouseSite]:
         ]
         _sites = (time.monotonic(), sites)
     return sites
-
-
-def _site_region(origins: dict[str, WarehouseSite], warehouse: str) -> str:
-    return origins[warehouse].region

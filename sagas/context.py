@@ -43,6 +43,7 @@ class SagaContext:
         self.saga_id = ref.key
         self.replay_only = replay_only
         self.compensations: list[tuple[str, Compensation]] = []
+        self._deferred: list[tuple[str, dict[str, Any]]] = []
 
     def key(self, step: str) -> str:
         """The idempotency key of a step: the same on every attempt and every replay."""
@@ -79,19 +80,23 @@ class SagaContext:
         correlation_var.set(self._ref.correlation_id)
         while True:
             attempt += 1
-            await self._record("StepStarted", {"name": name, "attempt": attempt})
+            started = asyncio.ensure_future(
+                self.record("StepStarted", {"name": name, "attempt": attempt})
+            )
             try:
                 result = await asyncio.wait_for(action(self.key(name)), retry.timeout_s)
             except Exception as error:
+                await started
                 if is_terminal(error) or attempt >= retry.attempts:
                     await self._fail(name, error_code(error), str(error))
                 message = f"{type(error).__name__}: {error}"
-                await self._record(
+                await self.record(
                     "StepAttemptFailed", {"name": name, "attempt": attempt, "message": message}
                 )
                 await asyncio.sleep(retry.backoff(attempt))
                 continue
-            await self._record("StepCompleted", {"name": name, "result": result})
+            await started
+            self.defer("StepCompleted", {"name": name, "result": result})
             return result
 
     async def wait_for_event(
@@ -116,7 +121,7 @@ class SagaContext:
         if self.replay_only:
             raise ReplayEnded(name)
         if wait is None:
-            await self._record("WaitStarted", {"name": name, "deadline": time.time() + timeout_s})
+            await self.record("WaitStarted", {"name": name, "deadline": time.time() + timeout_s})
         deadline = self.journal.waits[name].deadline
         wakeup = _wakeups.setdefault((self.saga_id, name), asyncio.Event())
         try:
@@ -132,24 +137,34 @@ class SagaContext:
                 return payload
         finally:
             _wakeups.pop((self.saga_id, name), None)
-        await self._record("WaitTimedOut", {"name": name})
+        await self.record("WaitTimedOut", {"name": name})
         raise StepFailed(name, "timeout", f"no {name} before the deadline")
 
     async def _received(
         self, name: str, poll: Callable[[], Awaitable[dict[str, Any] | None]] | None
     ) -> dict[str, Any] | None:
-        self.journal = SagaJournal.model_validate(await self._ref.call("journal"))
-        payload = self.journal.waits[name].payload
-        if payload is None and poll is not None:
+        stored = SagaJournal.model_validate(await self._ref.call("journal")).waits.get(name)
+        payload = stored.payload if stored is not None else None
+        if payload is not None:
+            self.journal.apply("EventReceived", {"name": name, "payload": payload})
+        elif poll is not None:
             payload = await poll()
             if payload is not None:
-                await self._record("EventReceived", {"name": name, "payload": payload})
+                await self.record("EventReceived", {"name": name, "payload": payload})
         return payload
 
     async def _fail(self, name: str, code: str, message: str) -> None:
-        await self._record("StepFailed", {"name": name, "code": code, "message": message})
+        await self.record("StepFailed", {"name": name, "code": code, "message": message})
         raise StepFailed(name, code, message)
 
-    async def _record(self, event_type: str, data: dict[str, Any]) -> None:
-        await self._ref.call("record", event_type, data)
+    def defer(self, event_type: str, data: dict[str, Any]) -> None:
+        """Journals an entry with the next write. Safe for a step's result: if it is lost in a
+        crash, the step runs again with the same key and gets the same answer."""
+        self._deferred.append((event_type, data))
         self.journal.apply(event_type, data)
+
+    async def record(self, event_type: str, data: dict[str, Any]) -> None:
+        """Journals an entry (and any deferred ones before it) durably."""
+        entries, self._deferred = [*self._deferred, (event_type, data)], []
+        self.journal.apply(event_type, data)
+        await self._ref.call("record", entries)

@@ -29,36 +29,34 @@ async def drive(ref: LocalRef, sagas: dict[str, SagaFunction], shop: Any) -> Non
             result = await function(ctx, journal.input)
         except StepFailed as failure:
             reason = {"step": failure.step, "code": failure.code, "message": failure.message}
-            await ref.call("record", "CompensationStarted", reason)
-            journal = ctx.journal
-            journal.apply("CompensationStarted", reason)
+            await ctx.record("CompensationStarted", reason)
         else:
-            await ref.call("record", "SagaCompleted", {"result": result})
+            await ctx.record("SagaCompleted", {"result": result})
             return
-        await _compensate(ref, ctx, journal)
+        await _compensate(ctx)
     elif journal.status is SagaStatus.COMPENSATING:
         ctx = SagaContext(ref, journal, shop, replay_only=True)
         with contextlib.suppress(StepFailed, ReplayEnded):
             await function(ctx, journal.input)
-        await _compensate(ref, ctx, journal)
+        await _compensate(ctx)
 
 
-async def _compensate(ref: LocalRef, ctx: SagaContext, journal: SagaJournal) -> None:
+async def _compensate(ctx: SagaContext) -> None:
+    journal = ctx.journal
     for name, compensation in reversed(ctx.compensations):
         record = journal.compensations.get(name)
         if record is not None and record.done:
             continue
         step = journal.steps.get(name)
         result = step.result if step is not None and step.status == "completed" else None
-        if not await _compensate_one(
-            ref, name, compensation, result, record.attempts if record else 0
-        ):
+        attempts = record.attempts if record else 0
+        if not await _compensate_one(ctx, name, compensation, result, attempts):
             return
-    await ref.call("record", "SagaCompensated", {})
+    await ctx.record("SagaCompensated", {})
 
 
 async def _compensate_one(
-    ref: LocalRef,
+    ctx: SagaContext,
     name: str,
     compensation: Callable[[Any], Awaitable[None]],
     result: Any,
@@ -71,17 +69,14 @@ async def _compensate_one(
             await asyncio.wait_for(compensation(result), DEFAULT_POLICY.timeout_s)
         except Exception as error:
             message = f"{type(error).__name__}: {error}"
-            log.warning("compensation %s of saga %s failed: %s", name, ref.key, message)
-            await ref.call(
-                "record",
-                "CompensationAttemptFailed",
-                {"name": name, "attempt": attempt, "message": message},
-            )
+            log.warning("compensation %s of saga %s failed: %s", name, ctx.saga_id, message)
+            failed = {"name": name, "attempt": attempt, "message": message}
+            await ctx.record("CompensationAttemptFailed", failed)
             if attempt >= COMPENSATION_ATTEMPTS:
-                await ref.call("record", "SagaStuck", {"name": name, "message": message})
+                await ctx.record("SagaStuck", {"name": name, "message": message})
                 return False
             await asyncio.sleep(DEFAULT_POLICY.backoff(attempt))
             continue
-        await ref.call("record", "CompensationCompleted", {"name": name})
+        await ctx.record("CompensationCompleted", {"name": name})
         await faults.strike(f"after:compensate:{name}")
         return True

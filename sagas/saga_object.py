@@ -94,11 +94,12 @@ class Saga(DurableObject):
         return self.summary()
 
     @command
-    async def record(self, ctx: CallContext, event_type: str, data: dict[str, Any]) -> None:
-        """The driver's journal entry (only the driver of this host calls it)."""
-        if event_type not in JOURNAL_EVENTS:
-            raise ValueError(f"{event_type} is not a journal event")
-        ctx.emit(event_type, data)
+    async def record(self, ctx: CallContext, entries: list[tuple[str, dict[str, Any]]]) -> None:
+        """The driver's journal entries, in order (only the driver of this host calls it)."""
+        for event_type, _ in entries:
+            if event_type not in JOURNAL_EVENTS:
+                raise ValueError(f"{event_type} is not a journal event")
+        ctx.emit_all(list(entries))
 
     @command
     async def signal(self, ctx: CallContext, name: str, payload: dict[str, Any]) -> None:
