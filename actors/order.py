@@ -50,7 +50,20 @@ class Order(DurableObject):
         return self.view_state()
 
     @command
-    async def pay(self, ctx: CallContext, payment_id: str, amount: int) -> dict[str, Any]:
+    async def pay(
+        self,
+        ctx: CallContext,
+        payment_id: str,
+        amount: int,
+        shipments: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    ) -> dict[str, Any]:
+        """PAID, attaching the order's shipments first (all or nothing)."""
+        for shipment in shipments:
+            ctx.emit_all(
+                self.state.decide_attach_shipment(
+                    shipment["shipment_id"], shipment["warehouse_id"], shipment["tracking_number"]
+                )
+            )
         events = self.state.decide_pay(payment_id, amount)
         ctx.emit_all(events)
         if events:
@@ -62,11 +75,6 @@ class Order(DurableObject):
         self, ctx: CallContext, shipment_id: str, warehouse_id: str, tracking_number: str = ""
     ) -> dict[str, Any]:
         ctx.emit_all(self.state.decide_attach_shipment(shipment_id, warehouse_id, tracking_number))
-        return self.view_state()
-
-    @command
-    async def detach_shipment(self, ctx: CallContext, shipment_id: str) -> dict[str, Any]:
-        ctx.emit_all(self.state.decide_detach_shipment(shipment_id))
         return self.view_state()
 
     @command

@@ -88,16 +88,6 @@ class OrderState(BaseModel):
         }
         return [("ShipmentAttached", data)]
 
-    def decide_detach_shipment(self, shipment_id: str) -> Events:
-        shipment = self.shipments.get(shipment_id)
-        if shipment is None:
-            return []
-        if shipment.dispatched:
-            raise IllegalTransition(
-                "a dispatched shipment cannot be withdrawn", shipment_id=shipment_id
-            )
-        return [("ShipmentDetached", {"shipment_id": shipment_id})]
-
     def decide_dispatch(self, shipment_id: str) -> Events:
         shipment = self.shipments.get(shipment_id)
         if shipment is None:
@@ -160,8 +150,6 @@ class OrderState(BaseModel):
                 self.payment_id = data["payment_id"]
             case "ShipmentAttached":
                 self.shipments[data["shipment_id"]] = Shipment.model_validate(data)
-            case "ShipmentDetached":
-                self.shipments.pop(data["shipment_id"], None)
             case "ShipmentDispatched":
                 self.shipments[data["shipment_id"]].dispatched = True
             case "OrderShipped":

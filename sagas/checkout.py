@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 from actors.catalog import CATALOG_KEY
 from domain.allocation import WarehouseSite, plan_allocation
 from domain.errors import DomainError
-from domain.geography import region
+from domain.geography import great_circle_km, region
+from domain.inventory import InsufficientStock
 from sagas.context import SagaContext
 from sagas.retry import RetryPolicy
 
@@ -96,10 +97,12 @@ async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
     )
     shipments = await ctx.step(
         "create_shipment",
-        lambda key: create_shipments(shop, order, data, locked, plan, key),
-        compensate=lambda _: cancel_shipments(shop, order, data, plan, ctx.key("cancel_shipment")),
+        lambda key: create_shipments(shop, data, locked, plan, key),
+        compensate=lambda _: cancel_shipments(shop, data, plan, ctx.key("cancel_shipment")),
     )
-    await ctx.step("confirm_order", lambda key: confirm_order(cart, order, data, locked, key))
+    await ctx.step(
+        "confirm_order", lambda key: confirm_order(cart, order, data, locked, shipments, key)
+    )
     return {
         "order_id": data.order_id,
         "payment_id": data.payment_id,
@@ -156,9 +159,18 @@ async def place_order(
 async def reserve_inventory(
     shop: Any, data: CheckoutInput, locked: dict[str, Any], key: str
 ) -> dict[str, Any]:
-    """Plans nearest-first, fewest shipments, then reserves at every warehouse of the plan."""
+    """Nearest first, then fewest shipments. The nearest warehouse is asked for everything
+    first, as the plan would whenever it can; only if it refuses are all levels read."""
     lines = {line["sku"]: line["quantity"] for line in locked["lines"]}
     sites = await warehouse_sites(shop)
+    destination = region(locked["address"]["region"])
+    coordinates = (destination.latitude, destination.longitude)
+    nearest = min(sites, key=lambda s: great_circle_km(*coordinates, s.latitude, s.longitude))
+    try:
+        await _reserve_at(shop, data, nearest.warehouse_id, lines, f"{key}:whole")
+        return {"shipments": {nearest.warehouse_id: lines}}
+    except InsufficientStock:
+        pass
     levels = await asyncio.gather(
         *(shop.warehouses.get(s.warehouse_id).levels(skus=list(lines)) for s in sites)
     )
@@ -166,20 +178,22 @@ async def reserve_inventory(
         site.warehouse_id: {sku: level["available"] for sku, level in found.items()}
         for site, found in zip(sites, levels, strict=True)
     }
-    destination = region(locked["address"]["region"])
-    plan = plan_allocation(lines, (destination.latitude, destination.longitude), sites, available)
+    plan = plan_allocation(lines, coordinates, sites, available)
     await asyncio.gather(
-        *(
-            shop.warehouses.get(warehouse).reserve(
-                reservation_id=data.order_id,
-                lines=wanted,
-                ttl_s=data.reservation_ttl_s,
-                idempotency_key=f"{key}:{warehouse}",
-            )
-            for warehouse, wanted in plan.shipments.items()
-        )
+        *(_reserve_at(shop, data, w, wanted, key) for w, wanted in plan.shipments.items())
     )
     return {"shipments": plan.shipments}
+
+
+async def _reserve_at(
+    shop: Any, data: CheckoutInput, warehouse: str, lines: dict[str, int], key: str
+) -> None:
+    await shop.warehouses.get(warehouse).reserve(
+        reservation_id=data.order_id,
+        lines=lines,
+        ttl_s=data.reservation_ttl_s,
+        idempotency_key=f"{key}:{warehouse}",
+    )
 
 
 async def charge(
@@ -241,12 +255,7 @@ async def confirm_inventory(shop: Any, data: CheckoutInput, plan: dict[str, Any]
 
 
 async def create_shipments(
-    shop: Any,
-    order: Any,
-    data: CheckoutInput,
-    locked: dict[str, Any],
-    plan: dict[str, Any],
-    key: str,
+    shop: Any, data: CheckoutInput, locked: dict[str, Any], plan: dict[str, Any], key: str
 ) -> list[dict[str, Any]]:
     weights = {line["sku"]: line["weight_grams"] for line in locked["lines"]}
     origins = {site.warehouse_id: site.region for site in await warehouse_sites(shop)}
@@ -261,12 +270,6 @@ async def create_shipments(
             service=locked["shipping"]["code"] if locked["shipping"]["code"] in SERVICES else "REG",
             idempotency_key=f"{key}:{warehouse}",
         )
-        await order.attach_shipment(
-            shipment_id=shipment["shipment_id"],
-            warehouse_id=warehouse,
-            tracking_number=shipment["tracking_number"],
-            idempotency_key=f"{key}:{warehouse}:attach",
-        )
         return shipment
 
     return list(
@@ -275,11 +278,23 @@ async def create_shipments(
 
 
 async def confirm_order(
-    cart: Any, order: Any, data: CheckoutInput, locked: dict[str, Any], key: str
+    cart: Any,
+    order: Any,
+    data: CheckoutInput,
+    locked: dict[str, Any],
+    shipments: list[dict[str, Any]],
+    key: str,
 ) -> None:
+    """Order PAID with its shipments attached, cart emptied; OrderConfirmed goes out."""
+    attached = [
+        {k: s[k] for k in ("shipment_id", "warehouse_id", "tracking_number")} for s in shipments
+    ]
     await asyncio.gather(
         order.pay(
-            payment_id=data.payment_id, amount=locked["summary"]["total"], idempotency_key=key
+            payment_id=data.payment_id,
+            amount=locked["summary"]["total"],
+            shipments=attached,
+            idempotency_key=key,
         ),
         cart.complete_checkout(checkout_id=data.checkout_id, idempotency_key=f"{key}:cart"),
     )
@@ -303,16 +318,11 @@ async def release_everywhere(shop: Any, data: CheckoutInput, key: str) -> None:
     )
 
 
-async def cancel_shipments(
-    shop: Any, order: Any, data: CheckoutInput, plan: dict[str, Any], key: str
-) -> None:
+async def cancel_shipments(shop: Any, data: CheckoutInput, plan: dict[str, Any], key: str) -> None:
     for warehouse in plan["shipments"]:
         shipment_id = data.shipment_id(warehouse)
         await shop.shipments.get(shipment_id).cancel_if_present(
             reason="checkout failed", idempotency_key=f"{key}:{warehouse}"
-        )
-        await order.detach_shipment(
-            shipment_id=shipment_id, idempotency_key=f"{key}:{warehouse}:detach"
         )
 
 

@@ -9,7 +9,7 @@ import pytest
 from actors.config import RuntimeConfig
 from sagas.invariants import check_invariants
 from sagas.registry import shop_for
-from tests.shop_setup import checkout_input, ready_cart, stock_shop
+from tests.shop_setup import checkout_input, idr, ready_cart, stock_shop
 
 
 @pytest.fixture(scope="module")
@@ -160,4 +160,22 @@ async def test_cancelling_a_paid_order_refunds_it_and_returns_the_stock(shop: An
         "status"
     ] == "refunded"
     assert await stock_of(shop, "TEA") == before
+    assert await check_invariants(shop) == []
+
+
+async def test_an_order_no_single_warehouse_can_fill_ships_from_two(shop: Any) -> None:
+    await shop.catalogs.get("catalog").save_product(
+        product={
+            "sku": "RARE",
+            "title": "Rare",
+            "pricing": {"retail_price": idr(9_000), "wholesale_price": idr(8_000)},
+        }
+    )
+    for warehouse in ("jkt", "bdg"):
+        await shop.warehouses.get(warehouse).restock(sku="RARE", quantity=1)
+    cart_id = await ready_cart(shop, lines={"RARE": 2})
+    outcome = await run_checkout(shop, checkout_input(cart_id))
+    assert outcome["status"] == "completed", outcome
+    order = await shop.orders.get(outcome["result"]["order_id"]).view()
+    assert sorted(s["warehouse_id"] for s in order["shipments"].values()) == ["bdg", "jkt"]
     assert await check_invariants(shop) == []
