@@ -51,14 +51,21 @@ async def stock_shop(shop: Any, units: int = 1_000) -> None:
 
 
 async def ready_cart(
-    shop: Any, *, region: str = "ID-JK", lines: dict[str, int] | None = None
+    shop: Any,
+    *,
+    region: str = "ID-JK",
+    lines: dict[str, int] | None = None,
+    prices: dict[str, int] | None = None,
 ) -> str:
     cart_id = f"cart-{next(_numbers)}"
     cart = shop.carts.get(cart_id)
     await cart.assign_owner(owner="customer-1")
     for sku, quantity in (lines or {"TEA": 2, "MUG": 1}).items():
         await cart.add_item(
-            sku=sku, quantity=quantity, unit_price=idr(PRODUCTS[sku]), title=sku.title()
+            sku=sku,
+            quantity=quantity,
+            unit_price=idr({**PRODUCTS, **(prices or {})}[sku]),
+            title=sku.title(),
         )
     await cart.set_address(address=address(region))
     await cart.choose_shipping(choice={"code": "REG", "label": "Regular", "price": idr(15_000)})

@@ -173,7 +173,7 @@ async def test_an_order_no_single_warehouse_can_fill_ships_from_two(shop: Any) -
     )
     for warehouse in ("jkt", "bdg"):
         await shop.warehouses.get(warehouse).restock(sku="RARE", quantity=1)
-    cart_id = await ready_cart(shop, lines={"RARE": 2})
+    cart_id = await ready_cart(shop, lines={"RARE": 2}, prices={"RARE": 9_000})
     outcome = await run_checkout(shop, checkout_input(cart_id))
     assert outcome["status"] == "completed", outcome
     order = await shop.orders.get(outcome["result"]["order_id"]).view()
