@@ -11,6 +11,7 @@ twice, and the ledger can be checked against our books. Test tokens:
     tok_pending_paid          pending; the webhook later says paid
     tok_pending_expired       pending; the webhook later says expired
     tok_pending_never         pending; no webhook ever comes (the customer walked away)
+    tok_refund_outage         captured at once; its refund fails (unavailable) six times
 
 QRIS and virtual-account payments are always pending first; their token decides the end.
 """
@@ -100,6 +101,14 @@ class FakeProvider(PaymentProvider):
         return ProviderAnswer(status=status, provider_ref=f"fake_{payment_id}", reason=reason)
 
     async def refund(self, payment_id: str) -> None:
+        db = await self._ledger()
+        found = await db.execute_fetchall(
+            "SELECT token FROM charges WHERE payment_id = ?", (payment_id,)
+        )
+        outage = f"refund:{payment_id}"
+        if found and found[0][0] == "tok_refund_outage" and self._failures.get(outage, 0) < 6:
+            self._failures[outage] = self._failures.get(outage, 0) + 1
+            raise ProviderUnavailable("refunds are unavailable")
         await self._set(payment_id, "refunded", only_from="captured")
 
     async def void(self, payment_id: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from actors import faults
 from actors.local_ref import LocalRef
 from actors.stub import correlation_id as correlation_var
+from sagas import metrics
 from sagas.errors import ReplayEnded, StepFailed, error_code, is_terminal
 from sagas.journal import SagaJournal
 from sagas.retry import DEFAULT_POLICY, RetryPolicy
@@ -72,7 +73,9 @@ class SagaContext:
         if self.replay_only:
             raise ReplayEnded(name)
         await faults.strike(f"before:{name}")
+        started = time.perf_counter()
         result = await self._run(name, action, retry, record.attempts if record else 0)
+        metrics.step_took(self.journal.saga_type or "", name, time.perf_counter() - started)
         await faults.strike(f"after:{name}")
         return result
 

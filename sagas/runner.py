@@ -10,6 +10,7 @@ from typing import Any
 
 from actors import faults
 from actors.local_ref import LocalRef
+from sagas import metrics
 from sagas.context import SagaContext
 from sagas.errors import ReplayEnded, StepFailed
 from sagas.journal import SagaJournal, SagaStatus
@@ -32,6 +33,7 @@ async def drive(ref: LocalRef, sagas: dict[str, SagaFunction], shop: Any) -> Non
             await ctx.record("CompensationStarted", reason)
         else:
             await ctx.record("SagaCompleted", {"result": result})
+            metrics.saga_ended(journal.saga_type or "", "completed")
             return
         await _compensate(ctx)
     elif journal.status is SagaStatus.COMPENSATING:
@@ -51,8 +53,10 @@ async def _compensate(ctx: SagaContext) -> None:
         result = step.result if step is not None and step.status == "completed" else None
         attempts = record.attempts if record else 0
         if not await _compensate_one(ctx, name, compensation, result, attempts):
+            metrics.saga_ended(journal.saga_type or "", "stuck")
             return
     await ctx.record("SagaCompensated", {})
+    metrics.saga_ended(journal.saga_type or "", "compensated")
 
 
 async def _compensate_one(

@@ -179,3 +179,21 @@ async def test_an_order_no_single_warehouse_can_fill_ships_from_two(shop: Any) -
     order = await shop.orders.get(outcome["result"]["order_id"]).view()
     assert sorted(s["warehouse_id"] for s in order["shipments"].values()) == ["bdg", "jkt"]
     assert await check_invariants(shop) == []
+
+
+async def test_a_compensation_that_keeps_failing_leaves_the_saga_stuck_until_an_admin_retries(
+    shop: Any,
+) -> None:
+    cart_id = await ready_cart(shop, region="ID-PA")
+    outcome = await run_checkout(shop, checkout_input(cart_id, token="tok_refund_outage"))
+    assert outcome["status"] == "stuck" and outcome["stuck_on"] == "charge_payment", outcome
+    stuck = await shop.sagas.list(owner="checkout", status="stuck")
+    assert f"co-{cart_id}" in [row.stream for row in stuck]
+    saga = shop.sagas.get(f"co-{cart_id}")
+    await saga.retry()
+    retried = await saga.outcome(timeout_s=60)
+    assert retried["status"] == "compensated", retried
+    assert (await shop.payments.get(f"pay-co-{cart_id}").status())["status"] == "refunded"
+    failures = [e for e in await saga.timeline() if e["type"] == "CompensationAttemptFailed"]
+    assert len(failures) == 6
+    assert await check_invariants(shop) == []
