@@ -31,7 +31,7 @@ EXPIRY_ALARM = "expire"
 class Cart(DurableObject):
     kind = "cart"
     collection = "carts"
-    placement = Partitioned(partitions=16, hosts=2)
+    placement = Partitioned(partitions=16, hosts=1)
     state_model = CartState
     state: CartState
     ttl_s: float = CART_TTL_S

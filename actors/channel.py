@@ -15,7 +15,7 @@ Pending = tuple[Call, asyncio.Future[Reply]]
 
 
 class HostChannel:
-    def __init__(self, handle: Any, *, max_in_flight: int = 4, max_batch: int = 512) -> None:
+    def __init__(self, handle: Any, *, max_in_flight: int = 1, max_batch: int = 512) -> None:
         self._handle = handle
         self._max_in_flight = max_in_flight
         self._max_batch = max_batch

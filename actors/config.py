@@ -1,14 +1,14 @@
 """Runtime settings, read from the environment once by whoever creates hosts."""
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 NAMESPACE = "rayshop"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RuntimeConfig:
     """What every host of a deployment must agree on; passed to hosts when they are created.
 
@@ -18,6 +18,8 @@ class RuntimeConfig:
         idle_seconds: an object untouched this long is passivated.
         snapshot_every: events between snapshots of an object.
         idempotency_days: how long call results are kept for retries.
+        hosts: host count per partitioned kind, overriding the kind's default (scale out on a
+            cluster; partitions never change).
     """
 
     state_dir: str
@@ -25,6 +27,7 @@ class RuntimeConfig:
     idle_seconds: float = 300.0
     snapshot_every: int = 100
     idempotency_days: float = 7.0
+    hosts: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> "RuntimeConfig":
@@ -36,4 +39,16 @@ class RuntimeConfig:
             synchronous=synchronous,  # type: ignore[arg-type]
             idle_seconds=float(os.environ.get("RAYSHOP_IDLE_SECONDS", "300")),
             snapshot_every=int(os.environ.get("RAYSHOP_SNAPSHOT_EVERY", "100")),
+            hosts=parse_hosts(os.environ.get("RAYSHOP_HOSTS", "")),
         )
+
+
+def parse_hosts(spec: str) -> dict[str, int]:
+    """`"cart=4,saga=2"` -> {"cart": 4, "saga": 2}."""
+    hosts: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        kind, _, count = item.partition("=")
+        if not kind.strip() or not count.isdigit() or int(count) < 1:
+            raise ValueError(f"RAYSHOP_HOSTS: {item!r} is not kind=count")
+        hosts[kind.strip()] = int(count)
+    return hosts

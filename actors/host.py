@@ -16,7 +16,7 @@ from actors.config import RuntimeConfig
 from actors.host_runtime import HostRuntime
 from actors.kind import load_kind
 from actors.metrics import RayHostMetrics
-from actors.placement import Dedicated, Partitioned, dedicated_file, partition_file
+from actors.placement import Dedicated, Partitioned, dedicated_file, effective, partition_file
 from storage.log_file import ObjectRow
 
 
@@ -31,7 +31,7 @@ class ObjectHost:
 
     def __init__(self, kind_path: str, host: int | str, config: RuntimeConfig) -> None:
         kind = load_kind(kind_path)
-        placement = kind.placement
+        placement = effective(kind.placement, kind.kind, config.hosts)
         if isinstance(placement, Partitioned):
             assert isinstance(host, int)
             files: dict[Any, str] = {

@@ -2,7 +2,7 @@
 
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
@@ -34,6 +34,13 @@ class Dedicated:
 
 
 Placement = Partitioned | Dedicated
+
+
+def effective(placement: Placement, kind: str, hosts: dict[str, int]) -> Placement:
+    """The kind's placement with the host count the deployment asks for."""
+    if isinstance(placement, Partitioned) and kind in hosts:
+        return replace(placement, hosts=hosts[kind])
+    return placement
 
 
 def safe_name(key: str) -> str:

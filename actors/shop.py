@@ -36,7 +36,7 @@ class Shop:
         return {
             name: client.ensure_hosts()
             for name, client in self._clients.items()
-            if isinstance(client.kind.placement, Partitioned)
+            if isinstance(client.placement, Partitioned)
         }
 
 

@@ -24,6 +24,7 @@ from actors.placement import (
     Dedicated,
     Partitioned,
     dedicated_host_name,
+    effective,
     partitioned_host_name,
 )
 from storage import StorageError
@@ -49,6 +50,7 @@ class KindClient(Generic[K]):
         self._config = config
         self._retry_deadline_s = retry_deadline_s
         self._markers = kind.callable_methods()
+        self.placement = effective(kind.placement, kind.kind, config.hosts)
         self._handles: dict[str, Any] = {}
         self._channels: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, HostChannel]]
         self._channels = weakref.WeakKeyDictionary()
@@ -83,7 +85,7 @@ class KindClient(Generic[K]):
         return ray.get(refs)
 
     def host_for(self, key: str) -> tuple[str, int | str]:
-        placement = self.kind.placement
+        placement = self.placement
         if isinstance(placement, Partitioned):
             host = placement.host_of(placement.partition_of(key))
             return partitioned_host_name(self.kind.kind, host), host
@@ -162,7 +164,7 @@ class KindClient(Generic[K]):
         return channel
 
     def _hosts(self) -> list[tuple[str, int | str]]:
-        placement = self.kind.placement
+        placement = self.placement
         if isinstance(placement, Partitioned):
             return [(partitioned_host_name(self.kind.kind, h), h) for h in range(placement.hosts)]
         assert isinstance(placement, Dedicated)

@@ -47,7 +47,7 @@ class SagaNotStuck(DomainError):
 class Saga(DurableObject):
     kind = "saga"
     collection = "sagas"
-    placement = Partitioned(partitions=16, hosts=2)
+    placement = Partitioned(partitions=16, hosts=1)
     state_model = SagaJournal
     resume_statuses = (SagaStatus.RUNNING.value, SagaStatus.COMPENSATING.value)
     state: SagaJournal

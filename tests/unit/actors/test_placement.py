@@ -2,7 +2,8 @@
 
 import pytest
 
-from actors.placement import Partitioned, dedicated_file, partition_file, safe_name
+from actors.config import parse_hosts
+from actors.placement import Partitioned, dedicated_file, effective, partition_file, safe_name
 
 
 def test_a_key_always_lands_in_the_same_partition() -> None:
@@ -39,3 +40,17 @@ def test_unsafe_keys_become_safe_and_stay_distinct(key: str) -> None:
 def test_files_live_under_the_kind_in_the_state_directory() -> None:
     assert str(partition_file("/s", "cart", 3)) == "/s/cart/p003.sqlite"
     assert str(dedicated_file("/s", "warehouse", "a/b")).startswith("/s/warehouse/x-")
+
+
+def test_a_deployment_can_give_a_kind_more_hosts_but_not_more_partitions() -> None:
+    hosts = parse_hosts("cart=4, saga=2")
+    assert hosts == {"cart": 4, "saga": 2}
+    scaled = effective(Partitioned(partitions=16, hosts=1), "cart", hosts)
+    assert scaled == Partitioned(partitions=16, hosts=4)
+    assert effective(Partitioned(partitions=16, hosts=1), "order", hosts).hosts == 1
+
+
+@pytest.mark.parametrize("spec", ["cart", "cart=0", "cart=x", "=2"])
+def test_a_malformed_host_setting_is_refused(spec: str) -> None:
+    with pytest.raises(ValueError, match="kind=count"):
+        parse_hosts(spec)
