@@ -26,11 +26,14 @@ class CallContext:
         history: History | None = None,
         config: Any = None,
         reader: Reader | None = None,
+        self_ref: Any = None,
     ) -> None:
         self._obj = obj
         self._history = history
         self.config = config
         self._reader = reader
+        self.self_ref = self_ref
+        """For waiters: a LocalRef to call this object's own methods through its gate."""
         self.spawned: Background | None = None
         self.idempotency_key = idempotency_key
         self.correlation_id = correlation_id

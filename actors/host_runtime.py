@@ -185,7 +185,10 @@ class HostRuntime:
         """A waiter runs beside the gate; its answer still waits for durable state."""
         resident = await self._residents.acquire(call.key)
         try:
-            ctx = CallContext(resident.obj, resident.last_seq, config=self._config)
+            self_ref = LocalRef(self.call, call.key, call.correlation_id)
+            ctx = CallContext(
+                resident.obj, resident.last_seq, config=self._config, self_ref=self_ref
+            )
             reply = await self._run_method(resident, ctx, call)
             if resident.last_commit is not None:
                 await resident.last_commit

@@ -43,8 +43,7 @@ async def one_checkout(shop: Any, decline_share: float, rng: random.Random) -> t
     token = "tok_declined" if rng.random() < decline_share else "tok_success"
     payload = checkout_input(cart_id, token=token)
     saga = shop.sagas.get(payload["checkout_id"])
-    await saga.start(saga_type="checkout", input=payload)
-    outcome = await saga.outcome(timeout_s=300)
+    outcome = await saga.run(saga_type="checkout", input=payload, timeout_s=300)
     return outcome["status"], (time.perf_counter() - started) * 1000
 
 

@@ -5,7 +5,6 @@ that restarts resumes every saga still running or compensating (`resume_statuses
 """
 
 import asyncio
-import contextlib
 from typing import Any
 
 from actors.context import CallContext
@@ -127,9 +126,22 @@ class Saga(DurableObject):
         """Waits until the saga completed, compensated or got stuck (or `timeout_s` passed)."""
         if self.state.status not in (*FINISHED, SagaStatus.STUCK):
             settled = _settled.setdefault(self.key, asyncio.Event())
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(settled.wait(), timeout_s)
-        return self.summary()
+            except TimeoutError:
+                pass
+            finally:
+                if settled.is_set():
+                    _settled.pop(self.key, None)
+        return await ctx.self_ref.call("view")
+
+    @waiter
+    async def run(
+        self, ctx: CallContext, saga_type: str, input: dict[str, Any], timeout_s: float = 60.0
+    ) -> dict[str, Any]:
+        """Starts the saga (once) and waits for its outcome, in one call."""
+        await ctx.self_ref.call("start", saga_type, input)
+        return await self.outcome(ctx, timeout_s)
 
     def summary(self) -> dict[str, Any]:
         state = self.state

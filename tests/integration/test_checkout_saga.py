@@ -21,9 +21,9 @@ def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Any:
 
 
 async def run_checkout(shop: Any, payload: dict[str, Any]) -> dict[str, Any]:
-    saga = shop.sagas.get(payload["checkout_id"])
-    await saga.start(saga_type="checkout", input=payload)
-    return await saga.outcome(timeout_s=120)
+    return await shop.sagas.get(payload["checkout_id"]).run(
+        saga_type="checkout", input=payload, timeout_s=120
+    )
 
 
 async def test_a_checkout_pays_the_order_ships_it_and_empties_the_cart(shop: Any) -> None:
