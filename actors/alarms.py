@@ -7,6 +7,7 @@ Only the next due time is kept in memory; any number of alarms costs no memory.
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 
@@ -26,11 +27,13 @@ class AlarmScheduler:
         self._fire = fire
         self._wakeup = asyncio.Event()
         self._running: set[tuple[str, str]] = set()
+        self._wake_at = math.inf  # when it looks next at the latest; inf while it is looking
         self._task = asyncio.get_running_loop().create_task(self._run())
 
-    def notify(self) -> None:
-        """An alarm was set or finished: look again."""
-        self._wakeup.set()
+    def notify(self, at: float = 0.0) -> None:
+        """An alarm was set for `at` (or one finished): look again if sooner than planned."""
+        if at < self._wake_at:
+            self._wakeup.set()
 
     async def stop(self) -> None:
         self._task.cancel()
@@ -44,9 +47,11 @@ class AlarmScheduler:
             except Exception:
                 log.exception("alarm scan of %s failed", self._log_file.path)
                 timeout = 1.0
+            self._wake_at = time.time() + timeout
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout)
             self._wakeup.clear()
+            self._wake_at = math.inf
 
     async def _fire_due(self) -> float:
         """Starts every due alarm not already running; returns how long to sleep."""

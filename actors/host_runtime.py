@@ -223,7 +223,7 @@ class HostRuntime:
             if done.cancelled() or done.exception() is not None:
                 self._residents.invalidate(resident)
             elif unit.alarms_set:
-                self._alarms[file_key].notify()
+                self._alarms[file_key].notify(min(at for at, _ in unit.alarms_set.values()))
 
         commit.add_done_callback(after_commit)
 
