@@ -15,6 +15,7 @@ from actors.calls import Call, Reply
 from actors.config import RuntimeConfig
 from actors.host_runtime import HostRuntime
 from actors.kind import load_kind
+from actors.logs import log_json
 from actors.metrics import RayHostMetrics
 from actors.placement import Dedicated, Partitioned, dedicated_file, effective, partition_file
 from storage.log_file import ObjectRow
@@ -30,6 +31,7 @@ class ObjectHost:
     """
 
     def __init__(self, kind_path: str, host: int | str, config: RuntimeConfig) -> None:
+        log_json()
         kind = load_kind(kind_path)
         placement = effective(kind.placement, kind.kind, config.hosts)
         if isinstance(placement, Partitioned):

@@ -17,6 +17,7 @@ from actors.alarms import AlarmScheduler
 from actors.calls import Call, Reply
 from actors.config import RuntimeConfig
 from actors.context import Background, CallContext
+from actors.correlation import correlation_id
 from actors.errors import UnknownMethod, WrongHost
 from actors.idempotency import IdempotencyCache, encode
 from actors.kind import COMMAND, WAITER, DurableObject
@@ -121,6 +122,7 @@ class HostRuntime:
         return list(await asyncio.gather(*(self.call(c) for c in calls)))
 
     async def call(self, call: Call) -> Reply:
+        correlation_id.set(call.correlation_id)  # for logs, and for the calls this one makes
         await self._started.wait()
         marker = self._methods.get(call.method)
         if marker is None:

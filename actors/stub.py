@@ -5,7 +5,6 @@ idempotency key, so the call takes effect exactly once."""
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import time
 import uuid
 import weakref
@@ -17,6 +16,7 @@ from ray.exceptions import ActorUnavailableError, RayActorError
 from actors.calls import Call, Reply
 from actors.channel import HostChannel
 from actors.config import NAMESPACE, RuntimeConfig
+from actors.correlation import correlation_id
 from actors.errors import HostUnavailable, UnknownMethod
 from actors.host import RemoteObjectHost
 from actors.kind import COMMAND, WAITER, DurableObject
@@ -29,10 +29,6 @@ from actors.placement import (
 )
 from storage import StorageError
 from storage.log_file import ObjectRow
-
-correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "rayshop_correlation_id", default=None
-)
 
 K = TypeVar("K", bound=DurableObject)
 

@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from actors import faults
+from actors.correlation import correlation_id as correlation_var
 from actors.local_ref import LocalRef
-from actors.stub import correlation_id as correlation_var
 from sagas import metrics
 from sagas.errors import ReplayEnded, StepFailed, error_code, is_terminal
 from sagas.journal import SagaJournal

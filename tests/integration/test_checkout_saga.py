@@ -2,11 +2,14 @@
 ending with the invariants of ARCHITECTURE §11 checked."""
 
 import asyncio
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from actors.config import RuntimeConfig
+from actors.correlation import correlation_id
 from sagas.invariants import check_invariants
 from sagas.registry import shop_for
 from tests.shop_setup import checkout_input, idr, ready_cart, stock_shop
@@ -197,3 +200,23 @@ async def test_a_compensation_that_keeps_failing_leaves_the_saga_stuck_until_an_
     failures = [e for e in await saga.timeline() if e["type"] == "CompensationAttemptFailed"]
     assert len(failures) == 6
     assert await check_invariants(shop) == []
+
+
+async def test_the_correlation_id_of_a_checkout_reaches_every_object_it_touched(
+    shop: Any, runtime_config: RuntimeConfig
+) -> None:
+    cart_id = await ready_cart(shop)
+    token = correlation_id.set(f"corr-{cart_id}")
+    try:
+        outcome = await run_checkout(shop, checkout_input(cart_id))
+    finally:
+        correlation_id.reset(token)
+    assert outcome["status"] == "completed"
+    history = await shop.orders.get(outcome["result"]["order_id"]).history()
+    assert {e["correlation_id"] for e in history} == {f"corr-{cart_id}"}
+    warehouse_file = Path(runtime_config.state_dir) / "warehouse" / "jkt.sqlite"
+    with sqlite3.connect(f"file:{warehouse_file}?mode=ro", uri=True) as conn:
+        tagged = conn.execute(
+            "SELECT type FROM events WHERE correlation_id = ? ORDER BY seq", (f"corr-{cart_id}",)
+        ).fetchall()
+    assert [t for (t,) in tagged] == ["StockReserved", "ReservationConfirmed"]
