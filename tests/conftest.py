@@ -6,7 +6,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 import ray
@@ -56,3 +56,16 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}; last answer: {value!r}")
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Any:
+    """Every kind of the shop on real hosts, with a catalog and three stocked warehouses.
+    (Modules that test the runtime alone define their own `shop`.)"""
+    from sagas.registry import shop_for
+    from tests.shop_setup import stock_shop
+
+    shop = shop_for(runtime_config)
+    shop.ensure_hosts()
+    asyncio.run(stock_shop(shop))
+    return shop

@@ -2,7 +2,6 @@
 warehouse host in the middle of reserving: every saga still ends completed or compensated,
 the invariants of ARCHITECTURE §11 hold, and no payment is taken twice."""
 
-import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,7 @@ import ray
 
 from actors.config import RuntimeConfig
 from sagas.invariants import check_invariants
-from sagas.registry import shop_for
-from tests.shop_setup import checkout_input, ready_cart, stock_shop
+from tests.shop_setup import checkout_input, ready_cart
 
 STEPS = [
     "lock_cart",
@@ -24,14 +22,6 @@ STEPS = [
     "create_shipment",
     "confirm_order",
 ]
-
-
-@pytest.fixture(scope="module")
-def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Any:
-    shop = shop_for(runtime_config)
-    shop.ensure_hosts()
-    asyncio.run(stock_shop(shop))
-    return shop
 
 
 def provider_charges(config: RuntimeConfig, payment_id: str) -> list[tuple[str, int]]:

@@ -6,21 +6,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from actors.config import RuntimeConfig
 from actors.correlation import correlation_id
 from sagas.invariants import check_invariants
-from sagas.registry import shop_for
-from tests.shop_setup import checkout_input, idr, ready_cart, stock_shop
-
-
-@pytest.fixture(scope="module")
-def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Any:
-    shop = shop_for(runtime_config)
-    shop.ensure_hosts()
-    asyncio.run(stock_shop(shop))
-    return shop
+from tests.shop_setup import checkout_input, idr, ready_cart
 
 
 async def run_checkout(shop: Any, payload: dict[str, Any]) -> dict[str, Any]:
