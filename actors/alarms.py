@@ -8,11 +8,12 @@ import asyncio
 import contextlib
 import logging
 import math
+import random
 import time
 from collections.abc import Awaitable, Callable
 
 from storage import LogFile
-from storage.records import AlarmRecord
+from storage.records import AlarmRecord, WriteUnit
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +77,14 @@ class AlarmScheduler:
         finally:
             self._running.discard(ident)
             self.notify()
+
+
+def retry_later(alarm: AlarmRecord, last_seq: int) -> WriteUnit:
+    """The alarm again after a failed handler, with capped exponential backoff and jitter."""
+    backoff = min(2.0**alarm.attempts, 300.0) * random.uniform(0.8, 1.2)
+    return WriteUnit(
+        alarm.stream,
+        last_seq,
+        alarms_set={alarm.name: (time.time() + backoff, alarm.attempts + 1)},
+        touch=False,
+    )

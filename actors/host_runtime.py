@@ -8,30 +8,28 @@ The next call on the object need not wait for the fsync: group commit shares it.
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from actors.alarms import AlarmScheduler
+from actors.alarms import AlarmScheduler, retry_later
+from actors.background import BackgroundWork
 from actors.calls import Call, Reply
 from actors.config import RuntimeConfig
-from actors.context import Background, CallContext
+from actors.context import CallContext
 from actors.correlation import correlation_id
 from actors.errors import UnknownMethod, WrongHost
 from actors.idempotency import IdempotencyCache, encode
 from actors.kind import COMMAND, WAITER, DurableObject
 from actors.local_ref import LocalRef
 from actors.residency import Resident, ResidentSet
+from actors.snapshots import add_snapshot_if_due
 from domain.errors import DomainError
 from storage import LogFile, StorageError, WriteUnit
-from storage.batch_sql import dumps
 from storage.log_file import ObjectRow
 from storage.records import AlarmRecord, StoredEvent
 
 log = logging.getLogger(__name__)
-
-APPROX_EVENT_BYTES = 64
 
 
 class MetricsSink(Protocol):
@@ -73,7 +71,7 @@ class HostRuntime:
         self._idempotency = IdempotencyCache()
         self._started = asyncio.Event()
         self._housekeeping: asyncio.Task[None] | None = None
-        self._background: dict[str, asyncio.Task[None]] = {}
+        self._background = BackgroundWork(kind.kind)
 
     async def start(self) -> None:
         """Opens every file and re-arms its alarms; calls wait until this is done."""
@@ -173,7 +171,8 @@ class HostRuntime:
             self._submit(resident, call.key, unit)
             commit = resident.last_commit
             if ctx.spawned is not None and reply.ok:
-                self._spawn_after(commit, call, ctx.spawned)
+                ref = LocalRef(self.call, call.key, call.correlation_id)
+                self._background.start_after(commit, call.key, ctx.spawned, ref)
             if key is not None and final and commit is not None:
                 self._idempotency.begin(key, commit, reply)
         if commit is not None:
@@ -212,7 +211,7 @@ class HostRuntime:
     def _submit(self, resident: Resident, key: str, unit: WriteUnit) -> None:
         if unit.is_empty():
             return
-        self._add_snapshot_if_due(resident, unit)
+        add_snapshot_if_due(resident, unit, self._config.snapshot_every)
         file_key = self._file_key(key)
         commit = self._files[file_key].submit(unit)
         resident.last_seq = unit.last_seq
@@ -228,45 +227,6 @@ class HostRuntime:
                 self._alarms[file_key].notify(min(at for at, _ in unit.alarms_set.values()))
 
         commit.add_done_callback(after_commit)
-
-    def _spawn_after(
-        self, commit: asyncio.Future[None] | None, call: Call, work: Background
-    ) -> None:
-        running = self._background.get(call.key)
-        if running is not None and not running.done():
-            return
-        ref = LocalRef(self.call, call.key, call.correlation_id)
-
-        async def run() -> None:
-            if commit is not None:
-                await commit
-            await work(ref)
-
-        task = asyncio.get_running_loop().create_task(run())
-        self._background[call.key] = task
-        task.add_done_callback(lambda done: self._background_done(call.key, done))
-
-    def _background_done(self, key: str, task: asyncio.Task[None]) -> None:
-        if self._background.get(key) is task:
-            del self._background[key]
-        if not task.cancelled() and task.exception() is not None:
-            log.error(
-                "background work of %s %s failed", self.kind.kind, key, exc_info=task.exception()
-            )
-
-    def _add_snapshot_if_due(self, resident: Resident, unit: WriteUnit) -> None:
-        """Snapshots once the events since the last snapshot outweigh it (§4.5): activation
-        stays short, and a large state is not re-serialised every few events."""
-        if unit.destroy:
-            resident.since_snapshot = resident.snapshot_bytes = 0
-            return
-        resident.since_snapshot += len(unit.events)
-        if unit.events and snapshot_due(
-            resident.since_snapshot, resident.snapshot_bytes, self._config.snapshot_every
-        ):
-            state = dumps(resident.obj.snapshot())
-            unit.snapshot = state
-            resident.since_snapshot, resident.snapshot_bytes = 0, len(state)
 
     async def _history(self, resident: Resident) -> list[StoredEvent]:
         await self._settled(resident)
@@ -305,7 +265,7 @@ class HostRuntime:
                     log.exception("alarm %s of %s failed", alarm.name, alarm.stream)
                     if ctx.emitted:
                         self._residents.invalidate(resident)
-                    unit = _retry_later(alarm, resident.last_seq)
+                    unit = retry_later(alarm, resident.last_seq)
                     ok = False
                 self._submit(resident, alarm.stream, unit)
                 commit = resident.last_commit
@@ -357,19 +317,3 @@ class HostRuntime:
         if log_file is None:
             raise WrongHost(f"{key!r} does not belong to this {self.kind.kind} host")
         return log_file
-
-
-def snapshot_due(since_snapshot: int, snapshot_bytes: int, snapshot_every: int) -> bool:
-    """Due every `snapshot_every` events, or later for a state larger than that many events
-    (counted at APPROX_EVENT_BYTES each)."""
-    return since_snapshot >= max(snapshot_every, snapshot_bytes // APPROX_EVENT_BYTES)
-
-
-def _retry_later(alarm: AlarmRecord, last_seq: int) -> WriteUnit:
-    backoff = min(2.0**alarm.attempts, 300.0) * random.uniform(0.8, 1.2)
-    return WriteUnit(
-        alarm.stream,
-        last_seq,
-        alarms_set={alarm.name: (time.time() + backoff, alarm.attempts + 1)},
-        touch=False,
-    )

@@ -5,54 +5,25 @@ Ids derive from the checkout id, so a repeated checkout finds the same order, pa
 shipments; every participant call carries `<saga id>:<step>[:<warehouse>]` as its key.
 """
 
-import asyncio
-import time
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from actors.catalog import CATALOG_KEY
-from domain.allocation import WarehouseSite, plan_allocation
-from domain.errors import DomainError
-from domain.geography import great_circle_km, region
-from domain.inventory import InsufficientStock
+from sagas.checkout_input import CheckoutInput, PaymentNotCompleted
+from sagas.checkout_steps import (
+    cancel_shipments,
+    charge,
+    confirm_inventory,
+    confirm_order,
+    create_shipments,
+    lock_cart,
+    payment_event,
+    place_order,
+    release_everywhere,
+    reserve_inventory,
+)
 from sagas.context import SagaContext
 from sagas.retry import RetryPolicy
 
-SAGA_PATH = "sagas.saga_object:Saga"
-SITE_CACHE_S = 5.0
-SERVICES = ("REG", "EXP")
 PAYMENT_POLICY = RetryPolicy(attempts=6, first_backoff_s=0.05)
-
-
-class PaymentDeclined(DomainError):
-    code = "payment_declined"
-
-
-class PaymentNotCompleted(DomainError):
-    code = "payment_not_completed"
-
-
-class CheckoutInput(BaseModel):
-    checkout_id: str = Field(min_length=1, max_length=100)
-    cart_id: str
-    customer_id: str
-    market: str = "retail"
-    payment_method: str = "card"
-    payment_token: str = "tok_success"
-    reservation_ttl_s: float = 1800.0
-    payment_timeout_s: float = 900.0
-
-    @property
-    def order_id(self) -> str:
-        return f"ord-{self.checkout_id}"
-
-    @property
-    def payment_id(self) -> str:
-        return f"pay-{self.checkout_id}"
-
-    def shipment_id(self, warehouse: str) -> str:
-        return f"shp-{self.checkout_id}-{warehouse}"
 
 
 async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +53,7 @@ async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
     )
     charged = await ctx.step(
         "charge_payment",
-        lambda key: charge(ctx, payment, data, locked, key),
+        lambda key: charge(ctx.saga_id, payment, data, locked, key),
         compensate=lambda _: payment.cancel_if_present(
             reason=failure_reason(ctx), idempotency_key=ctx.key("refund_payment")
         ),
@@ -112,114 +83,6 @@ async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# steps
-
-
-async def lock_cart(shop: Any, data: CheckoutInput, key: str) -> dict[str, Any]:
-    """Re-reads prices from the catalog and locks the cart at them."""
-    view = await shop.carts.get(data.cart_id).view()
-    quantities = {line["sku"]: line["quantity"] for line in view["lines"]}
-    quoted = await shop.catalogs.get(CATALOG_KEY).quote(quantities=quantities, market=data.market)
-    prices = {sku: facts["unit_price"] for sku, facts in quoted.items()}
-    locked = await shop.carts.get(data.cart_id).begin_checkout(
-        checkout_id=data.checkout_id, prices=prices, idempotency_key=key
-    )
-    for line in locked["lines"]:
-        facts = quoted[line["sku"]]
-        line["seller_id"], line["weight_grams"] = facts["seller_id"], facts["weight_grams"]
-    return locked
-
-
-async def place_order(
-    order: Any, data: CheckoutInput, locked: dict[str, Any], key: str
-) -> dict[str, Any]:
-    lines = [
-        {
-            "sku": line["sku"],
-            "title": line["title"],
-            "quantity": line["quantity"],
-            "unit_price": line["unit_price"]["amount"],
-            "seller_id": line["seller_id"],
-        }
-        for line in locked["lines"]
-    ]
-    return await order.place(
-        customer_id=data.customer_id,
-        currency=locked["summary"]["currency"],
-        lines=lines,
-        totals=locked["summary"],
-        address=locked["address"],
-        shipping=locked["shipping"],
-        market=data.market,
-        checkout_id=data.checkout_id,
-        idempotency_key=key,
-    )
-
-
-async def reserve_inventory(
-    shop: Any, data: CheckoutInput, locked: dict[str, Any], key: str
-) -> dict[str, Any]:
-    """Nearest first, then fewest shipments. The nearest warehouse is asked for everything
-    first, as the plan would whenever it can; only if it refuses are all levels read."""
-    lines = {line["sku"]: line["quantity"] for line in locked["lines"]}
-    sites = await warehouse_sites(shop)
-    destination = region(locked["address"]["region"])
-    coordinates = (destination.latitude, destination.longitude)
-    nearest = min(sites, key=lambda s: great_circle_km(*coordinates, s.latitude, s.longitude))
-    try:
-        await _reserve_at(shop, data, nearest.warehouse_id, lines, f"{key}:whole")
-        return {"shipments": {nearest.warehouse_id: lines}}
-    except InsufficientStock:
-        pass
-    levels = await asyncio.gather(
-        *(shop.warehouses.get(s.warehouse_id).levels(skus=list(lines)) for s in sites)
-    )
-    available = {
-        site.warehouse_id: {sku: level["available"] for sku, level in found.items()}
-        for site, found in zip(sites, levels, strict=True)
-    }
-    plan = plan_allocation(lines, coordinates, sites, available)
-    await asyncio.gather(
-        *(_reserve_at(shop, data, w, wanted, key) for w, wanted in plan.shipments.items())
-    )
-    return {"shipments": plan.shipments}
-
-
-async def _reserve_at(
-    shop: Any, data: CheckoutInput, warehouse: str, lines: dict[str, int], key: str
-) -> None:
-    await shop.warehouses.get(warehouse).reserve(
-        reservation_id=data.order_id,
-        lines=lines,
-        ttl_s=data.reservation_ttl_s,
-        idempotency_key=f"{key}:{warehouse}",
-    )
-
-
-async def charge(
-    ctx: SagaContext, payment: Any, data: CheckoutInput, locked: dict[str, Any], key: str
-) -> dict[str, Any]:
-    summary = locked["summary"]
-    signal = {
-        "kind": SAGA_PATH,
-        "key": ctx.saga_id,
-        "method": "signal",
-        "kwargs": {"name": payment_event(data)},
-    }
-    charged = await payment.charge(
-        order_id=data.order_id,
-        amount=summary["total"],
-        currency=summary["currency"],
-        method=data.payment_method,
-        token=data.payment_token,
-        notify=signal,
-        idempotency_key=key,
-    )
-    if charged["status"] == "declined":
-        raise PaymentDeclined(f"payment declined: {charged['reason']}", reason=charged["reason"])
-    return charged
-
-
 async def settle_pending_payment(
     ctx: SagaContext, order: Any, payment: Any, data: CheckoutInput
 ) -> None:
@@ -243,114 +106,6 @@ async def settle_pending_payment(
     await ctx.step("payment_settled", require_captured)
 
 
-async def confirm_inventory(shop: Any, data: CheckoutInput, plan: dict[str, Any], key: str) -> None:
-    await asyncio.gather(
-        *(
-            shop.warehouses.get(warehouse).confirm(
-                reservation_id=data.order_id, idempotency_key=f"{key}:{warehouse}"
-            )
-            for warehouse in plan["shipments"]
-        )
-    )
-
-
-async def create_shipments(
-    shop: Any, data: CheckoutInput, locked: dict[str, Any], plan: dict[str, Any], key: str
-) -> list[dict[str, Any]]:
-    weights = {line["sku"]: line["weight_grams"] for line in locked["lines"]}
-    origins = {site.warehouse_id: site.region for site in await warehouse_sites(shop)}
-
-    async def ship_from(warehouse: str, wanted: dict[str, int]) -> dict[str, Any]:
-        shipment = await shop.shipments.get(data.shipment_id(warehouse)).create(
-            order_id=data.order_id,
-            warehouse_id=warehouse,
-            origin_region=origins[warehouse],
-            destination_region=locked["address"]["region"],
-            weight_grams=sum(weights[sku] * quantity for sku, quantity in wanted.items()),
-            service=locked["shipping"]["code"] if locked["shipping"]["code"] in SERVICES else "REG",
-            idempotency_key=f"{key}:{warehouse}",
-        )
-        return shipment
-
-    return list(
-        await asyncio.gather(*(ship_from(w, wanted) for w, wanted in plan["shipments"].items()))
-    )
-
-
-async def confirm_order(
-    cart: Any,
-    order: Any,
-    data: CheckoutInput,
-    locked: dict[str, Any],
-    shipments: list[dict[str, Any]],
-    key: str,
-) -> None:
-    """Order PAID with its shipments attached, cart emptied; OrderConfirmed goes out."""
-    attached = [
-        {k: s[k] for k in ("shipment_id", "warehouse_id", "tracking_number")} for s in shipments
-    ]
-    await asyncio.gather(
-        order.pay(
-            payment_id=data.payment_id,
-            amount=locked["summary"]["total"],
-            shipments=attached,
-            idempotency_key=key,
-        ),
-        cart.complete_checkout(checkout_id=data.checkout_id, idempotency_key=f"{key}:cart"),
-    )
-
-
-# compensations and helpers
-
-
-async def release_everywhere(shop: Any, data: CheckoutInput, key: str) -> None:
-    """Releases the order's reservation at every warehouse (a no-op where there is none)."""
-    sites = await warehouse_sites(shop)
-    await asyncio.gather(
-        *(
-            shop.warehouses.get(s.warehouse_id).release(
-                reservation_id=data.order_id,
-                reason="checkout failed",
-                idempotency_key=f"{key}:{s.warehouse_id}",
-            )
-            for s in sites
-        )
-    )
-
-
-async def cancel_shipments(shop: Any, data: CheckoutInput, plan: dict[str, Any], key: str) -> None:
-    for warehouse in plan["shipments"]:
-        shipment_id = data.shipment_id(warehouse)
-        await shop.shipments.get(shipment_id).cancel_if_present(
-            reason="checkout failed", idempotency_key=f"{key}:{warehouse}"
-        )
-
-
 def failure_reason(ctx: SagaContext) -> str:
     failure = ctx.journal.failure
     return f"{failure.step}: {failure.message}" if failure else "checkout failed"
-
-
-def payment_event(data: CheckoutInput) -> str:
-    return f"payment:{data.payment_id}"
-
-
-_sites: tuple[float, list[WarehouseSite]] = (0.0, [])
-
-
-async def warehouse_sites(shop: Any) -> list[WarehouseSite]:
-    """Where the warehouses are; locations change rarely, so they are cached briefly."""
-    global _sites
-    fetched_at, sites = _sites
-    if time.monotonic() - fetched_at > SITE_CACHE_S or not sites:
-        keys = [row.stream for row in await shop.warehouses.list(limit=10_000)]
-        infos = await asyncio.gather(*(shop.warehouses.get(k).info() for k in keys))
-        sites = [
-            WarehouseSite(
-                warehouse_id=k, latitude=i["latitude"], longitude=i["longitude"], region=i["region"]
-            )
-            for k, i in zip(keys, infos, strict=True)
-            if "latitude" in i
-        ]
-        _sites = (time.monotonic(), sites)
-    return sites

@@ -3,7 +3,7 @@
 import pytest
 
 from actors.context import CallContext
-from actors.host_runtime import snapshot_due
+from actors.snapshots import snapshot_due
 from tests.integration.kinds import Counter
 
 

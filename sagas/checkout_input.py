@@ -1,0 +1,35 @@
+"""What a checkout is asked to do, and the business refusals only a checkout makes."""
+
+from pydantic import BaseModel, Field
+
+from domain.errors import DomainError
+
+
+class PaymentDeclined(DomainError):
+    code = "payment_declined"
+
+
+class PaymentNotCompleted(DomainError):
+    code = "payment_not_completed"
+
+
+class CheckoutInput(BaseModel):
+    checkout_id: str = Field(min_length=1, max_length=100)
+    cart_id: str
+    customer_id: str
+    market: str = "retail"
+    payment_method: str = "card"
+    payment_token: str = "tok_success"
+    reservation_ttl_s: float = 1800.0
+    payment_timeout_s: float = 900.0
+
+    @property
+    def order_id(self) -> str:
+        return f"ord-{self.checkout_id}"
+
+    @property
+    def payment_id(self) -> str:
+        return f"pay-{self.checkout_id}"
+
+    def shipment_id(self, warehouse: str) -> str:
+        return f"shp-{self.checkout_id}-{warehouse}"
