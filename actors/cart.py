@@ -7,9 +7,12 @@ abandoned. A cart idle for 7 days is deleted by its alarm.
 
 from typing import Any
 
+from actors.catalog import CATALOG_KEY, Catalog
+from actors.config import RuntimeConfig
 from actors.context import CallContext
 from actors.kind import DurableObject, Event, command, query
 from actors.placement import Partitioned
+from actors.stub import KindClient
 from domain.cart import (
     Address,
     CartLine,
@@ -147,9 +150,22 @@ class Cart(DurableObject):
 
     @command
     async def begin_checkout(
-        self, ctx: CallContext, checkout_id: str, prices: dict[str, dict[str, Any]]
+        self,
+        ctx: CallContext,
+        checkout_id: str,
+        prices: dict[str, dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Locks the cart at fresh catalog prices; returns what the checkout buys."""
+        """Locks the cart at fresh catalog prices (or the `prices` given); returns what the
+        checkout buys, with each product's seller and weight (`facts`) when quoted here."""
+        facts: dict[str, Any] = {}
+        if prices is None:
+            quantities = {sku: line.quantity for sku, line in self.state.lines.items()}
+            facts = (
+                await catalog_client(ctx.config)
+                .get(CATALOG_KEY)
+                .quote(quantities=quantities, market=self.state.market.value)
+            )
+            prices = {sku: fact["unit_price"] for sku, fact in facts.items()}
         if self.state.checkout_id != checkout_id:
             self.state.require_unlocked()
             self.state.require_ready_for_checkout()
@@ -164,7 +180,7 @@ class Cart(DurableObject):
                     "prices": {s: p.model_dump() for s, p in fresh.items()},
                 },
             )
-        return self._checkout_view(ctx)
+        return {**self._checkout_view(ctx), "facts": facts}
 
     @command
     async def abandon_checkout(self, ctx: CallContext, checkout_id: str) -> dict[str, Any]:
@@ -208,6 +224,16 @@ class Cart(DurableObject):
             "locked": state.checkout_id is not None,
             "summary": state.summary(now).model_dump(mode="json"),
         }
+
+
+_catalogs: dict[str, KindClient[Catalog]] = {}
+
+
+def catalog_client(config: RuntimeConfig) -> KindClient[Catalog]:
+    client = _catalogs.get(config.state_dir)
+    if client is None:
+        client = _catalogs[config.state_dir] = KindClient(Catalog, config)
+    return client
 
 
 def _market(name: str) -> Market:

@@ -17,7 +17,6 @@ class CheckoutInput(BaseModel):
     checkout_id: str = Field(min_length=1, max_length=100)
     cart_id: str
     customer_id: str
-    market: str = "retail"
     payment_method: str = "card"
     payment_token: str = "tok_success"
     reservation_ttl_s: float = 1800.0

@@ -6,7 +6,6 @@ import asyncio
 import time
 from typing import Any
 
-from actors.catalog import CATALOG_KEY
 from domain.allocation import WarehouseSite, plan_allocation
 from domain.geography import great_circle_km, region
 from domain.inventory import InsufficientStock
@@ -18,16 +17,12 @@ SERVICES = ("REG", "EXP")
 
 
 async def lock_cart(shop: Any, data: CheckoutInput, key: str) -> dict[str, Any]:
-    """Re-reads prices from the catalog and locks the cart at them."""
-    view = await shop.carts.get(data.cart_id).view()
-    quantities = {line["sku"]: line["quantity"] for line in view["lines"]}
-    quoted = await shop.catalogs.get(CATALOG_KEY).quote(quantities=quantities, market=data.market)
-    prices = {sku: facts["unit_price"] for sku, facts in quoted.items()}
+    """Locks the cart at prices the cart re-reads from the catalog."""
     locked = await shop.carts.get(data.cart_id).begin_checkout(
-        checkout_id=data.checkout_id, prices=prices, idempotency_key=key
+        checkout_id=data.checkout_id, idempotency_key=key
     )
     for line in locked["lines"]:
-        facts = quoted[line["sku"]]
+        facts = locked["facts"][line["sku"]]
         line["seller_id"], line["weight_grams"] = facts["seller_id"], facts["weight_grams"]
     return locked
 
@@ -52,7 +47,7 @@ async def place_order(
         totals=locked["summary"],
         address=locked["address"],
         shipping=locked["shipping"],
-        market=data.market,
+        market=locked["market"],
         checkout_id=data.checkout_id,
         idempotency_key=key,
     )
