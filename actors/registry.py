@@ -1,8 +1,12 @@
-"""The object kinds of the shop, in one place: what `connect()` and `rayshop up` know about."""
+"""The object kinds of this layer, in one place: what `connect()` knows about by default.
+(The saga kind lives a layer up; `sagas.registry.SHOP_KINDS` adds it.)"""
 
 from actors.cart import Cart
+from actors.catalog import Catalog
 from actors.kind import DurableObject
 from actors.order import Order
+from actors.payment import Payment
+from actors.shipment import Shipment
 from actors.warehouse import Warehouse
 
-APP_KINDS: list[type[DurableObject]] = [Cart, Order, Warehouse]
+APP_KINDS: list[type[DurableObject]] = [Cart, Order, Warehouse, Catalog, Payment, Shipment]

@@ -157,7 +157,8 @@ def main() -> None:
     state_dir = tempfile.mkdtemp(prefix="rayshop-bench-checkout-")
     seconds = float(os.environ.get("BENCH_SECONDS", "20"))
     try:
-        ray.init(namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+        os.environ.pop("RAY_ADDRESS", None)  # a bench never attaches to a running shop
+        ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
         shop = shop_for(RuntimeConfig(state_dir=state_dir, idle_seconds=600))
         shop.ensure_hosts()
         figures = asyncio.run(run(shop, seconds))

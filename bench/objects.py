@@ -220,7 +220,8 @@ def main() -> None:
     started = time.perf_counter()
     try:
         asyncio.run(write_passivated_carts(config, 110_000))
-        ray.init(namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+        os.environ.pop("RAY_ADDRESS", None)  # a bench never attaches to a running shop
+        ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
         shop = Shop([Cart, OneHostCart, Tally], config)
         shop.ensure_hosts()
         figures: dict[str, Any] = {}

@@ -70,7 +70,8 @@ def main() -> None:
     config = RuntimeConfig(state_dir=state_dir, idle_seconds=3600)
     seconds = float(os.environ.get("BENCH_SECONDS", "8"))
     try:
-        ray.init(namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+        os.environ.pop("RAY_ADDRESS", None)  # a bench never attaches to a running shop
+        ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
         shop = Shop([Warehouse], config)
         figures: dict[str, Any] = {}
         figures |= asyncio.run(measure_reserve(shop, seconds))

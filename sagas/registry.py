@@ -2,19 +2,16 @@
 
 from typing import Any
 
-from actors.catalog import Catalog
 from actors.config import RuntimeConfig
 from actors.kind import DurableObject
-from actors.payment import Payment
 from actors.registry import APP_KINDS
-from actors.shipment import Shipment
 from actors.shop import Shop
 from sagas.cancel_order import cancel_order
 from sagas.checkout import checkout
 from sagas.runner import SagaFunction
 from sagas.saga_object import Saga
 
-SHOP_KINDS: list[type[DurableObject]] = [*APP_KINDS, Catalog, Payment, Shipment, Saga]
+SHOP_KINDS: list[type[DurableObject]] = [*APP_KINDS, Saga]
 SAGAS: dict[str, SagaFunction] = {"checkout": checkout, "cancel_order": cancel_order}
 
 _shops: dict[str, Shop] = {}

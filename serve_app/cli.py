@@ -12,6 +12,7 @@ import ray
 
 from actors.config import NAMESPACE, RuntimeConfig
 from actors.shop import connect
+from sagas.registry import SHOP_KINDS
 
 LOCALHOST = "127.0.0.1"
 TRY_IT = (
@@ -40,7 +41,7 @@ def _up(args: argparse.Namespace) -> int:
         context = _join_running_ray()
     if context is None:
         raise SystemExit("Ray started but cannot be reached")
-    hosts = connect(config=config).ensure_hosts()
+    hosts = connect(kinds=SHOP_KINDS, config=config).ensure_hosts()
     print(f"rayshop is up; state in {config.state_dir}")
     for collection, pids in hosts.items():
         print(f"  {collection}: {len(pids)} hosts")

@@ -18,7 +18,9 @@ T = TypeVar("T")
 
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[None]:
+    os.environ.pop("RAY_ADDRESS", None)  # it would win over address="local"
     ray.init(
+        address="local",  # never attach to a running shop
         namespace=NAMESPACE,
         num_cpus=2,
         include_dashboard=False,
