@@ -8,7 +8,6 @@ abandoned. A cart idle for 7 days is deleted by its alarm.
 from typing import Any
 
 from actors.catalog import CATALOG_KEY, Catalog
-from actors.config import RuntimeConfig
 from actors.context import CallContext
 from actors.kind import DurableObject, Event, command, query
 from actors.placement import Partitioned
@@ -161,7 +160,7 @@ class Cart(DurableObject):
         if prices is None:
             quantities = {sku: line.quantity for sku, line in self.state.lines.items()}
             facts = (
-                await catalog_client(ctx.config)
+                await KindClient.shared(Catalog, ctx.config)
                 .get(CATALOG_KEY)
                 .quote(quantities=quantities, market=self.state.market.value)
             )
@@ -224,16 +223,6 @@ class Cart(DurableObject):
             "locked": state.checkout_id is not None,
             "summary": state.summary(now).model_dump(mode="json"),
         }
-
-
-_catalogs: dict[str, KindClient[Catalog]] = {}
-
-
-def catalog_client(config: RuntimeConfig) -> KindClient[Catalog]:
-    client = _catalogs.get(config.state_dir)
-    if client is None:
-        client = _catalogs[config.state_dir] = KindClient(Catalog, config)
-    return client
 
 
 def _market(name: str) -> Market:

@@ -159,7 +159,7 @@ def provider(config: RuntimeConfig) -> PaymentProvider:
     """The provider adapter of this process (the fake, which stands in for a real one)."""
     found = _providers.get(config.state_dir)
     if found is None:
-        payments = KindClient(Payment, config)
+        payments = KindClient.shared(Payment, config)
 
         async def deliver(body: str, signature: str) -> None:
             await payments.get(json.loads(body)["payment_id"]).webhook(

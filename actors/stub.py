@@ -33,6 +33,7 @@ from storage.log_file import ObjectRow
 K = TypeVar("K", bound=DurableObject)
 
 RETRYABLE = (RayActorError, ActorUnavailableError)
+_shared: dict[tuple[str, str], KindClient[Any]] = {}
 STORAGE_RETRIES = 3
 
 
@@ -51,6 +52,16 @@ class KindClient(Generic[K]):
         self._channels: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, HostChannel]]
         self._channels = weakref.WeakKeyDictionary()
         self._host_resources = _host_resources()
+
+    @classmethod
+    def shared(cls, kind: type[K], config: RuntimeConfig) -> KindClient[K]:
+        """This process's client of `kind` for `config`: objects calling other objects reuse
+        one client (and its handles and channels) instead of making one per call."""
+        key = (kind.path(), config.state_dir)
+        client = _shared.get(key)
+        if client is None:
+            client = _shared[key] = cls(kind, config)
+        return client
 
     def get(self, key: str) -> ObjectStub[K]:
         if not isinstance(key, str) or not key:

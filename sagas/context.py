@@ -146,8 +146,7 @@ class SagaContext:
     async def _received(
         self, name: str, poll: Callable[[], Awaitable[dict[str, Any] | None]] | None
     ) -> dict[str, Any] | None:
-        stored = SagaJournal.model_validate(await self._ref.call("journal")).waits.get(name)
-        payload = stored.payload if stored is not None else None
+        payload = await self._ref.call("received", name)
         if payload is not None:
             self.journal.apply("EventReceived", {"name": name, "payload": payload})
         elif poll is not None:

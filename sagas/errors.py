@@ -1,10 +1,7 @@
-"""How a step can fail: terminal (a business answer: compensate) or retryable (try again)."""
+"""How a step can fail: terminal (a DomainError, a business answer: compensate) or retryable
+(anything else: a provider timing out, a host restarting; tried again)."""
 
 from domain.errors import DomainError
-
-
-class RetryableError(Exception):
-    """A passing fault (a provider timing out, a host restarting): the step is tried again."""
 
 
 class StepFailed(Exception):

@@ -113,6 +113,12 @@ class Saga(DurableObject):
         return self.state.model_dump(mode="json")
 
     @query
+    async def received(self, ctx: CallContext, name: str) -> dict[str, Any] | None:
+        """The payload of the external event `name`, once it has been delivered."""
+        wait = self.state.waits.get(name)
+        return wait.payload if wait is not None else None
+
+    @query
     async def view(self, ctx: CallContext) -> dict[str, Any]:
         return self.summary()
 

@@ -6,8 +6,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from actors.config import RuntimeConfig
 from actors.correlation import correlation_id
+from domain.orders import IllegalTransition
 from sagas.invariants import check_invariants
 from tests.shop_setup import checkout_input, idr, ready_cart
 
@@ -209,3 +212,25 @@ async def test_the_correlation_id_of_a_checkout_reaches_every_object_it_touched(
             "SELECT type FROM events WHERE correlation_id = ? ORDER BY seq", (f"corr-{cart_id}",)
         ).fetchall()
     assert [t for (t,) in tagged] == ["StockReserved", "ReservationConfirmed"]
+
+
+async def test_a_paid_order_is_dispatched_then_delivered_and_can_no_longer_be_cancelled(
+    shop: Any,
+) -> None:
+    cart_id = await ready_cart(shop)
+    outcome = await run_checkout(shop, checkout_input(cart_id))
+    order = shop.orders.get(outcome["result"]["order_id"])
+    shipment_ids = [s["shipment_id"] for s in outcome["result"]["shipments"]]
+    for shipment_id in shipment_ids:
+        await shop.shipments.get(shipment_id).dispatch()
+        await order.dispatch(shipment_id=shipment_id)
+    assert (await order.view())["status"] == "SHIPPED"
+    with pytest.raises(IllegalTransition, match="cannot cancel an order that is SHIPPED"):
+        await order.cancel(reason="too late")
+    for shipment_id in shipment_ids:
+        await shop.shipments.get(shipment_id).deliver()
+    assert (await order.deliver())["status"] == "DELIVERED"
+    tracked = await shop.shipments.get(shipment_ids[0]).track()
+    assert [t["status"] for t in tracked["tracking"]] == ["labelled", "dispatched", "delivered"]
+    assert tracked["tracking_number"].startswith("FK")
+    assert await check_invariants(shop) == []
