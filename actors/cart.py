@@ -10,7 +10,7 @@ from typing import Any
 from actors.catalog import CATALOG_KEY, Catalog
 from actors.context import CallContext
 from actors.kind import DurableObject, Event, command, query
-from actors.placement import Partitioned
+from actors.placement import SHOP_GROUP, Partitioned
 from actors.stub import KindClient
 from domain.cart import (
     Address,
@@ -33,7 +33,7 @@ EXPIRY_ALARM = "expire"
 class Cart(DurableObject):
     kind = "cart"
     collection = "carts"
-    placement = Partitioned(partitions=16, hosts=1)
+    placement = Partitioned(partitions=16, hosts=1, group=SHOP_GROUP)
     state_model = CartState
     state: CartState
     ttl_s: float = CART_TTL_S
@@ -116,17 +116,25 @@ class Cart(DurableObject):
     @command
     async def set_address(self, ctx: CallContext, address: dict[str, Any]) -> dict[str, Any]:
         self.state.require_unlocked()
-        parsed = parse(Address, address)
-        region(parsed.region)
-        ctx.emit("AddressSet", {"address": parsed.model_dump(mode="json")})
+        self._set_address(ctx, address)
         return self._touched(ctx)
 
     @command
     async def choose_shipping(self, ctx: CallContext, choice: dict[str, Any]) -> dict[str, Any]:
         self.state.require_unlocked()
+        self._choose_shipping(ctx, choice)
+        return self._touched(ctx)
+
+    @staticmethod
+    def _set_address(ctx: CallContext, address: dict[str, Any]) -> None:
+        parsed = parse(Address, address)
+        region(parsed.region)
+        ctx.emit("AddressSet", {"address": parsed.model_dump(mode="json")})
+
+    @staticmethod
+    def _choose_shipping(ctx: CallContext, choice: dict[str, Any]) -> None:
         parsed = parse(ShippingChoice, choice)
         ctx.emit("ShippingChosen", {"shipping": parsed.model_dump(mode="json")})
-        return self._touched(ctx)
 
     @command
     async def apply_coupon(self, ctx: CallContext, terms: dict[str, Any]) -> dict[str, Any]:
@@ -153,9 +161,14 @@ class Cart(DurableObject):
         ctx: CallContext,
         checkout_id: str,
         prices: dict[str, dict[str, Any]] | None = None,
+        address: dict[str, Any] | None = None,
+        shipping: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Locks the cart at fresh catalog prices (or the `prices` given); returns what the
-        checkout buys, with each product's seller and weight (`facts`) when quoted here."""
+        checkout buys, with each product's seller and weight (`facts`) when quoted here.
+
+        A one-step checkout may bring its `address` and `shipping` choice along: they are set
+        as by `set_address` and `choose_shipping`, in the same write as the lock."""
         facts: dict[str, Any] = {}
         if prices is None:
             quantities = {sku: line.quantity for sku, line in self.state.lines.items()}
@@ -167,6 +180,10 @@ class Cart(DurableObject):
             prices = {sku: fact["unit_price"] for sku, fact in facts.items()}
         if self.state.checkout_id != checkout_id:
             self.state.require_unlocked()
+            if address is not None:
+                self._set_address(ctx, address)
+            if shipping is not None:
+                self._choose_shipping(ctx, shipping)
             self.state.require_ready_for_checkout()
             fresh = {
                 sku: parse(Money, prices.get(sku, line.unit_price.model_dump()))

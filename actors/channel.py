@@ -1,4 +1,4 @@
-"""Coalesces concurrent calls to one host into batched Ray calls.
+"""Coalesces concurrent calls to one host's objects of one kind into batched Ray calls.
 
 A call goes out at once when fewer than `max_in_flight` Ray calls to the host are pending;
 otherwise it waits for one of them and leaves with everything queued behind it. At rest this
@@ -15,8 +15,11 @@ Pending = tuple[Call, asyncio.Future[Reply]]
 
 
 class HostChannel:
-    def __init__(self, handle: Any, *, max_in_flight: int = 1, max_batch: int = 512) -> None:
+    def __init__(
+        self, handle: Any, kind: str, *, max_in_flight: int = 1, max_batch: int = 512
+    ) -> None:
         self._handle = handle
+        self._kind = kind
         self._max_in_flight = max_in_flight
         self._max_batch = max_batch
         self._queue: list[Pending] = []
@@ -39,9 +42,10 @@ class HostChannel:
     async def _send(self, batch: list[Pending]) -> None:
         try:
             if len(batch) == 1:
-                replies = [await self._handle.call.remote(batch[0][0])]
+                replies = [await self._handle.call.remote(self._kind, batch[0][0])]
             else:
-                replies = await self._handle.call_batch.remote([call for call, _ in batch])
+                calls = [call for call, _ in batch]
+                replies = await self._handle.call_batch.remote(self._kind, calls)
         except Exception as exc:
             for _, future in batch:
                 if not future.done():

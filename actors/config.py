@@ -18,8 +18,10 @@ class RuntimeConfig:
         idle_seconds: an object untouched this long is passivated.
         snapshot_every: events between snapshots of an object.
         idempotency_days: how long call results are kept for retries.
-        hosts: host count per partitioned kind, overriding the kind's default (scale out on a
-            cluster; partitions never change).
+        hosts: host count per partitioned kind or host group, overriding the kind's default
+            (scale out on a cluster; partitions never change).
+        groups: the kinds (`module:Class`) of each host group, filled in by `Shop`: whoever
+            creates a group's host first must start every kind it runs.
     """
 
     state_dir: str
@@ -28,6 +30,7 @@ class RuntimeConfig:
     snapshot_every: int = 100
     idempotency_days: float = 7.0
     hosts: dict[str, int] = field(default_factory=dict)
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> "RuntimeConfig":
@@ -44,11 +47,11 @@ class RuntimeConfig:
 
 
 def parse_hosts(spec: str) -> dict[str, int]:
-    """`"cart=4,saga=2"` -> {"cart": 4, "saga": 2}."""
+    """`"shop=2,warehouse=1"` -> {"shop": 2, "warehouse": 1} (kinds or host groups)."""
     hosts: dict[str, int] = {}
     for item in filter(None, (part.strip() for part in spec.split(","))):
         kind, _, count = item.partition("=")
         if not kind.strip() or not count.isdigit() or int(count) < 1:
-            raise ValueError(f"RAYSHOP_HOSTS: {item!r} is not kind=count")
+            raise ValueError(f"RAYSHOP_HOSTS: {item!r} is not name=count")
         hosts[kind.strip()] = int(count)
     return hosts

@@ -1,4 +1,5 @@
-"""The host: a named, detached Ray actor running many objects of one kind (ARCHITECTURE §3).
+"""The host: a named, detached Ray actor running many objects of one kind, or of every kind
+of a host group (ARCHITECTURE §3).
 
 Ray re-runs the constructor after a crash (`max_restarts=-1`): the host reopens its files,
 re-arms alarms and fires the overdue ones, so restarting is the same as starting.
@@ -6,61 +7,72 @@ re-arms alarms and fires the overdue ones, so restarting is the same as starting
 
 import asyncio
 import os
+import pickle
 from typing import Any
 
 import ray
 
-from actors import faults
+from actors import faults, in_process
 from actors.calls import Call, Reply
 from actors.config import RuntimeConfig
+from actors.errors import WrongHost
 from actors.host_runtime import HostRuntime
-from actors.kind import load_kind
+from actors.kind import DurableObject, load_kind
 from actors.logs import log_json
 from actors.metrics import RayHostMetrics
-from actors.placement import Dedicated, Partitioned, dedicated_file, effective, partition_file
+from actors.placement import (
+    Dedicated,
+    Partitioned,
+    dedicated_file,
+    effective,
+    host_name,
+    partition_file,
+)
 from storage.log_file import ObjectRow
 
 
 class ObjectHost:
-    """Hosts the objects of `kind_path` held in this host's files.
+    """Hosts the objects of `kind_paths` held in this host's files.
 
     Args:
-        kind_path: `module:Class` of the kind.
+        kind_paths: `module:Class` of each kind: one, or every kind of a host group.
         host: the host's number (partitioned) or its object's key (dedicated).
         config: the runtime settings shared by all hosts.
     """
 
-    def __init__(self, kind_path: str, host: int | str, config: RuntimeConfig) -> None:
+    def __init__(self, kind_paths: tuple[str, ...], host: int | str, config: RuntimeConfig) -> None:
         log_json()
-        kind = load_kind(kind_path)
-        placement = effective(kind.placement, kind.kind, config.hosts)
-        if isinstance(placement, Partitioned):
-            assert isinstance(host, int)
-            files: dict[Any, str] = {
-                p: str(partition_file(config.state_dir, kind.kind, p))
-                for p in placement.partitions_of_host(host)
-            }
-            file_key = placement.partition_of
-        else:
-            assert isinstance(placement, Dedicated) and isinstance(host, str)
-            files = {host: str(dedicated_file(config.state_dir, kind.kind, host))}
+        kinds = [load_kind(path) for path in kind_paths]
+        self._runtimes = {kind.kind: _runtime(kind, host, config) for kind in kinds}
+        first = kinds[0]
+        placement = effective(first.placement, first.kind, config.hosts)
+        self.name = host_name(placement, first.kind, host)
+        in_process.register(config.state_dir, self.name, self)
+        self._starting = asyncio.get_running_loop().create_task(self._start())
 
-            def file_key(key: str) -> str:
-                return key
+    async def _start(self) -> None:
+        await asyncio.gather(*(runtime.start() for runtime in self._runtimes.values()))
 
-        self._runtime = HostRuntime(
-            kind, files, file_key, config, RayHostMetrics(kind.kind, str(host))
-        )
-        self._starting = asyncio.get_running_loop().create_task(self._runtime.start())
+    async def call_batch(self, kind: str, calls: list[Call]) -> list[Reply]:
+        runtime = self._runtimes.get(kind)
+        if runtime is None:
+            return [Reply(False, WrongHost(f"{self.name} runs no {kind} objects"))] * len(calls)
+        return await runtime.call_batch(calls)
 
-    async def call_batch(self, calls: list[Call]) -> list[Reply]:
-        return await self._runtime.call_batch(calls)
+    async def call(self, kind: str, call: Call) -> Reply:
+        runtime = self._runtimes.get(kind)
+        if runtime is None:
+            return Reply(False, WrongHost(f"{self.name} runs no {kind} objects"))
+        return await runtime.call(call)
 
-    async def call(self, call: Call) -> Reply:
-        return await self._runtime.call(call)
+    async def call_here(self, kind: str, call: Call) -> Reply:
+        """A call from this very process: copied both ways, as a Ray call would, so caller and
+        object never share mutable state."""
+        reply = await self.call(kind, pickle.loads(pickle.dumps(call, protocol=5)))
+        return pickle.loads(pickle.dumps(reply, protocol=5))
 
-    async def list_objects(self, filters: dict[str, Any]) -> list[ObjectRow]:
-        return await self._runtime.list_objects(**filters)
+    async def list_objects(self, kind: str, filters: dict[str, Any]) -> list[ObjectRow]:
+        return await self._runtimes[kind].list_objects(**filters)
 
     async def ready(self) -> int:
         """Waits until files are open and alarms armed; returns the process id."""
@@ -68,14 +80,33 @@ class ObjectHost:
         return os.getpid()
 
     async def passivate_idle(self, idle_seconds: float | None = None) -> int:
-        return self._runtime.passivate_idle(idle_seconds)
+        return sum(r.passivate_idle(idle_seconds) for r in self._runtimes.values())
 
     async def arm_fault(self, point: str, action: str = "kill") -> None:
         """Test and admin switch: die (or kill another host) at a named point, once."""
         faults.arm(point, action)
 
-    async def resident_count(self) -> int:
-        return self._runtime.resident_count()
+    async def resident_count(self, kind: str | None = None) -> int:
+        return sum(r.resident_count() for name, r in self._runtimes.items() if kind in (None, name))
+
+
+def _runtime(kind: type[DurableObject], host: int | str, config: RuntimeConfig) -> HostRuntime:
+    placement = effective(kind.placement, kind.kind, config.hosts)
+    if isinstance(placement, Partitioned):
+        assert isinstance(host, int)
+        files: dict[Any, str] = {
+            p: str(partition_file(config.state_dir, kind.kind, p))
+            for p in placement.partitions_of_host(host)
+        }
+        file_key = placement.partition_of
+    else:
+        assert isinstance(placement, Dedicated) and isinstance(host, str)
+        files = {host: str(dedicated_file(config.state_dir, kind.kind, host))}
+
+        def file_key(key: str) -> str:
+            return key
+
+    return HostRuntime(kind, files, file_key, config, RayHostMetrics(kind.kind, str(host)))
 
 
 RemoteObjectHost = ray.remote(ObjectHost)

@@ -5,7 +5,7 @@ from typing import Any
 
 from actors.context import CallContext
 from actors.kind import DurableObject, Event, command, query
-from actors.placement import Partitioned
+from actors.placement import SHOP_GROUP, Partitioned
 from domain.errors import parse
 from domain.orders import OrderLine, OrderState
 
@@ -13,7 +13,7 @@ from domain.orders import OrderLine, OrderState
 class Order(DurableObject):
     kind = "order"
     collection = "orders"
-    placement = Partitioned(partitions=16, hosts=1)
+    placement = Partitioned(partitions=16, hosts=1, group=SHOP_GROUP)
     state_model = OrderState
     state: OrderState
 

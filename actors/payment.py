@@ -16,7 +16,7 @@ from actors.config import RuntimeConfig
 from actors.context import CallContext
 from actors.kind import DurableObject, Event, command, query
 from actors.payment_provider import FakeProvider, PaymentProvider, signature_valid
-from actors.placement import Partitioned
+from actors.placement import SHOP_GROUP, Partitioned
 from actors.secrets import secret
 from actors.stub import KindClient
 from domain.errors import DomainError
@@ -46,7 +46,7 @@ class PaymentState(BaseModel):
 class Payment(DurableObject):
     kind = "payment"
     collection = "payments"
-    placement = Partitioned(partitions=8, hosts=1)
+    placement = Partitioned(partitions=8, hosts=1, group=SHOP_GROUP)
     state_model = PaymentState
     state: PaymentState
 

@@ -7,16 +7,24 @@ from pathlib import Path
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
+SHOP_GROUP = "shop"
+"""The host group of the objects one checkout touches most (cart, order, payment, shipment,
+saga): in one process, the saga's calls on them are in-process calls."""
+
 
 @dataclass(frozen=True, slots=True)
 class Partitioned:
     """Keys hash to one of `partitions` fixed files, spread over `hosts` host actors.
 
-    `partitions` must never change once data exists; `hosts` may.
+    `partitions` must never change once data exists; `hosts` may. Kinds naming the same
+    `group` share host processes (`<group>-host-N`): calls between objects of one process skip
+    Ray altogether. Their host counts must divide their partition counts, so that a key hashes
+    to the same host number in every kind of the group.
     """
 
     partitions: int = 16
     hosts: int = 2
+    group: str | None = None
 
     def partition_of(self, key: str) -> int:
         return zlib.crc32(key.encode()) % self.partitions
@@ -37,10 +45,23 @@ Placement = Partitioned | Dedicated
 
 
 def effective(placement: Placement, kind: str, hosts: dict[str, int]) -> Placement:
-    """The kind's placement with the host count the deployment asks for."""
-    if isinstance(placement, Partitioned) and kind in hosts:
-        return replace(placement, hosts=hosts[kind])
+    """The kind's placement with the host count the deployment asks for (by group, if any)."""
+    if not isinstance(placement, Partitioned):
+        return placement
+    name = placement.group or kind
+    if name in hosts:
+        placement = replace(placement, hosts=hosts[name])
+    if placement.group and placement.partitions % placement.hosts:
+        raise ValueError(
+            f"{kind}: {placement.hosts} hosts do not divide {placement.partitions} partitions,"
+            f" so group {placement.group!r} cannot keep a key's objects in one process"
+        )
     return placement
+
+
+def host_label(placement: Placement, kind: str) -> str:
+    """What a partitioned kind's host names start with: its group, or the kind itself."""
+    return (placement.group if isinstance(placement, Partitioned) else None) or kind
 
 
 def safe_name(key: str) -> str:
@@ -56,6 +77,15 @@ def partition_file(state_dir: str, kind: str, partition: int) -> Path:
 
 def dedicated_file(state_dir: str, kind: str, key: str) -> Path:
     return Path(state_dir) / kind / f"{safe_name(key)}.sqlite"
+
+
+def host_name(placement: Placement, kind: str, host: int | str) -> str:
+    """The Ray actor name of a kind's host number `host` (partitioned) or key (dedicated)."""
+    if isinstance(placement, Partitioned):
+        assert isinstance(host, int)
+        return partitioned_host_name(host_label(placement, kind), host)
+    assert isinstance(host, str)
+    return dedicated_host_name(kind, host)
 
 
 def partitioned_host_name(kind: str, host: int) -> str:

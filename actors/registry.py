@@ -1,5 +1,4 @@
-"""The object kinds of this layer, in one place: what `connect()` knows about by default.
-(The saga kind lives a layer up; `sagas.registry.SHOP_KINDS` adds it.)"""
+"""The object kinds of this layer, in one place (`sagas.registry.SHOP_KINDS` adds the saga kind)."""
 
 from actors.cart import Cart
 from actors.catalog import Catalog

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from actors.carrier import FakeCarrier
 from actors.context import CallContext
 from actors.kind import DurableObject, Event, command, query
-from actors.placement import Partitioned
+from actors.placement import SHOP_GROUP, Partitioned
 from domain.errors import DomainError
 
 CARRIER = FakeCarrier()
@@ -30,7 +30,7 @@ class ShipmentState(BaseModel):
 class Shipment(DurableObject):
     kind = "shipment"
     collection = "shipments"
-    placement = Partitioned(partitions=8, hosts=1)
+    placement = Partitioned(partitions=8, hosts=1, group=SHOP_GROUP)
     state_model = ShipmentState
     state: ShipmentState
 

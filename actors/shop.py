@@ -1,11 +1,11 @@
-"""The entry point for callers: `shop = connect()`, then `shop.carts.get(key)`."""
+"""Every kind's client in one place: `shop.carts.get(key)`; `sagas.registry.connect()` makes
+one for a running shop."""
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
-import ray
-
-from actors.config import NAMESPACE, RuntimeConfig
+from actors.config import RuntimeConfig
 from actors.kind import DurableObject
 from actors.placement import Partitioned
 from actors.stub import KindClient
@@ -17,7 +17,8 @@ class Shop:
     def __init__(
         self, kinds: Iterable[type[DurableObject]], config: RuntimeConfig | None = None
     ) -> None:
-        self.config = config or RuntimeConfig.from_env()
+        kinds = list(kinds)
+        self.config = with_groups(config or RuntimeConfig.from_env(), kinds)
         self._clients: dict[str, KindClient[Any]] = {}
         for kind in kinds:
             self._clients[kind.collection] = KindClient(kind, self.config)
@@ -40,17 +41,13 @@ class Shop:
         }
 
 
-def connect(
-    address: str = "auto",
-    *,
-    kinds: Iterable[type[DurableObject]] | None = None,
-    config: RuntimeConfig | None = None,
-) -> Shop:
-    """Joins a running rayshop cluster (or this process's Ray) and returns its objects."""
-    if not ray.is_initialized():
-        ray.init(address=address, namespace=NAMESPACE, log_to_driver=False)
-    if kinds is None:
-        from actors.registry import APP_KINDS
-
-        kinds = APP_KINDS
-    return Shop(kinds, config)
+def with_groups(config: RuntimeConfig, kinds: list[type[DurableObject]]) -> RuntimeConfig:
+    """`config` knowing the members of every host group among `kinds`."""
+    groups = {name: list(paths) for name, paths in config.groups.items()}
+    for kind in kinds:
+        placement = kind.placement
+        if isinstance(placement, Partitioned) and placement.group is not None:
+            members = groups.setdefault(placement.group, [])
+            if kind.path() not in members:
+                members.append(kind.path())
+    return replace(config, groups={name: tuple(paths) for name, paths in groups.items()})

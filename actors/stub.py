@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 import ray
 from ray.exceptions import ActorUnavailableError, RayActorError
 
+from actors import in_process
 from actors.calls import Call, Reply
 from actors.channel import HostChannel
 from actors.config import NAMESPACE, RuntimeConfig
@@ -20,13 +21,7 @@ from actors.correlation import correlation_id
 from actors.errors import HostUnavailable, UnknownMethod
 from actors.host import RemoteObjectHost
 from actors.kind import COMMAND, WAITER, DurableObject
-from actors.placement import (
-    Dedicated,
-    Partitioned,
-    dedicated_host_name,
-    effective,
-    partitioned_host_name,
-)
+from actors.placement import Dedicated, Partitioned, effective, host_name
 from storage import StorageError
 from storage.log_file import ObjectRow
 
@@ -81,7 +76,10 @@ class KindClient(Generic[K]):
         filters = {"prefix": prefix, "owner": owner, "status": status, "after": after}
         filters["limit"] = limit
         pages = await asyncio.gather(
-            *(self.handle(name, arg).list_objects.remote(filters) for name, arg in self._hosts())
+            *(
+                self.handle(name, arg).list_objects.remote(self.kind.kind, filters)
+                for name, arg in self._hosts()
+            )
         )
         rows = sorted((row for page in pages for row in page), key=lambda row: row.stream)
         return rows[:limit]
@@ -93,10 +91,10 @@ class KindClient(Generic[K]):
 
     def host_for(self, key: str) -> tuple[str, int | str]:
         placement = self.placement
+        host: int | str = key
         if isinstance(placement, Partitioned):
             host = placement.host_of(placement.partition_of(key))
-            return partitioned_host_name(self.kind.kind, host), host
-        return dedicated_host_name(self.kind.kind, key), key
+        return host_name(placement, self.kind.kind, host), host
 
     def handle(self, name: str, host_arg: int | str) -> Any:
         """The host's actor handle, created on first use (get_if_exists makes that race-free)."""
@@ -111,7 +109,7 @@ class KindClient(Generic[K]):
                 max_task_retries=0,
                 num_cpus=0,
                 resources=self._host_resources,
-            ).remote(self.kind.path(), host_arg, self._config)
+            ).remote(self._kind_paths(), host_arg, self._config)
             self._handles[name] = handle
         return handle
 
@@ -130,6 +128,7 @@ class KindClient(Generic[K]):
         if fresh:
             idempotency_key = uuid.uuid4().hex
         name, host_arg = self.host_for(key)
+        local = in_process.host(self._config.state_dir, name)
         deadline = time.monotonic() + self._retry_deadline_s
         delay = 0.02
         attempt = 0
@@ -144,8 +143,11 @@ class KindClient(Generic[K]):
                 correlation_id.get(),
             )
             try:
-                if marker == WAITER:
-                    reply = Reply(*await self.handle(name, host_arg).call.remote(call))
+                if local is not None:
+                    reply = await local.call_here(self.kind.kind, call)
+                elif marker == WAITER:
+                    handle = self.handle(name, host_arg)
+                    reply = Reply(*await handle.call.remote(self.kind.kind, call))
                 else:
                     reply = await self._channel(name, host_arg).send(call)
             except RETRYABLE as exc:
@@ -167,13 +169,26 @@ class KindClient(Generic[K]):
         channels = self._channels.setdefault(loop, {})
         channel = channels.get(name)
         if channel is None:
-            channel = channels[name] = HostChannel(self.handle(name, host_arg))
+            channel = channels[name] = HostChannel(self.handle(name, host_arg), self.kind.kind)
         return channel
+
+    def _kind_paths(self) -> tuple[str, ...]:
+        """The kinds a new host of this kind must run: this one, or its whole group."""
+        group = self.placement.group if isinstance(self.placement, Partitioned) else None
+        if group is None:
+            return (self.kind.path(),)
+        members = self._config.groups.get(group, ())
+        if self.kind.path() not in members:
+            raise ValueError(
+                f"{self.kind.kind} runs in host group {group!r}: build the Shop with every kind"
+                " of the group so its hosts start them all"
+            )
+        return members
 
     def _hosts(self) -> list[tuple[str, int | str]]:
         placement = self.placement
         if isinstance(placement, Partitioned):
-            return [(partitioned_host_name(self.kind.kind, h), h) for h in range(placement.hosts)]
+            return [(host_name(placement, self.kind.kind, h), h) for h in range(placement.hosts)]
         assert isinstance(placement, Dedicated)
         prefix = f"{self.kind.kind}-"
         named = ray.util.list_named_actors(all_namespaces=True)

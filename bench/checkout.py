@@ -2,10 +2,11 @@
 
     python -m bench.checkout
 
-Each flow: a new cart, 2 lines, address, shipping, then checkout to the end (7 durable steps,
-3 warehouses, every write fsync'd). Closed loop at 1, 16 and 64 clients, then 64 with 20%
-declined payments; then the orchestrators are SIGKILLed under load and the time until every
-in-flight saga has ended is measured. Ends by checking the invariants of ARCHITECTURE §11.
+Each flow: a new cart, 2 lines, then a one-step checkout (address and shipping choice in the
+request) to the end: 7 durable steps, 3 warehouses, every write fsync'd. Closed loop at 1,
+16 and 64 clients, then 64 with 20% declined payments; then the orchestrators are SIGKILLed
+under load and the time until every in-flight saga has ended is measured. Ends by checking
+the invariants of ARCHITECTURE §11.
 """
 
 import asyncio
@@ -29,6 +30,14 @@ from tests.shop_setup import address, checkout_input, idr, stock_shop
 _ids = itertools.count()
 
 
+def destination(rng: random.Random) -> dict[str, Any]:
+    """A one-step checkout's address (somewhere in Java) and shipping choice."""
+    return {
+        "address": address(rng.choice(["ID-JK", "ID-JB", "ID-JI"])),
+        "shipping": {"code": "REG", "label": "Regular", "price": idr(15_000)},
+    }
+
+
 async def one_checkout(shop: Any, decline_share: float, rng: random.Random) -> tuple[str, float]:
     """A whole flow; returns the saga's final status and the flow's latency in ms."""
     started = time.perf_counter()
@@ -38,10 +47,8 @@ async def one_checkout(shop: Any, decline_share: float, rng: random.Random) -> t
         sku="TEA", quantity=1 + rng.randrange(3), unit_price=idr(25_000), title="Tea"
     )
     await cart.add_item(sku="MUG", quantity=1, unit_price=idr(40_000), title="Mug")
-    await cart.set_address(address=address(rng.choice(["ID-JK", "ID-JB", "ID-JI"])))
-    await cart.choose_shipping(choice={"code": "REG", "label": "Regular", "price": idr(15_000)})
     token = "tok_declined" if rng.random() < decline_share else "tok_success"
-    payload = checkout_input(cart_id, token=token)
+    payload = checkout_input(cart_id, token=token, **destination(rng))
     saga = shop.sagas.get(payload["checkout_id"])
     outcome = await saga.run(saga_type="checkout", input=payload, timeout_s=300)
     return outcome["status"], (time.perf_counter() - started) * 1000
@@ -91,9 +98,7 @@ async def measure_recovery(shop: Any, clients: int = 64, load_s: float = 4.0) ->
             cart = shop.carts.get(cart_id)
             await cart.add_item(sku="TEA", quantity=1, unit_price=idr(25_000))
             await cart.add_item(sku="MUG", quantity=1, unit_price=idr(40_000))
-            await cart.set_address(address=address(rng.choice(["ID-JK", "ID-JB", "ID-JI"])))
-            await cart.choose_shipping(choice={"code": "REG", "price": idr(15_000)})
-            payload = checkout_input(cart_id)
+            payload = checkout_input(cart_id, **destination(rng))
             in_flight.add(payload["checkout_id"])
             await shop.sagas.get(payload["checkout_id"]).start(saga_type="checkout", input=payload)
             await shop.sagas.get(payload["checkout_id"]).outcome(timeout_s=300)
@@ -125,7 +130,7 @@ async def run(shop: Any, seconds: float) -> dict[str, Any]:
     for problem in problems[:10]:
         print("  invariant broken:", problem)
     print_table(
-        "Checkouts through stubs (cart + 2 lines + checkout to the end; closed loop)",
+        "Checkouts through stubs (new cart, 2 lines, one-step checkout to the end; closed loop)",
         [
             (
                 f"c{c} checkouts/s",

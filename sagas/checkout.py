@@ -1,5 +1,9 @@
-"""The checkout saga, exactly as ARCHITECTURE §5.6: seven steps, each with its compensation
-registered before it runs; on a business failure the finished steps are undone in reverse.
+"""The checkout saga of ARCHITECTURE §5.6: seven steps, each with its compensation registered
+before it runs; on a business failure the finished steps are undone in reverse.
+
+Steps that need only what is already known run together: the order and the reservations
+both need just the locked cart; confirming the reservations and creating the shipments both
+need just the paid plan. The chain a checkout waits for is five steps long, not seven.
 
 Ids derive from the checkout id, so a repeated checkout finds the same order, payment and
 shipments; every participant call carries `<saga id>:<step>[:<warehouse>]` as its key.
@@ -39,17 +43,19 @@ async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
             checkout_id=data.checkout_id, idempotency_key=ctx.key("unlock_cart")
         ),
     )
-    await ctx.step(
-        "place_order",
-        lambda key: place_order(order, data, locked, key),
-        compensate=lambda _: order.fail(
-            reason=failure_reason(ctx), idempotency_key=ctx.key("fail_order")
+    _, plan = await ctx.together(
+        ctx.step(
+            "place_order",
+            lambda key: place_order(order, data, locked, key),
+            compensate=lambda _: order.fail(
+                reason=failure_reason(ctx), idempotency_key=ctx.key("fail_order")
+            ),
         ),
-    )
-    plan = await ctx.step(
-        "reserve_inventory",
-        lambda key: reserve_inventory(shop, data, locked, key),
-        compensate=lambda _: release_everywhere(shop, data, ctx.key("release_inventory")),
+        ctx.step(
+            "reserve_inventory",
+            lambda key: reserve_inventory(shop, data, locked, key),
+            compensate=lambda _: release_everywhere(shop, data, ctx.key("release_inventory")),
+        ),
     )
     charged = await ctx.step(
         "charge_payment",
@@ -61,15 +67,17 @@ async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
     )
     if charged["status"] == "pending":
         await settle_pending_payment(ctx, order, payment, data)
-    await ctx.step(
-        "confirm_inventory",
-        lambda key: confirm_inventory(shop, data, plan, key),
-        compensate=lambda _: release_everywhere(shop, data, ctx.key("unallocate_inventory")),
-    )
-    shipments = await ctx.step(
-        "create_shipment",
-        lambda key: create_shipments(shop, data, locked, plan, key),
-        compensate=lambda _: cancel_shipments(shop, data, plan, ctx.key("cancel_shipment")),
+    _, shipments = await ctx.together(
+        ctx.step(
+            "confirm_inventory",
+            lambda key: confirm_inventory(shop, data, plan, key),
+            compensate=lambda _: release_everywhere(shop, data, ctx.key("unallocate_inventory")),
+        ),
+        ctx.step(
+            "create_shipment",
+            lambda key: create_shipments(shop, data, locked, plan, key),
+            compensate=lambda _: cancel_shipments(shop, data, plan, ctx.key("cancel_shipment")),
+        ),
     )
     await ctx.step(
         "confirm_order", lambda key: confirm_order(cart, order, data, locked, shipments, key)

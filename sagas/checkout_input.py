@@ -1,5 +1,7 @@
 """What a checkout is asked to do, and the business refusals only a checkout makes."""
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from domain.errors import DomainError
@@ -21,6 +23,9 @@ class CheckoutInput(BaseModel):
     payment_token: str = "tok_success"
     reservation_ttl_s: float = 1800.0
     payment_timeout_s: float = 900.0
+    address: dict[str, Any] | None = None
+    shipping: dict[str, Any] | None = None
+    """A one-step checkout's address and shipping choice, set on the cart as it locks."""
 
     @property
     def order_id(self) -> str:

@@ -19,7 +19,10 @@ SERVICES = ("REG", "EXP")
 async def lock_cart(shop: Any, data: CheckoutInput, key: str) -> dict[str, Any]:
     """Locks the cart at prices the cart re-reads from the catalog."""
     locked = await shop.carts.get(data.cart_id).begin_checkout(
-        checkout_id=data.checkout_id, idempotency_key=key
+        checkout_id=data.checkout_id,
+        address=data.address,
+        shipping=data.shipping,
+        idempotency_key=key,
     )
     for line in locked["lines"]:
         facts = locked["facts"][line["sku"]]

@@ -79,6 +79,15 @@ class SagaContext:
         await faults.strike(f"after:{name}")
         return result
 
+    async def together(self, *steps: Awaitable[Any]) -> list[Any]:
+        """Runs independent steps at once and waits for every one of them, so compensation
+        never starts while a sibling step is still running; then raises the first failure."""
+        results = await asyncio.gather(*steps, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return results
+
     async def _run(self, name: str, action: Action[T], retry: RetryPolicy, attempt: int) -> T:
         correlation_var.set(self._ref.correlation_id)
         while True:

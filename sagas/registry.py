@@ -2,7 +2,9 @@
 
 from typing import Any
 
-from actors.config import RuntimeConfig
+import ray
+
+from actors.config import NAMESPACE, RuntimeConfig
 from actors.kind import DurableObject
 from actors.registry import APP_KINDS
 from actors.shop import Shop
@@ -15,6 +17,13 @@ SHOP_KINDS: list[type[DurableObject]] = [*APP_KINDS, Saga]
 SAGAS: dict[str, SagaFunction] = {"checkout": checkout, "cancel_order": cancel_order}
 
 _shops: dict[str, Shop] = {}
+
+
+def connect(address: str = "auto", *, config: RuntimeConfig | None = None) -> Any:
+    """Joins a running rayshop cluster (or this process's Ray) and returns all its objects."""
+    if not ray.is_initialized():
+        ray.init(address=address, namespace=NAMESPACE, log_to_driver=False)
+    return Shop(SHOP_KINDS, config)
 
 
 def shop_for(config: RuntimeConfig) -> Any:

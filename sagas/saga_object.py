@@ -9,7 +9,7 @@ from typing import Any
 
 from actors.context import CallContext
 from actors.kind import DurableObject, Event, command, query, waiter
-from actors.placement import Partitioned
+from actors.placement import SHOP_GROUP, Partitioned
 from domain.errors import DomainError
 from sagas.context import wake
 from sagas.journal import FINISHED, SagaJournal, SagaStatus
@@ -46,7 +46,7 @@ class SagaNotStuck(DomainError):
 class Saga(DurableObject):
     kind = "saga"
     collection = "sagas"
-    placement = Partitioned(partitions=16, hosts=1)
+    placement = Partitioned(partitions=16, hosts=1, group=SHOP_GROUP)
     state_model = SagaJournal
     resume_statuses = (SagaStatus.RUNNING.value, SagaStatus.COMPENSATING.value)
     state: SagaJournal

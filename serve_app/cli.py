@@ -11,12 +11,11 @@ from typing import Any
 import ray
 
 from actors.config import NAMESPACE, RuntimeConfig
-from actors.shop import connect
-from sagas.registry import SHOP_KINDS
+from sagas.registry import connect
 
 LOCALHOST = "127.0.0.1"
 TRY_IT = (
-    '-c "import asyncio; from actors.shop import connect; '
+    '-c "import asyncio; from sagas.registry import connect; '
     "print(asyncio.run(connect().carts.get('demo').add_item("
     "sku='TEA-1', quantity=2, unit_price={'amount': 25000, 'currency': 'IDR'})))\""
 )
@@ -41,7 +40,7 @@ def _up(args: argparse.Namespace) -> int:
         context = _join_running_ray()
     if context is None:
         raise SystemExit("Ray started but cannot be reached")
-    hosts = connect(kinds=SHOP_KINDS, config=config).ensure_hosts()
+    hosts = connect(config=config).ensure_hosts()
     print(f"rayshop is up; state in {config.state_dir}")
     for collection, pids in hosts.items():
         print(f"  {collection}: {len(pids)} hosts")

@@ -102,4 +102,4 @@ def test_hosts_are_named_detached_actors_in_the_rayshop_namespace(shop: Any) -> 
         for a in ray.util.list_named_actors(all_namespaces=True)
         if a["namespace"] == "rayshop"
     }
-    assert {"saga-host-0", "warehouse-jkt", "cart-host-0", "order-host-0"} <= names
+    assert {"shop-host-0", "warehouse-jkt", "catalog-catalog"} <= names

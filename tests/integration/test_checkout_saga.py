@@ -12,7 +12,7 @@ from actors.config import RuntimeConfig
 from actors.correlation import correlation_id
 from domain.orders import IllegalTransition
 from sagas.invariants import check_invariants
-from tests.shop_setup import checkout_input, idr, ready_cart
+from tests.shop_setup import address, checkout_input, idr, ready_cart
 
 
 async def run_checkout(shop: Any, payload: dict[str, Any]) -> dict[str, Any]:
@@ -33,6 +33,40 @@ async def test_a_checkout_pays_the_order_ships_it_and_empties_the_cart(shop: Any
     assert (payment["status"], payment["amount"]) == ("captured", order["totals"]["total"])
     cart = await shop.carts.get(cart_id).view()
     assert cart["lines"] == [] and not cart["locked"]
+    assert await check_invariants(shop) == []
+
+
+async def cart_with_lines(shop: Any, cart_id: str) -> Any:
+    cart = shop.carts.get(cart_id)
+    await cart.add_item(sku="TEA", quantity=2, unit_price=idr(25_000), title="Tea")
+    await cart.add_item(sku="MUG", quantity=1, unit_price=idr(40_000), title="Mug")
+    return cart
+
+
+async def test_a_one_step_checkout_brings_its_address_and_shipping_along(shop: Any) -> None:
+    cart = await cart_with_lines(shop, "one-step")
+    shipping = {"code": "REG", "label": "Regular", "price": idr(15_000)}
+    outcome = await run_checkout(
+        shop, checkout_input("one-step", address=address("ID-JB"), shipping=shipping)
+    )
+    assert outcome["status"] == "completed", outcome
+    assert outcome["result"]["total"] == 90_000 + 15_000 + 9_900
+    order = await shop.orders.get(outcome["result"]["order_id"]).view()
+    assert [s["warehouse_id"] for s in order["shipments"].values()] == ["bdg"]
+    assert (await cart.view())["lines"] == []
+    assert await check_invariants(shop) == []
+
+
+async def test_a_one_step_checkout_to_an_unknown_region_changes_nothing(shop: Any) -> None:
+    cart = await cart_with_lines(shop, "one-step-bad")
+    before = await cart.view()
+    shipping = {"code": "REG", "label": "Regular", "price": idr(15_000)}
+    outcome = await run_checkout(
+        shop, checkout_input("one-step-bad", address=address("XX-NOPE"), shipping=shipping)
+    )
+    assert outcome["status"] == "compensated", outcome
+    assert outcome["failure"]["step"] == "lock_cart"
+    assert await cart.view() == before
     assert await check_invariants(shop) == []
 
 

@@ -52,5 +52,19 @@ def test_a_deployment_can_give_a_kind_more_hosts_but_not_more_partitions() -> No
 
 @pytest.mark.parametrize("spec", ["cart", "cart=0", "cart=x", "=2"])
 def test_a_malformed_host_setting_is_refused(spec: str) -> None:
-    with pytest.raises(ValueError, match="kind=count"):
+    with pytest.raises(ValueError, match="name=count"):
         parse_hosts(spec)
+
+
+def test_a_host_group_scales_as_one_and_keeps_a_key_on_one_host_number() -> None:
+    hosts = parse_hosts("shop=4")
+    cart = effective(Partitioned(partitions=16, hosts=1, group="shop"), "cart", hosts)
+    payment = effective(Partitioned(partitions=8, hosts=1, group="shop"), "payment", hosts)
+    assert cart.hosts == payment.hosts == 4
+    for key in (f"key-{n}" for n in range(200)):
+        assert cart.host_of(cart.partition_of(key)) == payment.host_of(payment.partition_of(key))
+
+
+def test_a_group_refuses_a_host_count_that_would_split_a_key_across_processes() -> None:
+    with pytest.raises(ValueError, match="do not divide"):
+        effective(Partitioned(partitions=8, hosts=1, group="shop"), "payment", {"shop": 3})
