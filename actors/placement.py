@@ -27,13 +27,27 @@ class Partitioned:
     group: str | None = None
 
     def partition_of(self, key: str) -> int:
-        return zlib.crc32(key.encode()) % self.partitions
+        return zlib.crc32(routing_part(key).encode()) % self.partitions
 
     def host_of(self, partition: int) -> int:
         return partition % self.hosts
 
     def partitions_of_host(self, host: int) -> list[int]:
         return [p for p in range(self.partitions) if self.host_of(p) == host]
+
+
+def routing_part(key: str) -> str:
+    """What a key is hashed by: the part in its first `{...}`, if any, else the whole key.
+
+    A hash tag, as in Redis Cluster: keys sharing a tag share a partition number, so objects
+    made for one another (`co-{cart-7}`, `ord-co-{cart-7}`) and the object `cart-7` itself
+    land on the same host of a group.
+    """
+    start = key.find("{")
+    end = key.find("}", start + 1)
+    if start >= 0 and end > start + 1:
+        return key[start + 1 : end]
+    return key
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,9 +30,11 @@ from tests.shop_setup import address, checkout_input, idr, stock_shop
 _ids = itertools.count()
 
 
-def destination(rng: random.Random) -> dict[str, Any]:
-    """A one-step checkout's address (somewhere in Java) and shipping choice."""
+def destination(cart_id: str, rng: random.Random) -> dict[str, Any]:
+    """A one-step checkout's id (tagged with its cart, so the saga and the objects it makes
+    live beside the cart), address (somewhere in Java) and shipping choice."""
     return {
+        "checkout_id": f"co-{{{cart_id}}}",
         "address": address(rng.choice(["ID-JK", "ID-JB", "ID-JI"])),
         "shipping": {"code": "REG", "label": "Regular", "price": idr(15_000)},
     }
@@ -48,7 +50,7 @@ async def one_checkout(shop: Any, decline_share: float, rng: random.Random) -> t
     )
     await cart.add_item(sku="MUG", quantity=1, unit_price=idr(40_000), title="Mug")
     token = "tok_declined" if rng.random() < decline_share else "tok_success"
-    payload = checkout_input(cart_id, token=token, **destination(rng))
+    payload = checkout_input(cart_id, token=token, **destination(cart_id, rng))
     saga = shop.sagas.get(payload["checkout_id"])
     outcome = await saga.run(saga_type="checkout", input=payload, timeout_s=300)
     return outcome["status"], (time.perf_counter() - started) * 1000
@@ -98,7 +100,7 @@ async def measure_recovery(shop: Any, clients: int = 64, load_s: float = 4.0) ->
             cart = shop.carts.get(cart_id)
             await cart.add_item(sku="TEA", quantity=1, unit_price=idr(25_000))
             await cart.add_item(sku="MUG", quantity=1, unit_price=idr(40_000))
-            payload = checkout_input(cart_id, **destination(rng))
+            payload = checkout_input(cart_id, **destination(cart_id, rng))
             in_flight.add(payload["checkout_id"])
             await shop.sagas.get(payload["checkout_id"]).start(saga_type="checkout", input=payload)
             await shop.sagas.get(payload["checkout_id"]).outcome(timeout_s=300)

@@ -1,5 +1,7 @@
 """Placement: stable partitions, spread over hosts, safe names (pure)."""
 
+import zlib
+
 import pytest
 
 from actors.config import parse_hosts
@@ -68,3 +70,17 @@ def test_a_host_group_scales_as_one_and_keeps_a_key_on_one_host_number() -> None
 def test_a_group_refuses_a_host_count_that_would_split_a_key_across_processes() -> None:
     with pytest.raises(ValueError, match="do not divide"):
         effective(Partitioned(partitions=8, hosts=1, group="shop"), "payment", {"shop": 3})
+
+
+def test_a_hash_tag_puts_related_objects_in_the_partition_of_the_tagged_key() -> None:
+    placement = Partitioned(partitions=16, hosts=2)
+    cart = placement.partition_of("cart-7")
+    assert placement.partition_of("co-{cart-7}") == cart
+    assert placement.partition_of("pay-co-{cart-7}") == cart
+    assert placement.partition_of("shp-co-{cart-7}-jkt") == cart
+
+
+@pytest.mark.parametrize("key", ["{}", "a{b", "a}b{", "{"])
+def test_a_key_without_a_whole_tag_is_hashed_whole(key: str) -> None:
+    placement = Partitioned(partitions=1024, hosts=1)
+    assert placement.partition_of(key) == zlib.crc32(key.encode()) % 1024
