@@ -33,7 +33,7 @@ EXPIRY_ALARM = "expire"
 class Cart(DurableObject):
     kind = "cart"
     collection = "carts"
-    placement = Partitioned(partitions=16, hosts=2, group=SHOP_GROUP)
+    placement = Partitioned(partitions=4, hosts=2, group=SHOP_GROUP)
     state_model = CartState
     state: CartState
     ttl_s: float = CART_TTL_S

@@ -20,6 +20,9 @@ class RuntimeConfig:
         idempotency_days: how long call results are kept for retries.
         hosts: host count per partitioned kind or host group, overriding the kind's default
             (scale out on a cluster; partitions never change).
+        partitions: partition count per partitioned kind or host group, overriding the kind's
+            default; fixed once the kind has files (more partitions allow more hosts, fewer
+            batch more writes per commit).
         groups: the kinds (`module:Class`) of each host group, filled in by `Shop`: whoever
             creates a group's host first must start every kind it runs.
     """
@@ -30,6 +33,7 @@ class RuntimeConfig:
     snapshot_every: int = 100
     idempotency_days: float = 7.0
     hosts: dict[str, int] = field(default_factory=dict)
+    partitions: dict[str, int] = field(default_factory=dict)
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -42,16 +46,17 @@ class RuntimeConfig:
             synchronous=synchronous,  # type: ignore[arg-type]
             idle_seconds=float(os.environ.get("RAYSHOP_IDLE_SECONDS", "300")),
             snapshot_every=int(os.environ.get("RAYSHOP_SNAPSHOT_EVERY", "100")),
-            hosts=parse_hosts(os.environ.get("RAYSHOP_HOSTS", "")),
+            hosts=parse_counts(os.environ.get("RAYSHOP_HOSTS", ""), "RAYSHOP_HOSTS"),
+            partitions=parse_counts(os.environ.get("RAYSHOP_PARTITIONS", ""), "RAYSHOP_PARTITIONS"),
         )
 
 
-def parse_hosts(spec: str) -> dict[str, int]:
+def parse_counts(spec: str, setting: str = "RAYSHOP_HOSTS") -> dict[str, int]:
     """`"shop=2,warehouse=1"` -> {"shop": 2, "warehouse": 1} (kinds or host groups)."""
     hosts: dict[str, int] = {}
     for item in filter(None, (part.strip() for part in spec.split(","))):
         kind, _, count = item.partition("=")
         if not kind.strip() or not count.isdigit() or int(count) < 1:
-            raise ValueError(f"RAYSHOP_HOSTS: {item!r} is not name=count")
+            raise ValueError(f"{setting}: {item!r} is not name=count")
         hosts[kind.strip()] = int(count)
     return hosts

@@ -13,7 +13,7 @@ from domain.orders import OrderLine, OrderState
 class Order(DurableObject):
     kind = "order"
     collection = "orders"
-    placement = Partitioned(partitions=16, hosts=2, group=SHOP_GROUP)
+    placement = Partitioned(partitions=4, hosts=2, group=SHOP_GROUP)
     state_model = OrderState
     state: OrderState
 

@@ -46,7 +46,7 @@ class PaymentState(BaseModel):
 class Payment(DurableObject):
     kind = "payment"
     collection = "payments"
-    placement = Partitioned(partitions=8, hosts=2, group=SHOP_GROUP)
+    placement = Partitioned(partitions=4, hosts=2, group=SHOP_GROUP)
     state_model = PaymentState
     state: PaymentState
 

@@ -16,7 +16,8 @@ saga): in one process, the saga's calls on them are in-process calls."""
 class Partitioned:
     """Keys hash to one of `partitions` fixed files, spread over `hosts` host actors.
 
-    `partitions` must never change once data exists; `hosts` may. Kinds naming the same
+    `partitions` is fixed when a kind's first file is made (see `actors.layout`); `hosts` may
+    change at any time. Kinds naming the same
     `group` share host processes (`<group>-host-N`): calls between objects of one process skip
     Ray altogether. Their host counts must divide their partition counts, so that a key hashes
     to the same host number in every kind of the group.
@@ -58,13 +59,21 @@ class Dedicated:
 Placement = Partitioned | Dedicated
 
 
-def effective(placement: Placement, kind: str, hosts: dict[str, int]) -> Placement:
-    """The kind's placement with the host count the deployment asks for (by group, if any)."""
+def effective(
+    placement: Placement,
+    kind: str,
+    hosts: dict[str, int],
+    partitions: dict[str, int] | None = None,
+) -> Placement:
+    """The kind's placement with the host and partition counts the deployment asks for (by
+    group, if the kind has one)."""
     if not isinstance(placement, Partitioned):
         return placement
     name = placement.group or kind
     if name in hosts:
         placement = replace(placement, hosts=hosts[name])
+    if partitions and name in partitions:
+        placement = replace(placement, partitions=partitions[name])
     if placement.group and placement.partitions % placement.hosts:
         raise ValueError(
             f"{kind}: {placement.hosts} hosts do not divide {placement.partitions} partitions,"

@@ -30,7 +30,7 @@ class ShipmentState(BaseModel):
 class Shipment(DurableObject):
     kind = "shipment"
     collection = "shipments"
-    placement = Partitioned(partitions=8, hosts=2, group=SHOP_GROUP)
+    placement = Partitioned(partitions=4, hosts=2, group=SHOP_GROUP)
     state_model = ShipmentState
     state: ShipmentState
 

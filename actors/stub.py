@@ -42,7 +42,7 @@ class KindClient(Generic[K]):
         self._config = config
         self._retry_deadline_s = retry_deadline_s
         self._markers = kind.callable_methods()
-        self.placement = effective(kind.placement, kind.kind, config.hosts)
+        self.placement = effective(kind.placement, kind.kind, config.hosts, config.partitions)
         self._handles: dict[str, Any] = {}
         self._channels: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, HostChannel]]
         self._channels = weakref.WeakKeyDictionary()

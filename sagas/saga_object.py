@@ -46,7 +46,7 @@ class SagaNotStuck(DomainError):
 class Saga(DurableObject):
     kind = "saga"
     collection = "sagas"
-    placement = Partitioned(partitions=16, hosts=2, group=SHOP_GROUP)
+    placement = Partitioned(partitions=4, hosts=2, group=SHOP_GROUP)
     state_model = SagaJournal
     resume_statuses = (SagaStatus.RUNNING.value, SagaStatus.COMPENSATING.value)
     state: SagaJournal

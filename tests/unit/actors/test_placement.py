@@ -1,10 +1,13 @@
 """Placement: stable partitions, spread over hosts, safe names (pure)."""
 
+import json
 import zlib
+from pathlib import Path
 
 import pytest
 
-from actors.config import parse_hosts
+from actors.config import parse_counts
+from actors.layout import LayoutMismatch, fix_partitions
 from actors.placement import Partitioned, dedicated_file, effective, partition_file, safe_name
 
 
@@ -45,7 +48,7 @@ def test_files_live_under_the_kind_in_the_state_directory() -> None:
 
 
 def test_a_deployment_can_give_a_kind_more_hosts_but_not_more_partitions() -> None:
-    hosts = parse_hosts("cart=4, saga=2")
+    hosts = parse_counts("cart=4, saga=2")
     assert hosts == {"cart": 4, "saga": 2}
     scaled = effective(Partitioned(partitions=16, hosts=1), "cart", hosts)
     assert scaled == Partitioned(partitions=16, hosts=4)
@@ -55,11 +58,11 @@ def test_a_deployment_can_give_a_kind_more_hosts_but_not_more_partitions() -> No
 @pytest.mark.parametrize("spec", ["cart", "cart=0", "cart=x", "=2"])
 def test_a_malformed_host_setting_is_refused(spec: str) -> None:
     with pytest.raises(ValueError, match="name=count"):
-        parse_hosts(spec)
+        parse_counts(spec)
 
 
 def test_a_host_group_scales_as_one_and_keeps_a_key_on_one_host_number() -> None:
-    hosts = parse_hosts("shop=4")
+    hosts = parse_counts("shop=4")
     cart = effective(Partitioned(partitions=16, hosts=1, group="shop"), "cart", hosts)
     payment = effective(Partitioned(partitions=8, hosts=1, group="shop"), "payment", hosts)
     assert cart.hosts == payment.hosts == 4
@@ -84,3 +87,25 @@ def test_a_hash_tag_puts_related_objects_in_the_partition_of_the_tagged_key() ->
 def test_a_key_without_a_whole_tag_is_hashed_whole(key: str) -> None:
     placement = Partitioned(partitions=1024, hosts=1)
     assert placement.partition_of(key) == zlib.crc32(key.encode()) % 1024
+
+
+def test_a_deployment_can_choose_the_partition_count_of_a_group() -> None:
+    placement = Partitioned(partitions=4, hosts=2, group="shop")
+    assert effective(placement, "cart", {}, parse_counts("shop=64")).partitions == 64
+
+
+def test_the_partition_count_is_fixed_by_the_first_start(tmp_path: Path) -> None:
+    fix_partitions(str(tmp_path), "cart", 4)
+    fix_partitions(str(tmp_path), "cart", 4)
+    with pytest.raises(LayoutMismatch, match="never change"):
+        fix_partitions(str(tmp_path), "cart", 8)
+
+
+def test_files_made_before_layouts_were_recorded_count_as_their_layout(tmp_path: Path) -> None:
+    (tmp_path / "cart").mkdir()
+    for partition in range(16):
+        (tmp_path / "cart" / f"p{partition:03d}.sqlite").touch()
+    with pytest.raises(LayoutMismatch, match="has 16 partitions"):
+        fix_partitions(str(tmp_path), "cart", 4)
+    fix_partitions(str(tmp_path), "cart", 16)
+    assert json.loads((tmp_path / "cart" / "layout.json").read_text()) == {"partitions": 16}
