@@ -2,10 +2,12 @@
 goes through here, into one write unit committed atomically after the method returns."""
 
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from actors.kind import DurableObject, Event
+from domain.events import checked_payload
 from storage.records import JsonDict, NewEvent, RowWrite, StoredEvent, WriteUnit
 
 History = Callable[[], Awaitable[list[StoredEvent]]]
@@ -88,9 +90,25 @@ class CallContext:
             return []
         return await self._history()
 
-    def publish(self, topic: str, data: JsonDict) -> None:
-        """Queues a message for the rest of the system, in the same transaction (outbox)."""
-        self._unit.outbox.append((topic, data))
+    def publish(self, event_type: str, payload: JsonDict) -> None:
+        """Queues an event for the rest of the system, in the same transaction (outbox); the
+        relay carries it to the event bus once the transaction is durable.
+
+        Raises:
+            InvalidInput: the payload does not fit the event type's model (domain.events).
+        """
+        topic, checked = checked_payload(event_type, payload)
+        envelope = {
+            "event_id": uuid.uuid4().hex,
+            "type": event_type,
+            "topic": topic.value,
+            "at": time.time(),
+            "source": f"{self._obj.kind}:{self._obj.key}",
+            "correlation_id": self.correlation_id,
+            "causation_id": self.idempotency_key,
+            "payload": checked,
+        }
+        self._unit.outbox.append((topic.value, envelope))
 
     def set_alarm(self, name: str, at: float) -> None:
         """Wakes the object at `at` (epoch seconds) via `on_alarm(name)`; replaces an older one."""
@@ -107,6 +125,14 @@ class CallContext:
 
     def delete_row(self, table: str, key: dict[str, Any]) -> None:
         self._unit.rows.append(RowWrite(table, tuple(key.items()), None))
+
+    def discard(self) -> None:
+        """Drops everything the call meant to write: a call that fails writes nothing."""
+        unit = self._unit
+        self._unit = WriteUnit(
+            stream=unit.stream, expected_seq=unit.expected_seq, correlation_id=unit.correlation_id
+        )
+        self.spawned = None
 
     def finish(self, result: bytes | None) -> WriteUnit:
         """The unit to commit: adds the result for idempotency and the listing attributes."""

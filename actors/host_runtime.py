@@ -22,6 +22,7 @@ from actors.errors import UnknownMethod, WrongHost
 from actors.idempotency import IdempotencyCache, encode
 from actors.kind import COMMAND, WAITER, DurableObject
 from actors.local_ref import LocalRef
+from actors.relay import OutboxRelay
 from actors.residency import Resident, ResidentSet
 from actors.snapshots import add_snapshot_if_due
 from domain.errors import DomainError
@@ -71,6 +72,7 @@ class HostRuntime:
         self._idempotency = IdempotencyCache()
         self._started = asyncio.Event()
         self._housekeeping: asyncio.Task[None] | None = None
+        self._relay: OutboxRelay | None = None
         self._background = BackgroundWork(kind.kind)
 
     async def start(self) -> None:
@@ -85,6 +87,7 @@ class HostRuntime:
             self._files[file_key] = log_file
             self._alarms[file_key] = AlarmScheduler(log_file, self._fire_alarm)
         self._housekeeping = asyncio.get_running_loop().create_task(self._keep_house())
+        self._relay = OutboxRelay(self._files, self._paths, self._config)
         self._started.set()
         await self._resume_objects()
 
@@ -107,6 +110,8 @@ class HostRuntime:
     async def stop(self) -> None:
         if self._housekeeping is not None:
             self._housekeeping.cancel()
+        if self._relay is not None:
+            self._relay.stop()
         for scheduler in self._alarms.values():
             await scheduler.stop()
         for log_file in self._files.values():
@@ -204,6 +209,7 @@ class HostRuntime:
         except Exception as exc:
             if ctx.emitted:  # memory is ahead of any valid state: reload from the file
                 self._residents.invalidate(resident)
+            ctx.discard()
             if not isinstance(exc, DomainError):
                 log.exception("%s.%s on %s failed", self.kind.kind, call.method, call.key)
             return Reply(False, exc)
@@ -223,8 +229,11 @@ class HostRuntime:
         def after_commit(done: asyncio.Future[None]) -> None:
             if done.cancelled() or done.exception() is not None:
                 self._residents.invalidate(resident)
-            elif unit.alarms_set:
+                return
+            if unit.alarms_set:
                 self._alarms[file_key].notify(min(at for at, _ in unit.alarms_set.values()))
+            if unit.outbox and self._relay is not None:
+                self._relay.wake(file_key)
 
         commit.add_done_callback(after_commit)
 

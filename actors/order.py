@@ -7,7 +7,17 @@ from actors.context import CallContext
 from actors.kind import DurableObject, Event, command, query
 from actors.placement import SHOP_GROUP, Partitioned
 from domain.errors import parse
-from domain.orders import OrderLine, OrderState
+from domain.orders import Events, OrderLine, OrderState, OrderStatus
+
+STATUS_EVENTS = {
+    OrderStatus.PENDING: "OrderPlaced",
+    OrderStatus.AWAITING_PAYMENT: "OrderAwaitingPayment",
+    OrderStatus.PAID: "OrderConfirmed",
+    OrderStatus.SHIPPED: "OrderShipped",
+    OrderStatus.DELIVERED: "OrderDelivered",
+    OrderStatus.FAILED: "OrderFailed",
+    OrderStatus.CANCELLED: "OrderCancelled",
+}
 
 
 class Order(DurableObject):
@@ -41,12 +51,12 @@ class Order(DurableObject):
             "lines": parsed,
             "totals": totals,
         }
-        ctx.emit_all(self.state.decide_place({**details, **placed}))
+        self._record(ctx, self.state.decide_place({**details, **placed}))
         return self.view_state()
 
     @command
     async def await_payment(self, ctx: CallContext, payment_id: str) -> dict[str, Any]:
-        ctx.emit_all(self.state.decide_await_payment(payment_id))
+        self._record(ctx, self.state.decide_await_payment(payment_id))
         return self.view_state()
 
     @command
@@ -59,48 +69,42 @@ class Order(DurableObject):
     ) -> dict[str, Any]:
         """PAID, attaching the order's shipments first (all or nothing)."""
         for shipment in shipments:
-            ctx.emit_all(
+            self._record(
+                ctx,
                 self.state.decide_attach_shipment(
                     shipment["shipment_id"], shipment["warehouse_id"], shipment["tracking_number"]
-                )
+                ),
             )
-        events = self.state.decide_pay(payment_id, amount)
-        ctx.emit_all(events)
-        if events:
-            ctx.publish("orders", {"type": "OrderConfirmed", **self._headline()})
+        self._record(ctx, self.state.decide_pay(payment_id, amount))
         return self.view_state()
 
     @command
     async def attach_shipment(
         self, ctx: CallContext, shipment_id: str, warehouse_id: str, tracking_number: str = ""
     ) -> dict[str, Any]:
-        ctx.emit_all(self.state.decide_attach_shipment(shipment_id, warehouse_id, tracking_number))
+        self._record(
+            ctx, self.state.decide_attach_shipment(shipment_id, warehouse_id, tracking_number)
+        )
         return self.view_state()
 
     @command
     async def dispatch(self, ctx: CallContext, shipment_id: str) -> dict[str, Any]:
-        ctx.emit_all(self.state.decide_dispatch(shipment_id))
+        self._record(ctx, self.state.decide_dispatch(shipment_id))
         return self.view_state()
 
     @command
     async def deliver(self, ctx: CallContext) -> dict[str, Any]:
-        ctx.emit_all(self.state.decide_deliver())
+        self._record(ctx, self.state.decide_deliver())
         return self.view_state()
 
     @command
     async def fail(self, ctx: CallContext, reason: str) -> dict[str, Any]:
-        events = self.state.decide_fail(reason)
-        ctx.emit_all(events)
-        if events:
-            ctx.publish("orders", {"type": "OrderFailed", "reason": reason, **self._headline()})
+        self._record(ctx, self.state.decide_fail(reason))
         return self.view_state()
 
     @command
     async def cancel(self, ctx: CallContext, reason: str) -> dict[str, Any]:
-        events = self.state.decide_cancel(reason)
-        ctx.emit_all(events)
-        if events:
-            ctx.publish("orders", {"type": "OrderCancelled", "reason": reason, **self._headline()})
+        self._record(ctx, self.state.decide_cancel(reason))
         return self.view_state()
 
     @query
@@ -121,10 +125,32 @@ class Order(DurableObject):
             for e in await ctx.history()
         ]
 
-    def _headline(self) -> dict[str, Any]:
+    def _record(self, ctx: CallContext, events: Events) -> None:
+        """Emits; a change of status also goes out to the rest of the shop (outbox)."""
+        before = self.state.status
+        ctx.emit_all(events)
+        if self.state.status is not before:
+            ctx.publish(STATUS_EVENTS[self.state.status], self._as_published())
+
+    def _as_published(self) -> dict[str, Any]:
         state = self.state
-        total = state.totals.get("total", 0)
-        return {"order_id": self.key, "customer_id": state.customer_id, "total": total}
+        return {
+            "order_id": self.key,
+            "customer_id": state.customer_id,
+            "status": state.status.value,
+            "currency": state.currency,
+            "total": state.totals.get("total", 0),
+            "lines": [
+                {
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price,
+                    "seller_id": line.seller_id,
+                }
+                for line in state.lines
+            ],
+            "reason": state.reason,
+        }
 
     def view_state(self) -> dict[str, Any]:
         return {"order_id": self.key, **self.state.model_dump(mode="json")}

@@ -18,7 +18,6 @@ from domain.geography import region
 from domain.inventory import DEFAULT_RESERVATION_TTL_S, Events, WarehouseStock
 
 EXPIRY_PREFIX = "expire:"
-LOW_STOCK_TOPIC = "inventory.low_stock"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stock (
@@ -189,7 +188,7 @@ class Warehouse(DurableObject):
         now = ctx.now()
         for event_type, data in events:
             if event_type == "LowStockDetected":
-                ctx.publish(LOW_STOCK_TOPIC, {"warehouse_id": self.key, **data})
+                ctx.publish("LowStockDetected", {"warehouse_id": self.key, **data})
                 continue
             for sku in data["lines"] if "lines" in data else [data["sku"]]:
                 level = self.state.stock.level(sku)

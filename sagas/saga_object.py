@@ -43,6 +43,9 @@ class SagaNotStuck(DomainError):
     code = "saga_not_stuck"
 
 
+ENDINGS = {"SagaCompleted": "completed", "SagaCompensated": "compensated", "SagaStuck": "stuck"}
+
+
 class Saga(DurableObject):
     kind = "saga"
     collection = "sagas"
@@ -99,6 +102,18 @@ class Saga(DurableObject):
             if event_type not in JOURNAL_EVENTS:
                 raise ValueError(f"{event_type} is not a journal event")
         ctx.emit_all(list(entries))
+        outcome = ENDINGS.get(entries[-1][0]) if entries else None
+        if outcome is not None:
+            failure = self.state.failure
+            ctx.publish(
+                "SagaEnded",
+                {
+                    "saga_id": self.key,
+                    "saga_type": self.state.saga_type or "",
+                    "outcome": outcome,
+                    "failed_step": failure.step if failure else None,
+                },
+            )
 
     @command
     async def signal(self, ctx: CallContext, name: str, payload: dict[str, Any]) -> None:

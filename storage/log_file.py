@@ -7,6 +7,7 @@ committed state).
 
 import asyncio
 import json
+import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any, Literal
 
 import aiosqlite
 
-from storage.group_commit import GroupCommitter
+from storage.group_commit import GroupCommitter, in_connection_thread
 from storage.records import AlarmRecord, JsonDict, NewEvent, StoredEvent, WriteUnit
 from storage.schema import BASE_SCHEMA
 
@@ -185,6 +186,26 @@ class LogFile:
         rows = await self._reader.execute_fetchall(sql, params)
         return [ObjectRow(*row) for row in rows]
 
+    async def unpublished(self, limit: int = 1000) -> list[tuple[int, dict[str, Any]]]:
+        """Outbox messages not yet relayed, oldest first: (id, message)."""
+        rows = await self._reader.execute_fetchall(
+            "SELECT id, data FROM outbox WHERE published = 0 ORDER BY id LIMIT ?", (limit,)
+        )
+        return [(row_id, json.loads(data)) for row_id, data in rows]
+
+    async def forget_published(self, up_to: int) -> None:
+        """Drops outbox messages up to `up_to`, once the event bus holds them durably."""
+        await in_connection_thread(self._writer, _delete_outbox, up_to)
+
+    async def events_by_correlation(self, correlation_id: str) -> list[StoredEvent]:
+        """Every event of this file's objects written under `correlation_id`."""
+        rows = await self._reader.execute_fetchall(
+            "SELECT stream, seq, type, data, at, correlation_id FROM events "
+            "WHERE correlation_id = ? ORDER BY at, stream, seq",
+            (correlation_id,),
+        )
+        return [StoredEvent(st, seq, t, json.loads(d), at, c) for st, seq, t, d, at, c in rows]
+
     async def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         """A read of the owner's own tables (committed state only)."""
         return [tuple(row) for row in await self._reader.execute_fetchall(sql, tuple(params))]
@@ -194,3 +215,12 @@ class LogFile:
         await self._writer.execute(
             "DELETE FROM idempotency WHERE at < ?", (time.time() - older_than_s,)
         )
+
+
+def _delete_outbox(conn: sqlite3.Connection, up_to: int) -> None:
+    if conn.in_transaction:  # the writer's slow path is mid-batch: go along with it
+        conn.execute("DELETE FROM outbox WHERE id <= ?", (up_to,))
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("DELETE FROM outbox WHERE id <= ?", (up_to,))
+    conn.execute("COMMIT")

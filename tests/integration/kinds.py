@@ -9,6 +9,8 @@ from actors.cart import Cart
 from actors.context import CallContext
 from actors.kind import DurableObject, Event, command, query
 from actors.placement import Dedicated, Partitioned
+from actors.subscriber import Subscriber
+from domain.events import EventEnvelope
 
 
 class CounterState(BaseModel):
@@ -95,3 +97,31 @@ class ShortLivedCart(Cart):
     kind = "short-cart"
     collection = "short_carts"
     ttl_s = 1.0
+
+
+TALLY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS applied (event_id TEXT PRIMARY KEY, times INTEGER NOT NULL)
+    WITHOUT ROWID;
+"""
+
+
+class EventTally(Subscriber):
+    """Counts how often each event was applied: exactly once is the contract."""
+
+    kind = "event_tally"
+    collection = "event_tallies"
+    owner_schema = TALLY_SCHEMA
+
+    async def handle(self, ctx: CallContext, events: list[EventEnvelope]) -> None:
+        for envelope in events:
+            if envelope.payload.get("sku") == "POISON":
+                raise ValueError("this subscriber cannot take POISON")
+            rows = await ctx.read(
+                "SELECT times FROM applied WHERE event_id = ?", (envelope.event_id,)
+            )
+            times = (rows[0][0] if rows else 0) + 1
+            ctx.put_row("applied", {"event_id": envelope.event_id}, {"times": times})
+
+    @query
+    async def counts(self, ctx: CallContext) -> dict[str, int]:
+        return dict(await ctx.read("SELECT event_id, times FROM applied", ()))

@@ -10,6 +10,8 @@ from actors.config import RuntimeConfig
 from actors.order import Order
 from actors.placement import dedicated_file
 from actors.shop import Shop
+from actors.stock_alerts import StockAlerts
+from actors.stub import KindClient
 from actors.warehouse import Warehouse
 from domain.cart import CartLocked
 from domain.inventory import InsufficientStock
@@ -113,20 +115,14 @@ async def test_a_reservation_expires_even_if_the_warehouse_host_was_killed_meanw
     assert kinds[-1] == "ReservationExpired"
 
 
-async def test_reaching_the_low_stock_threshold_puts_an_alert_in_the_outbox(
-    shop: Shop, runtime_config: RuntimeConfig
-) -> None:
+async def test_reaching_the_low_stock_threshold_sends_an_alert_over_the_bus(shop: Shop) -> None:
     warehouse = await new_warehouse(shop, "lowstock", TEA=8)
     await warehouse.reserve(reservation_id="big", lines={"TEA": 4})
-    path = dedicated_file(runtime_config.state_dir, "warehouse", "lowstock")
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT topic, data FROM outbox").fetchall()
-    assert rows == [
-        (
-            "inventory.low_stock",
-            '{"warehouse_id":"lowstock","sku":"TEA","available":4,"threshold":5}',
-        )
-    ]
+    alerts = KindClient(StockAlerts, shop.config).get("alerts")
+    found = await eventually(
+        lambda: alerts.alerts(warehouse_id="lowstock"), bool, what="the low-stock alert"
+    )
+    assert [(a["sku"], a["available"], a["threshold"]) for a in found] == [("TEA", 4, 5)]
 
 
 async def test_confirm_and_ship_keep_the_projection_in_step(

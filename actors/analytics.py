@@ -1,0 +1,91 @@
+"""Sales analytics (ARCHITECTURE §9): units and revenue per product per day from confirmed
+orders, and saga outcomes with the compensation rate."""
+
+import time
+from collections import defaultdict
+from typing import Any
+
+from actors.context import CallContext
+from actors.kind import query
+from actors.subscriber import Subscriber
+from domain.events import EventEnvelope, OrderChanged, SagaEnded
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sales_daily (
+    day TEXT NOT NULL, sku TEXT NOT NULL, currency TEXT NOT NULL, units INTEGER NOT NULL,
+    revenue INTEGER NOT NULL, PRIMARY KEY (day, sku, currency)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS saga_outcomes (
+    saga_type TEXT NOT NULL, outcome TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (saga_type, outcome)
+) WITHOUT ROWID;
+"""
+
+
+def day_of(at: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(at))
+
+
+class Analytics(Subscriber):
+    kind = "analytics"
+    collection = "analytics"
+    owner_schema = SCHEMA
+
+    async def handle(self, ctx: CallContext, events: list[EventEnvelope]) -> None:
+        sales: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        outcomes: dict[tuple[str, str], int] = defaultdict(int)
+        for envelope in events:
+            payload = envelope.parsed()
+            if isinstance(payload, OrderChanged) and envelope.type == "OrderConfirmed":
+                for line in payload.lines:
+                    added = sales[(day_of(envelope.at), line.sku, payload.currency or "")]
+                    added[0] += line.quantity
+                    added[1] += line.quantity * line.unit_price
+            elif isinstance(payload, SagaEnded):
+                outcomes[(payload.saga_type, payload.outcome)] += 1
+        for (day, sku, currency), (units, revenue) in sales.items():
+            rows = await ctx.read(
+                "SELECT units, revenue FROM sales_daily WHERE day = ? AND sku = ? AND currency = ?",
+                (day, sku, currency),
+            )
+            before = rows[0] if rows else (0, 0)
+            ctx.put_row(
+                "sales_daily",
+                {"day": day, "sku": sku, "currency": currency},
+                {"units": before[0] + units, "revenue": before[1] + revenue},
+            )
+        for (saga_type, outcome), count in outcomes.items():
+            rows = await ctx.read(
+                "SELECT count FROM saga_outcomes WHERE saga_type = ? AND outcome = ?",
+                (saga_type, outcome),
+            )
+            ctx.put_row(
+                "saga_outcomes",
+                {"saga_type": saga_type, "outcome": outcome},
+                {"count": (rows[0][0] if rows else 0) + count},
+            )
+
+    @query
+    async def sales(
+        self, ctx: CallContext, since: str = "0000-00-00", until: str = "9999-99-99"
+    ) -> list[dict[str, Any]]:
+        """Units and revenue per product and day, days between `since` and `until`."""
+        rows = await ctx.read(
+            "SELECT day, sku, currency, units, revenue FROM sales_daily"
+            " WHERE day BETWEEN ? AND ? ORDER BY day, sku",
+            (since, until),
+        )
+        names = ("day", "sku", "currency", "units", "revenue")
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    @query
+    async def saga_outcomes(self, ctx: CallContext) -> dict[str, Any]:
+        """Outcomes per saga type, with the share of ended sagas that compensated."""
+        rows = await ctx.read("SELECT saga_type, outcome, count FROM saga_outcomes", ())
+        by_type: dict[str, dict[str, Any]] = defaultdict(dict)
+        for saga_type, outcome, count in rows:
+            by_type[saga_type][outcome] = count
+        for counts in by_type.values():
+            ended = sum(counts.values())
+            counts["compensation_rate"] = counts.get("compensated", 0) / ended if ended else 0.0
+        return dict(by_type)

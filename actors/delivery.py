@@ -1,0 +1,123 @@
+"""Delivery from the event bus to its subscribers, run in the bus's host beside its gate.
+
+One loop per subscriber: read what lies after its cursor, hand it over in one call, move the
+cursor once the subscriber's writes are durable. A batch that fails is retried with backoff;
+if it keeps failing, its events go one by one so that only the event at fault is set aside
+as a dead letter and the rest go on. A subscriber host that is down is waited for, never
+dead-lettered.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+from typing import Any
+
+from actors.errors import HostUnavailable
+from actors.kind import load_kind
+from actors.local_ref import LocalRef
+from actors.stub import KindClient
+from actors.subscriptions import Subscription
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+ATTEMPTS = 4
+FIRST_BACKOFF_S = 0.05
+IDLE_POLL_S = 1.0
+
+_wakeups: dict[str, set[asyncio.Event]] = {}
+
+
+def wake_deliveries(bus_key: str) -> None:
+    """Something new to deliver: every delivery loop of this bus looks at once."""
+    for event in _wakeups.get(bus_key, ()):
+        event.set()
+
+
+async def deliver_forever(ref: LocalRef, config: Any) -> None:
+    """Keeps one delivery loop running per subscription of the bus `ref` points at."""
+    loops: dict[str, asyncio.Task[None]] = {}
+    wakeup = _register(ref.key)
+    try:
+        while True:
+            wakeup.clear()
+            for raw in await ref.call("subscriptions"):
+                subscription = Subscription.model_validate(raw)
+                running = loops.get(subscription.name)
+                if running is None or running.done():
+                    loop = _deliver_to(ref, subscription, config)
+                    loops[subscription.name] = asyncio.get_running_loop().create_task(loop)
+            await _idle(wakeup)
+    finally:
+        for task in loops.values():
+            task.cancel()
+        _wakeups.get(ref.key, set()).discard(wakeup)
+
+
+async def _deliver_to(ref: LocalRef, subscription: Subscription, config: Any) -> None:
+    target = KindClient.shared(load_kind(subscription.kind_path), config).get(subscription.key)
+    name = subscription.name
+    wakeup = _register(ref.key)
+    try:
+        while True:
+            wakeup.clear()
+            for event in await ref.call("queued_replays", name):
+                error = await _hand_over(target, name, [event], replay=True)
+                await ref.call("replayed", name, event, error)
+            batch = await ref.call("pending", name, BATCH)
+            if not batch:
+                await _idle(wakeup)
+                continue
+            if await _hand_over(target, name, batch) is None:
+                await ref.call("delivered", name, _last_seqs(batch))
+                continue
+            for event in batch:  # find the event at fault; the others go through
+                error = await _hand_over(target, name, [event])
+                if error is None:
+                    await ref.call("delivered", name, _last_seqs([event]))
+                else:
+                    log.error("subscriber %s refused event %s: %s", name, event["event_id"], error)
+                    await ref.call("dead_letter", name, event, error, ATTEMPTS)
+    except Exception:
+        log.exception("delivery to %s stopped; it restarts with the next look", name)
+        raise
+    finally:
+        _wakeups.get(ref.key, set()).discard(wakeup)
+
+
+async def _hand_over(
+    target: Any, subscriber: str, events: list[dict[str, Any]], *, replay: bool = False
+) -> str | None:
+    """None once the subscriber took the events; else the last error, after the retries."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await target.consume(subscriber=subscriber, events=events, replay=replay)
+            return None
+        except HostUnavailable:
+            attempt -= 1  # not the subscriber's fault: wait for its host
+        except Exception as exc:
+            if attempt >= ATTEMPTS:
+                return f"{type(exc).__name__}: {exc}"
+        backoff = FIRST_BACKOFF_S * 2 ** min(attempt, 6)
+        await asyncio.sleep(backoff * (0.5 + random.random()))
+
+
+def _last_seqs(events: list[dict[str, Any]]) -> dict[str, int]:
+    last: dict[str, int] = {}
+    for event in events:
+        last[event["topic"]] = max(last.get(event["topic"], 0), event["seq"])
+    return last
+
+
+def _register(bus_key: str) -> asyncio.Event:
+    event = asyncio.Event()
+    _wakeups.setdefault(bus_key, set()).add(event)
+    return event
+
+
+async def _idle(wakeup: asyncio.Event) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(wakeup.wait(), IDLE_POLL_S)

@@ -1,0 +1,97 @@
+"""Messages between bounded contexts (ARCHITECTURE §9): an envelope and one payload model per
+event type, so every producer and consumer agrees on the shape of what crosses the bus."""
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.errors import InvalidInput, parse
+
+
+class Topic(StrEnum):
+    ORDERS = "orders"
+    LOW_STOCK = "inventory.low_stock"
+    SAGAS = "sagas"
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OrderLineFact(Payload):
+    sku: str
+    quantity: int = Field(gt=0)
+    unit_price: int = Field(ge=0)
+    seller_id: str | None = None
+
+
+class OrderChanged(Payload):
+    """Every order event carries the order as it now is, so a read model needs no other."""
+
+    order_id: str
+    customer_id: str | None
+    status: str
+    currency: str | None
+    total: int = Field(ge=0)
+    lines: list[OrderLineFact]
+    reason: str | None = None
+
+
+class LowStockDetected(Payload):
+    warehouse_id: str
+    sku: str
+    available: int
+    threshold: int
+
+
+class SagaEnded(Payload):
+    saga_id: str
+    saga_type: str
+    outcome: str
+    failed_step: str | None = None
+
+
+PAYLOADS: dict[str, tuple[Topic, type[Payload]]] = {
+    "OrderPlaced": (Topic.ORDERS, OrderChanged),
+    "OrderAwaitingPayment": (Topic.ORDERS, OrderChanged),
+    "OrderConfirmed": (Topic.ORDERS, OrderChanged),
+    "OrderShipped": (Topic.ORDERS, OrderChanged),
+    "OrderDelivered": (Topic.ORDERS, OrderChanged),
+    "OrderFailed": (Topic.ORDERS, OrderChanged),
+    "OrderCancelled": (Topic.ORDERS, OrderChanged),
+    "LowStockDetected": (Topic.LOW_STOCK, LowStockDetected),
+    "SagaEnded": (Topic.SAGAS, SagaEnded),
+}
+
+
+class EventEnvelope(BaseModel):
+    """What the bus carries. `causation_id` is the idempotency key of the call that produced
+    the event (a saga step's key, a client's key), `source` the producing object."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    type: str
+    topic: Topic
+    at: float
+    source: str
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    payload: dict
+
+    def parsed(self) -> Payload:
+        """The payload as its event type's model."""
+        return PAYLOADS[self.type][1].model_validate(self.payload)
+
+
+def checked_payload(event_type: str, payload: dict) -> tuple[Topic, dict]:
+    """The topic of `event_type` and its payload, validated against the type's model.
+
+    Raises:
+        InvalidInput: an unknown event type, or a payload that does not fit it.
+    """
+    known = PAYLOADS.get(event_type)
+    if known is None:
+        raise InvalidInput(f"unknown event type {event_type!r}")
+    topic, model = known
+    return topic, parse(model, payload).model_dump(mode="json")

@@ -1,0 +1,152 @@
+"""The event bus on real Ray: relay, delivery, exactly-once application, dead letters, the
+read models, and survival of the bus host being SIGKILLed."""
+
+import asyncio
+from typing import Any
+
+from ray.exceptions import RayError
+
+from actors.stub import KindClient
+from actors.subscriptions import BUS_KEY
+from sagas.invariants import check_invariants
+from tests.conftest import eventually, kill_process
+from tests.integration.kinds import EventTally
+from tests.shop_setup import checkout_input, ready_cart
+
+
+def bus(shop: Any) -> Any:
+    return shop.event_buses.get(BUS_KEY)
+
+
+async def caught_up(shop: Any) -> dict[str, dict[str, int]]:
+    return await eventually(
+        lambda: bus(shop).lag(),
+        lambda lag: bool(lag) and all(n == 0 for topics in lag.values() for n in topics.values()),
+        what="every subscriber caught up",
+    )
+
+
+async def bus_host_pid(shop: Any) -> int | None:
+    """The bus host's pid; None while Ray restarts it."""
+    try:
+        return await shop.event_buses.handle(*shop.event_buses.host_for(BUS_KEY)).ready.remote()
+    except RayError:
+        return None
+
+
+async def subscribe_tally(shop: Any, name: str, topics: list[str]) -> Any:
+    await bus(shop).subscribe(
+        subscription={
+            "name": name,
+            "topics": topics,
+            "kind_path": "tests.integration.kinds:EventTally",
+            "key": name,
+        }
+    )
+    return KindClient(EventTally, shop.config).get(name)
+
+
+async def test_after_checkouts_the_order_read_model_equals_the_order_objects(shop: Any) -> None:
+    carts = [await ready_cart(shop) for _ in range(3)]
+    tokens = ["tok_success", "tok_declined", "tok_success"]
+    await asyncio.gather(
+        *(
+            shop.sagas.get(f"co-{cart}").run(
+                saga_type="checkout", input=checkout_input(cart, token=token), timeout_s=120
+            )
+            for cart, token in zip(carts, tokens, strict=True)
+        )
+    )
+    await caught_up(shop)
+    views = shop.order_views.get("orders")
+    listed = {o["order_id"]: o for o in (await views.list_orders(limit=500))["orders"]}
+    for cart in carts:
+        order = await shop.orders.get(f"ord-co-{cart}").view()
+        row = listed[order["order_id"]]
+        assert (row["status"], row["customer_id"], row["total"]) == (
+            order["status"],
+            order["customer_id"],
+            order["totals"]["total"],
+        )
+        assert [line["sku"] for line in row["lines"]] == [line["sku"] for line in order["lines"]]
+    mine = await views.list_orders(customer_id="customer-1", status="FAILED", limit=500)
+    assert f"ord-co-{carts[1]}" in {o["order_id"] for o in mine["orders"]}
+    sellers = await views.list_orders(seller_id="seller-1", limit=500)
+    assert f"ord-co-{carts[0]}" in {o["order_id"] for o in sellers["orders"]}
+    assert await check_invariants(shop) == []
+
+
+async def test_notifications_and_analytics_follow_the_orders(shop: Any) -> None:
+    cart = await ready_cart(shop)
+    await shop.sagas.get(f"co-{cart}").run(
+        saga_type="checkout", input=checkout_input(cart), timeout_s=120
+    )
+    await caught_up(shop)
+    mail = await shop.notifications.get("mail").mailbox(recipient="customer-1")
+    assert f"Order ord-co-{cart} is confirmed" in {m["subject"] for m in mail}
+    sales = await shop.analytics.get("analytics").sales()
+    assert {"TEA", "MUG"} <= {row["sku"] for row in sales}
+    outcomes = await shop.analytics.get("analytics").saga_outcomes()
+    assert outcomes["checkout"]["completed"] >= 1
+    assert 0.0 <= outcomes["checkout"]["compensation_rate"] < 1.0
+
+
+async def test_a_refused_event_is_dead_lettered_and_the_rest_go_on(shop: Any) -> None:
+    tally = await subscribe_tally(shop, "picky", ["inventory.low_stock"])
+    warehouse = shop.warehouses.get("lowstock-test")
+    await warehouse.configure(
+        name="Low", region_code="ID-JK", latitude=-6.2, longitude=106.8, low_stock_threshold=5
+    )
+    for sku in ("APPLE", "POISON", "PEAR"):
+        await warehouse.restock(sku=sku, quantity=8, idempotency_key=f"low:{sku}")
+        await warehouse.reserve(reservation_id=f"r-{sku}", lines={sku: 4})
+    dead = await eventually(
+        lambda: bus(shop).dead_letters(subscriber="picky"),
+        lambda rows: len(rows) == 1,
+        what="one dead letter",
+    )
+    assert dead[0]["attempts"] >= 2 and "POISON" in dead[0]["error"]
+    counts = await eventually(tally.counts, lambda c: len(c) == 2, what="the other two events")
+    assert set(counts.values()) == {1}
+    alerts = await shop.stock_alerts.get("alerts").alerts(warehouse_id="lowstock-test")
+    assert {a["sku"] for a in alerts} == {"APPLE", "POISON", "PEAR"}, "others were not held up"
+    admins = await shop.notifications.get("mail").mailbox(recipient="admins")
+    assert "Low stock: POISON at lowstock-test" in {m["subject"] for m in admins}
+
+
+async def test_events_survive_the_bus_host_being_killed_twice(shop: Any) -> None:
+    tally = await subscribe_tally(shop, "tally", ["orders"])
+    bus_pid = await bus_host_pid(shop)
+    orders = [f"bulk-{n}" for n in range(1000)]
+
+    async def place(order_id: str) -> None:
+        await shop.orders.get(order_id).place(
+            customer_id="bulk",
+            currency="IDR",
+            lines=[{"sku": "TEA", "quantity": 1, "unit_price": 100}],
+            totals={"total": 100},
+        )
+
+    async def produce() -> None:
+        for start in range(0, len(orders), 50):
+            await asyncio.gather(*(place(o) for o in orders[start : start + 50]))
+
+    producing = asyncio.ensure_future(produce())
+    for _ in range(2):
+        await eventually(tally.counts, lambda c: len(c) >= 1, what="deliveries under way")
+        kill_process(bus_pid)
+        killed = bus_pid
+        bus_pid = await eventually(
+            lambda: bus_host_pid(shop),
+            lambda pid, killed=killed: pid not in (None, killed),
+            what="the bus host back",
+        )
+    await producing
+    await caught_up(shop)
+    counts = await tally.counts()
+    placed = [c for c in counts if c]  # every event id the tally applied
+    bulk = await shop.order_views.get("orders").list_orders(customer_id="bulk", limit=500)
+    assert len(placed) >= len(orders)
+    assert set(counts.values()) == {1}, "each event applied exactly once"
+    total = (await shop.order_views.get("orders").totals(customer_id="bulk"))["PENDING"]
+    assert total["orders"] == len(orders) and len(bulk["orders"]) == 500
