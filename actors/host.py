@@ -31,6 +31,7 @@ from actors.placement import (
     partition_file,
 )
 from storage.log_file import ObjectRow
+from storage.records import StoredEvent
 
 
 class ObjectHost:
@@ -77,6 +78,9 @@ class ObjectHost:
 
     async def list_objects(self, kind: str, filters: dict[str, Any]) -> list[ObjectRow]:
         return await self._runtimes[kind].list_objects(**filters)
+
+    async def events_by_correlation(self, kind: str, correlation_id: str) -> list[StoredEvent]:
+        return await self._runtimes[kind].events_by_correlation(correlation_id)
 
     async def ready(self) -> int:
         """Waits until files are open and alarms armed; returns the process id."""

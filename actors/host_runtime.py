@@ -291,6 +291,13 @@ class HostRuntime:
 
     # listing, housekeeping, introspection
 
+    async def events_by_correlation(self, correlation_id: str) -> list[StoredEvent]:
+        """Every event this host's files hold under `correlation_id`."""
+        found: list[StoredEvent] = []
+        for log_file in self._files.values():
+            found += await log_file.events_by_correlation(correlation_id)
+        return found
+
     async def list_objects(self, **filters: Any) -> list[ObjectRow]:
         await self._started.wait()
         rows: list[ObjectRow] = []

@@ -1,6 +1,7 @@
 """Every kind's client in one place: `shop.carts.get(key)`; `sagas.registry.connect()` makes
 one for a running shop."""
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -31,6 +32,26 @@ class Shop:
 
     def kind(self, kind: type[DurableObject]) -> KindClient[Any]:
         return self._clients[kind.collection]
+
+    async def story(self, correlation_id: str) -> list[dict[str, Any]]:
+        """One request's whole story: the events every object wrote under its correlation id,
+        in the order they happened (steps of a saga run one after another, so their times
+        order them causally)."""
+        clients = list(self._clients.values())
+        found = await asyncio.gather(*(c.events_by_correlation(correlation_id) for c in clients))
+        story = [
+            {
+                "kind": client.kind.kind,
+                "key": event.stream,
+                "seq": event.seq,
+                "type": event.type,
+                "at": event.at,
+                "data": event.data,
+            }
+            for client, events in zip(clients, found, strict=True)
+            for event in events
+        ]
+        return sorted(story, key=lambda e: (e["at"], e["kind"], e["key"], e["seq"]))
 
     def ensure_hosts(self) -> dict[str, list[int]]:
         """Starts the hosts of every partitioned kind; returns their pids by collection."""

@@ -24,6 +24,7 @@ from actors.kind import COMMAND, WAITER, DurableObject
 from actors.placement import Dedicated, Partitioned, effective, host_name
 from storage import StorageError
 from storage.log_file import ObjectRow
+from storage.records import StoredEvent
 
 K = TypeVar("K", bound=DurableObject)
 
@@ -83,6 +84,16 @@ class KindClient(Generic[K]):
         )
         rows = sorted((row for page in pages for row in page), key=lambda row: row.stream)
         return rows[:limit]
+
+    async def events_by_correlation(self, correlation_id: str) -> list[StoredEvent]:
+        """Every event of this kind's objects written under `correlation_id`."""
+        found = await asyncio.gather(
+            *(
+                self.handle(name, arg).events_by_correlation.remote(self.kind.kind, correlation_id)
+                for name, arg in self._hosts()
+            )
+        )
+        return [event for events in found for event in events]
 
     def ensure_hosts(self) -> list[int]:
         """Creates the hosts of a partitioned kind and waits until they are up; returns pids."""

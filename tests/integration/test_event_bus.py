@@ -6,6 +6,7 @@ from typing import Any
 
 from ray.exceptions import RayError
 
+from actors.correlation import correlation_id
 from actors.stub import KindClient
 from actors.subscriptions import BUS_KEY
 from sagas.invariants import check_invariants
@@ -150,3 +151,24 @@ async def test_events_survive_the_bus_host_being_killed_twice(shop: Any) -> None
     assert set(counts.values()) == {1}, "each event applied exactly once"
     total = (await shop.order_views.get("orders").totals(customer_id="bulk"))["PENDING"]
     assert total["orders"] == len(orders) and len(bulk["orders"]) == 500
+
+
+async def test_one_correlation_id_tells_the_whole_checkout_in_causal_order(shop: Any) -> None:
+    cart_id = await ready_cart(shop)
+    token = correlation_id.set(f"story-{cart_id}")
+    try:
+        await shop.sagas.get(f"co-{cart_id}").run(
+            saga_type="checkout", input=checkout_input(cart_id), timeout_s=120
+        )
+    finally:
+        correlation_id.reset(token)
+    story = await shop.story(f"story-{cart_id}")
+    assert {"cart", "order", "warehouse", "payment", "shipment"} <= {e["kind"] for e in story}
+    told = [e["type"] for e in story]
+    at = told.index
+    assert told[0] == "SagaStarted" and told[-1] == "SagaCompleted"
+    assert at("CheckoutStarted") < min(at("OrderPlaced"), at("StockReserved"))
+    assert max(at("OrderPlaced"), at("StockReserved")) < at("PaymentCaptured")
+    assert at("PaymentCaptured") < min(at("ReservationConfirmed"), at("ShipmentLabelled"))
+    assert max(at("ReservationConfirmed"), at("ShipmentLabelled")) < at("OrderPaid")
+    assert at("PaymentCaptured") < at("CheckoutCompleted")
