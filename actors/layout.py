@@ -6,6 +6,7 @@ refuses to start rather than lose sight of data.
 """
 
 import json
+import uuid
 from pathlib import Path
 
 from actors.errors import RuntimeFault
@@ -35,6 +36,6 @@ def fix_partitions(state_dir: str, kind: str, partitions: int) -> None:
         )
     if layout.exists():
         return
-    temporary = layout.with_suffix(".tmp")
+    temporary = folder / f"layout.{uuid.uuid4().hex}.tmp"  # hosts of a group start at once
     temporary.write_text(json.dumps({"partitions": partitions}))
     temporary.replace(layout)

@@ -1,11 +1,14 @@
-"""Object kinds the benchmarks drive: the shop's cart on one host, and a hot counter."""
+"""Object kinds the benchmarks drive: the shop's cart on one host, a hot counter, a bulk
+producer of order events and a subscriber that times their delivery."""
 
 from pydantic import BaseModel
 
 from actors.cart import Cart
 from actors.context import CallContext
-from actors.kind import DurableObject, Event, command
+from actors.kind import DurableObject, Event, command, query
 from actors.placement import Partitioned
+from actors.subscriber import Subscriber
+from domain.events import EventEnvelope
 
 
 class OneHostCart(Cart):
@@ -77,3 +80,58 @@ class PlainWarehouse:
             self.reserved[sku] = self.reserved.get(sku, 0) + quantity
         self.reservations[reservation_id] = lines
         return lines
+
+
+class OrderFeed(DurableObject):
+    """Publishes order events in bulk, as a busy shop's order objects would one by one: the
+    bus and its subscribers see exactly what real orders send them."""
+
+    kind = "order_feed"
+    collection = "order_feeds"
+    placement = Partitioned(partitions=4, hosts=2)
+
+    def apply(self, event: Event) -> None:
+        return None
+
+    @command
+    async def publish_orders(self, ctx: CallContext, first: int, count: int) -> int:
+        for number in range(first, first + count):
+            ctx.publish(
+                "OrderPlaced",
+                {
+                    "order_id": f"feed-{number}",
+                    "customer_id": f"customer-{number % 97}",
+                    "status": "PENDING",
+                    "currency": "IDR",
+                    "total": 25_000,
+                    "lines": [
+                        {"sku": "TEA", "quantity": 1, "unit_price": 25_000, "seller_id": "s-1"}
+                    ],
+                },
+            )
+        return count
+
+
+class LatencyProbe(Subscriber):
+    """Notes when each event reached it, to measure publish-to-delivery latency."""
+
+    kind = "latency_probe"
+    collection = "latency_probes"
+    owner_schema = (
+        "CREATE TABLE IF NOT EXISTS arrivals (event_id TEXT PRIMARY KEY, sent REAL NOT NULL,"
+        " arrived REAL NOT NULL) WITHOUT ROWID;"
+    )
+
+    async def handle(self, ctx: CallContext, events: list[EventEnvelope]) -> None:
+        now = ctx.now()
+        for envelope in events:
+            arrival = {"sent": envelope.at, "arrived": now}
+            ctx.put_row("arrivals", {"event_id": envelope.event_id}, arrival)
+
+    @query
+    async def delays_ms(self, ctx: CallContext, since: float = 0.0) -> list[float]:
+        """Delays of the events published at `since` or later."""
+        rows = await ctx.read(
+            "SELECT (arrived - sent) * 1000 FROM arrivals WHERE sent >= ?", (since,)
+        )
+        return [delay for (delay,) in rows]
