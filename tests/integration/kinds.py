@@ -102,6 +102,7 @@ class ShortLivedCart(Cart):
 TALLY_SCHEMA = """
 CREATE TABLE IF NOT EXISTS applied (event_id TEXT PRIMARY KEY, times INTEGER NOT NULL)
     WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS allowed (sku TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
@@ -114,13 +115,20 @@ class EventTally(Subscriber):
 
     async def handle(self, ctx: CallContext, events: list[EventEnvelope]) -> None:
         for envelope in events:
-            if envelope.payload.get("sku") == "POISON":
+            if envelope.payload.get("sku") == "POISON" and not await ctx.read(
+                "SELECT sku FROM allowed WHERE sku = 'POISON'", ()
+            ):
                 raise ValueError("this subscriber cannot take POISON")
             rows = await ctx.read(
                 "SELECT times FROM applied WHERE event_id = ?", (envelope.event_id,)
             )
             times = (rows[0][0] if rows else 0) + 1
             ctx.put_row("applied", {"event_id": envelope.event_id}, {"times": times})
+
+    @command
+    async def allow(self, ctx: CallContext, sku: str) -> None:
+        """The cause of a refusal is fixed: the SKU is taken from now on."""
+        ctx.put_row("allowed", {"sku": sku}, {})
 
     @query
     async def counts(self, ctx: CallContext) -> dict[str, int]:

@@ -35,13 +35,16 @@ async def bus_host_pid(shop: Any) -> int | None:
         return None
 
 
-async def subscribe_tally(shop: Any, name: str, topics: list[str]) -> Any:
+async def subscribe_tally(
+    shop: Any, name: str, topics: list[str], *, from_start: bool = True
+) -> Any:
     await bus(shop).subscribe(
         subscription={
             "name": name,
             "topics": topics,
             "kind_path": "tests.integration.kinds:EventTally",
             "key": name,
+            "from_start": from_start,
         }
     )
     return KindClient(EventTally, shop.config).get(name)
@@ -114,6 +117,14 @@ async def test_a_refused_event_is_dead_lettered_and_the_rest_go_on(shop: Any) ->
     admins = await shop.notifications.get("mail").mailbox(recipient="admins")
     assert "Low stock: POISON at lowstock-test" in {m["subject"] for m in admins}
 
+    await tally.allow(sku="POISON")
+    await bus(shop).replay(subscriber="picky", topic=dead[0]["topic"], seq=dead[0]["seq"])
+    counts = await eventually(tally.counts, lambda c: len(c) == 3, what="the replayed event")
+    assert set(counts.values()) == {1}
+    assert await bus(shop).dead_letters(subscriber="picky") == []
+    (replayed,) = await bus(shop).dead_letters(subscriber="picky", status="replayed")
+    assert replayed["event_id"] == dead[0]["event_id"]
+
 
 async def test_events_survive_the_bus_host_being_killed_twice(shop: Any) -> None:
     tally = await subscribe_tally(shop, "tally", ["orders"])
@@ -172,3 +183,23 @@ async def test_one_correlation_id_tells_the_whole_checkout_in_causal_order(shop:
     assert at("PaymentCaptured") < min(at("ReservationConfirmed"), at("ShipmentLabelled"))
     assert max(at("ReservationConfirmed"), at("ShipmentLabelled")) < at("OrderPaid")
     assert at("PaymentCaptured") < at("CheckoutCompleted")
+
+
+async def test_an_event_outlives_its_owner_host_and_the_bus_host_both_killed(shop: Any) -> None:
+    tally = await subscribe_tally(shop, "survivor", ["inventory.low_stock"], from_start=False)
+    warehouse = shop.warehouses.get("crashy")
+    await warehouse.configure(
+        name="Crashy", region_code="ID-JK", latitude=-6.2, longitude=106.8, low_stock_threshold=5
+    )
+    await warehouse.restock(sku="FIG", quantity=8, idempotency_key="crashy:FIG")
+    owner_pid = await shop.warehouses.handle(*shop.warehouses.host_for("crashy")).ready.remote()
+    kill_process(await bus_host_pid(shop))
+    await warehouse.reserve(reservation_id="r-fig", lines={"FIG": 4})  # durable in the outbox
+    kill_process(owner_pid)
+    alerts = shop.stock_alerts.get("alerts")
+    found = await eventually(
+        lambda: alerts.alerts(warehouse_id="crashy"), bool, what="the alert after both crashes"
+    )
+    assert [(a["sku"], a["available"]) for a in found] == [("FIG", 4)]
+    counts = await eventually(tally.counts, bool, what="the tally's copy")
+    assert list(counts.values()) == [1], "only the FIG alert, once"
