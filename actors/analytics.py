@@ -79,6 +79,18 @@ class Analytics(Subscriber):
         return [dict(zip(names, row, strict=True)) for row in rows]
 
     @query
+    async def revenue(
+        self, ctx: CallContext, since: str = "0000-00-00", until: str = "9999-99-99"
+    ) -> dict[str, int]:
+        """Revenue of confirmed orders per currency, days between `since` and `until`."""
+        rows = await ctx.read(
+            "SELECT currency, sum(revenue) FROM sales_daily WHERE day BETWEEN ? AND ?"
+            " GROUP BY currency",
+            (since, until),
+        )
+        return dict(rows)
+
+    @query
     async def saga_outcomes(self, ctx: CallContext) -> dict[str, Any]:
         """Outcomes per saga type, with the share of ended sagas that compensated."""
         rows = await ctx.read("SELECT saga_type, outcome, count FROM saga_outcomes", ())

@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from typing import Any
 
+from actors import bus_metrics
 from actors.errors import HostUnavailable
 from actors.kind import load_kind
 from actors.local_ref import LocalRef
@@ -71,6 +73,7 @@ async def _deliver_to(ref: LocalRef, subscription: Subscription, config: Any) ->
                 continue
             if await _hand_over(target, name, batch) is None:
                 await ref.call("delivered", name, _last_seqs(batch))
+                bus_metrics.delivered(name, len(batch), time.time() - batch[-1]["at"])
                 continue
             for event in batch:  # find the event at fault; the others go through
                 error = await _hand_over(target, name, [event])
@@ -79,6 +82,7 @@ async def _deliver_to(ref: LocalRef, subscription: Subscription, config: Any) ->
                 else:
                     log.error("subscriber %s refused event %s: %s", name, event["event_id"], error)
                     await ref.call("dead_letter", name, event, error, ATTEMPTS)
+                    bus_metrics.dead_lettered(name)
     except Exception:
         log.exception("delivery to %s stopped; it restarts with the next look", name)
         raise

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from actors import bus_metrics
 from actors.kind import load_kind
 from actors.subscriptions import BUS_KEY
 from storage import LogFile
@@ -50,6 +51,7 @@ class OutboxRelay:
                 while messages := await log_file.unpublished(BATCH):
                     await self._bus().append(origin=origin, messages=messages)
                     await log_file.forget_published(messages[-1][0])
+                    bus_metrics.relayed(origin, len(messages))
                 backoff = 0.05
             except Exception as exc:
                 log.warning("relay of %s to the event bus failed, retrying: %r", origin, exc)

@@ -90,6 +90,8 @@ async def test_notifications_and_analytics_follow_the_orders(shop: Any) -> None:
     assert f"Order ord-co-{cart} is confirmed" in {m["subject"] for m in mail}
     sales = await shop.analytics.get("analytics").sales()
     assert {"TEA", "MUG"} <= {row["sku"] for row in sales}
+    revenue = await shop.analytics.get("analytics").revenue()
+    assert revenue["IDR"] == sum(row["revenue"] for row in sales if row["currency"] == "IDR")
     outcomes = await shop.analytics.get("analytics").saga_outcomes()
     assert outcomes["checkout"]["completed"] >= 1
     assert 0.0 <= outcomes["checkout"]["compensation_rate"] < 1.0
