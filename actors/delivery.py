@@ -1,10 +1,11 @@
 """Delivery from the event bus to its subscribers, run in the bus's host beside its gate.
 
-One loop per subscriber: read what lies after its cursor, hand it over in one call, move the
-cursor once the subscriber's writes are durable. A batch that fails is retried with backoff;
-if it keeps failing, its events go one by one so that only the event at fault is set aside
-as a dead letter and the rest go on. A subscriber host that is down is waited for, never
-dead-lettered.
+One loop per subscriber: read what lies after its position, hand it over in one call, move
+the position once the subscriber's writes are durable, and save it on the bus about once a
+second (the subscriber skips what it gets again after a crash). A batch that fails is
+retried with backoff; if it keeps failing, its events go one by one so that only the event
+at fault is set aside as a dead letter and the rest go on. A subscriber host that is down
+is waited for, never dead-lettered.
 """
 
 import asyncio
@@ -27,6 +28,8 @@ BATCH = 500
 ATTEMPTS = 4
 FIRST_BACKOFF_S = 0.05
 IDLE_POLL_S = 1.0
+LINGER_S = 0.1
+SAVE_EVERY_S = 1.0
 
 _wakeups: dict[str, set[asyncio.Event]] = {}
 
@@ -61,33 +64,73 @@ async def _deliver_to(ref: LocalRef, subscription: Subscription, config: Any) ->
     target = KindClient.shared(load_kind(subscription.kind_path), config).get(subscription.key)
     name = subscription.name
     wakeup = _register(ref.key)
+    cursor = _Cursor(ref, name)
     try:
         while True:
             wakeup.clear()
-            for event in await ref.call("queued_replays", name):
+            found = await ref.call("pending", name, cursor.position, BATCH)
+            cursor.read_from(found["positions"])
+            for event in found["replays"]:
                 error = await _hand_over(target, name, [event], replay=True)
                 await ref.call("replayed", name, event, error)
-            batch = await ref.call("pending", name, BATCH)
+            batch = found["events"]
             if not batch:
+                await cursor.save()
                 await _idle(wakeup)
+                await asyncio.sleep(LINGER_S)  # one call then carries what comes meanwhile
                 continue
             if await _hand_over(target, name, batch) is None:
-                await ref.call("delivered", name, _last_seqs(batch))
+                cursor.advance(batch)
                 bus_metrics.delivered(name, len(batch), time.time() - batch[-1]["at"])
+                await cursor.save_now_and_then()
                 continue
             for event in batch:  # find the event at fault; the others go through
                 error = await _hand_over(target, name, [event])
-                if error is None:
-                    await ref.call("delivered", name, _last_seqs([event]))
-                else:
+                if error is not None:
                     log.error("subscriber %s refused event %s: %s", name, event["event_id"], error)
                     await ref.call("dead_letter", name, event, error, ATTEMPTS)
                     bus_metrics.dead_lettered(name)
+                cursor.advance([event])
+            await cursor.save()
     except Exception:
         log.exception("delivery to %s stopped; it restarts with the next look", name)
         raise
     finally:
         _wakeups.get(ref.key, set()).discard(wakeup)
+
+
+class _Cursor:
+    """Where a subscriber's delivery stands. Kept in memory and saved on the bus now and
+    then: after a crash the subscriber gets a few events again and skips them."""
+
+    def __init__(self, ref: LocalRef, subscriber: str) -> None:
+        self._ref = ref
+        self._subscriber = subscriber
+        self.position: dict[str, int] | None = None
+        self._saved: dict[str, int] = {}
+        self._saved_at = time.monotonic()
+
+    def read_from(self, positions: dict[str, int]) -> None:
+        self.position = dict(positions)
+        if not self._saved:
+            self._saved = dict(positions)
+
+    def advance(self, events: list[dict[str, Any]]) -> None:
+        assert self.position is not None
+        for event in events:
+            self.position[event["topic"]] = max(self.position[event["topic"]], event["seq"])
+
+    async def save_now_and_then(self) -> None:
+        if time.monotonic() - self._saved_at >= SAVE_EVERY_S:
+            await self.save()
+
+    async def save(self) -> None:
+        if self.position is None or self.position == self._saved:
+            return
+        moved = {t: s for t, s in self.position.items() if s > self._saved.get(t, 0)}
+        await self._ref.call("delivered", self._subscriber, moved)
+        self._saved = dict(self.position)
+        self._saved_at = time.monotonic()
 
 
 async def _hand_over(
@@ -107,13 +150,6 @@ async def _hand_over(
                 return f"{type(exc).__name__}: {exc}"
         backoff = FIRST_BACKOFF_S * 2 ** min(attempt, 6)
         await asyncio.sleep(backoff * (0.5 + random.random()))
-
-
-def _last_seqs(events: list[dict[str, Any]]) -> dict[str, int]:
-    last: dict[str, int] = {}
-    for event in events:
-        last[event["topic"]] = max(last.get(event["topic"], 0), event["seq"])
-    return last
 
 
 def _register(bus_key: str) -> asyncio.Event:

@@ -58,8 +58,9 @@ class EventBus(DurableObject):
     def apply(self, event: Event) -> None:
         state, data = self.state, event.data
         match event.type:
-            case "Appended":
+            case "Taken":
                 state.origins[data["origin"]] = data["up_to"]
+            case "Appended":
                 state.heads.update(data["heads"])
             case "Subscribed":
                 subscription = Subscription.model_validate(data)
@@ -87,35 +88,44 @@ class EventBus(DurableObject):
     # producers
 
     @command
-    async def append(
-        self, ctx: CallContext, origin: str, messages: list[tuple[int, dict[str, Any]]]
+    async def append_all(
+        self, ctx: CallContext, batches: list[tuple[str, list[tuple[int, dict[str, Any]]]]]
     ) -> int:
-        """Appends an owner's outbox messages (ids ascending); returns how many were new."""
+        """Appends owners' outbox messages: per owner file, ids ascending. Returns how many
+        were new (a relay may send again what the bus already holds)."""
         self._subscribe_defaults(ctx)
-        taken = self.state.origins.get(origin, 0)
-        fresh = [(row_id, message) for row_id, message in messages if row_id > taken]
-        if not fresh:
-            return 0
         heads = dict(self.state.heads)
-        for _, message in fresh:
-            topic = message["topic"]
-            heads[topic] = heads.get(topic, 0) + 1
-            ctx.put_row(
-                "bus_log",
-                {"topic": topic, "seq": heads[topic]},
-                {
-                    "event_id": message["event_id"],
-                    "type": message["type"],
-                    "correlation_id": message.get("correlation_id"),
-                    "at": message["at"],
-                    "envelope": json.dumps(message, separators=(",", ":")),
-                },
-            )
-        changed = {t: s for t, s in heads.items() if s != self.state.heads.get(t)}
-        ctx.emit("Appended", {"origin": origin, "up_to": fresh[-1][0], "heads": changed})
-        self._deliver(ctx)
-        wake_deliveries(self.key)
-        return len(fresh)
+        appended = 0
+        for origin, messages in batches:
+            taken = self.state.origins.get(origin, 0)
+            fresh = [(row_id, message) for row_id, message in messages if row_id > taken]
+            for _, message in fresh:
+                self._log(ctx, heads, message)
+            if fresh:
+                ctx.emit("Taken", {"origin": origin, "up_to": fresh[-1][0]})
+                appended += len(fresh)
+        if appended:
+            changed = {t: s for t, s in heads.items() if s != self.state.heads.get(t)}
+            ctx.emit("Appended", {"heads": changed})
+            self._deliver(ctx)
+            wake_deliveries(self.key)
+        return appended
+
+    @staticmethod
+    def _log(ctx: CallContext, heads: dict[str, int], message: dict[str, Any]) -> None:
+        topic = message["topic"]
+        heads[topic] = heads.get(topic, 0) + 1
+        ctx.put_row(
+            "bus_log",
+            {"topic": topic, "seq": heads[topic]},
+            {
+                "event_id": message["event_id"],
+                "type": message["type"],
+                "correlation_id": message.get("correlation_id"),
+                "at": message["at"],
+                "envelope": json.dumps(message, separators=(",", ":")),
+            },
+        )
 
     # subscribers
 
@@ -132,10 +142,19 @@ class EventBus(DurableObject):
         return [s.model_dump() for s in self.state.subscriptions.values()]
 
     @query
-    async def pending(self, ctx: CallContext, subscriber: str, limit: int = 500) -> list[dict]:
-        """Durable events after the subscriber's cursors, in order per topic."""
+    async def pending(
+        self,
+        ctx: CallContext,
+        subscriber: str,
+        after: dict[str, int] | None = None,
+        limit: int = 500,
+    ) -> dict[str, Any]:
+        """Durable events after `after` (by default the subscriber's saved cursors), in order
+        per topic, the positions they were read from, and any dead letters queued again."""
+        cursors = self.state.cursors.get(subscriber, {})
+        positions = {t: max(s, (after or {}).get(t, 0)) for t, s in cursors.items()}
         found: list[dict[str, Any]] = []
-        for topic, cursor in self.state.cursors.get(subscriber, {}).items():
+        for topic, cursor in positions.items():
             if self.state.heads.get(topic, 0) <= cursor:
                 continue
             rows = await ctx.read(
@@ -144,7 +163,8 @@ class EventBus(DurableObject):
                 (topic, cursor, limit),
             )
             found += [{**json.loads(envelope), "seq": seq} for seq, envelope in rows]
-        return found
+        replays = await self._queued_replays(ctx, subscriber)
+        return {"events": found, "positions": positions, "replays": replays}
 
     @command
     async def delivered(self, ctx: CallContext, subscriber: str, up_to: dict[str, int]) -> None:
@@ -185,30 +205,18 @@ class EventBus(DurableObject):
     async def replay(self, ctx: CallContext, subscriber: str, topic: str, seq: int) -> None:
         """Queues a dead letter for one more delivery (an admin fixed the cause)."""
         rows = await ctx.read(
-            "SELECT event_id, error, attempts, at FROM dead_letters"
+            "SELECT 1 FROM dead_letters"
             " WHERE subscriber = ? AND topic = ? AND seq = ? AND status = 'dead'",
             (subscriber, topic, seq),
         )
         if not rows:
             return
-        event_id, error, attempts, at = rows[0]
         key = {"subscriber": subscriber, "topic": topic, "seq": seq}
-        ctx.put_row(
-            "dead_letters",
-            key,
-            {
-                "event_id": event_id,
-                "error": error,
-                "attempts": attempts,
-                "at": at,
-                "status": "queued",
-            },
-        )
+        ctx.put_row("dead_letters", key, {"status": "queued"})
         ctx.emit("ReplayQueued", {"subscriber": subscriber})
         wake_deliveries(self.key)
 
-    @query
-    async def queued_replays(self, ctx: CallContext, subscriber: str) -> list[dict[str, Any]]:
+    async def _queued_replays(self, ctx: CallContext, subscriber: str) -> list[dict[str, Any]]:
         if not self.state.replays.get(subscriber):
             return []
         rows = await ctx.read(

@@ -13,7 +13,7 @@ from domain.events import EventEnvelope, OrderChanged
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS order_view (
     order_id TEXT PRIMARY KEY, customer_id TEXT, status TEXT NOT NULL, currency TEXT,
-    total INTEGER NOT NULL, lines TEXT NOT NULL, reason TEXT, placed_at REAL NOT NULL,
+    total INTEGER NOT NULL, lines TEXT NOT NULL, reason TEXT, placed_at REAL,
     updated_at REAL NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS order_view_by_customer ON order_view (customer_id, order_id);
@@ -33,37 +33,24 @@ class OrderViews(Subscriber):
     owner_schema = SCHEMA
 
     async def handle(self, ctx: CallContext, events: list[EventEnvelope]) -> None:
-        placed: dict[str, float] = {}
         for envelope in events:
             order = envelope.parsed()
             assert isinstance(order, OrderChanged)
-            if envelope.type == "OrderPlaced":
-                placed[order.order_id] = envelope.at
-            placed_at = placed.get(order.order_id) or await self._placed_at(ctx, order.order_id)
-            placed_at = placed_at or envelope.at
-            placed[order.order_id] = placed_at
             lines = [line.model_dump() for line in order.lines]
-            ctx.put_row(
-                "order_view",
-                {"order_id": order.order_id},
-                {
-                    "customer_id": order.customer_id,
-                    "status": order.status,
-                    "currency": order.currency,
-                    "total": order.total,
-                    "lines": json.dumps(lines, separators=(",", ":")),
-                    "reason": order.reason,
-                    "placed_at": placed_at,
-                    "updated_at": envelope.at,
-                },
-            )
+            row = {
+                "customer_id": order.customer_id,
+                "status": order.status,
+                "currency": order.currency,
+                "total": order.total,
+                "lines": json.dumps(lines, separators=(",", ":")),
+                "reason": order.reason,
+                "updated_at": envelope.at,
+            }
+            if envelope.type == "OrderPlaced":
+                row["placed_at"] = envelope.at  # later events leave it as it is
+            ctx.put_row("order_view", {"order_id": order.order_id}, row)
             for seller in {line.seller_id for line in order.lines if line.seller_id}:
                 ctx.put_row("order_sellers", {"seller_id": seller, "order_id": order.order_id}, {})
-
-    @staticmethod
-    async def _placed_at(ctx: CallContext, order_id: str) -> float | None:
-        rows = await ctx.read("SELECT placed_at FROM order_view WHERE order_id = ?", (order_id,))
-        return rows[0][0] if rows else None
 
     @query
     async def list_orders(

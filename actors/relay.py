@@ -1,10 +1,12 @@
-"""The outbox relay (ARCHITECTURE §1.3, §9): moves each file's outbox to the event bus.
+"""The outbox relay (ARCHITECTURE §1.3, §9): moves the outboxes of a host's files to the
+event bus.
 
 Woken by every commit that wrote to an outbox (and once at start, for what a crash left),
-it sends the file's pending messages to the bus in id order, then drops them from the
-outbox. The bus remembers the highest id taken per file, so sending again after a crash
-between those two steps adds nothing twice. While the bus is down the relay keeps trying,
-with backoff; the messages wait safely in the outbox.
+it lingers a moment so that one bus call carries what many commits wrote, sends each file's
+new messages in id order, and then lets the file drop them with its next commit. The bus
+remembers the highest id it took per file, so whatever is sent twice (after a crash, or
+before the drop is committed) is added once. While the bus is down the relay keeps trying
+with backoff; the messages wait safely in the outboxes.
 """
 
 import asyncio
@@ -21,43 +23,63 @@ log = logging.getLogger(__name__)
 
 BUS_PATH = "actors.event_bus:EventBus"
 BATCH = 1000
+LINGER_S = 0.1
 
 
 class OutboxRelay:
     def __init__(self, files: dict[Any, LogFile], paths: dict[Any, str], config: Any) -> None:
         self._config = config
-        self._tasks: list[asyncio.Task[None]] = []
-        self._wakeups: dict[Any, asyncio.Event] = {}
-        loop = asyncio.get_running_loop()
-        for file_key, log_file in files.items():
-            origin = str(Path(paths[file_key]).relative_to(config.state_dir))
-            wakeup = self._wakeups[file_key] = asyncio.Event()
-            wakeup.set()
-            self._tasks.append(loop.create_task(self._relay(origin, log_file, wakeup)))
+        self._files = files
+        self._origins = {
+            key: str(Path(path).relative_to(config.state_dir)) for key, path in paths.items()
+        }
+        self._sent: dict[Any, int] = dict.fromkeys(files, 0)
+        self._woken: set[Any] = set(files)
+        self._wakeup = asyncio.Event()
+        self._wakeup.set()
+        self._task = asyncio.get_running_loop().create_task(self._relay())
 
     def wake(self, file_key: Any) -> None:
-        self._wakeups[file_key].set()
+        self._woken.add(file_key)
+        self._wakeup.set()
 
     def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+        self._task.cancel()
 
-    async def _relay(self, origin: str, log_file: LogFile, wakeup: asyncio.Event) -> None:
+    async def _relay(self) -> None:
         backoff = 0.05
         while True:
-            await wakeup.wait()
-            wakeup.clear()
+            await self._wakeup.wait()
+            await asyncio.sleep(LINGER_S)
+            self._wakeup.clear()
+            woken, self._woken = self._woken, set()
             try:
-                while messages := await log_file.unpublished(BATCH):
-                    await self._bus().append(origin=origin, messages=messages)
-                    await log_file.forget_published(messages[-1][0])
-                    bus_metrics.relayed(origin, len(messages))
+                while woken:
+                    woken = await self._send(woken)
                 backoff = 0.05
             except Exception as exc:
-                log.warning("relay of %s to the event bus failed, retrying: %r", origin, exc)
+                log.warning("relay to the event bus failed, retrying: %r", exc)
+                self._woken |= woken
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
-                wakeup.set()
+                self._wakeup.set()
+
+    async def _send(self, woken: set[Any]) -> set[Any]:
+        """Sends one round; returns the files that have more to send."""
+        pages = await asyncio.gather(
+            *(self._files[key].unpublished(after=self._sent[key], limit=BATCH) for key in woken)
+        )
+        batches = {key: page for key, page in zip(woken, pages, strict=True) if page}
+        if not batches:
+            return set()
+        await self._bus().append_all(
+            batches=[(self._origins[key], page) for key, page in batches.items()]
+        )
+        for key, page in batches.items():
+            self._sent[key] = page[-1][0]
+            self._files[key].forget_published(page[-1][0])
+            bus_metrics.relayed(self._origins[key], len(page))
+        return {key for key, page in batches.items() if len(page) == BATCH}
 
     def _bus(self) -> Any:
         from actors.stub import KindClient  # the stub imports the host, which imports this

@@ -68,7 +68,7 @@ def batch_statements(units: Sequence[WriteUnit], now: float) -> list[Statement]:
         if unit.touch:
             _merge_object_row(objects, unit, now)
         for write in unit.rows:
-            rows[(write.table, write.key)] = write
+            _merge_row(rows, write)
     gone = [(stream,) for stream in destroyed]
     statements: list[Statement] = [
         *((sql, gone) for sql in DESTROY_STREAM),
@@ -119,8 +119,21 @@ def _merge_object_row(objects: dict[str, list[Any]], unit: WriteUnit, now: float
         row[4] = unit.status
 
 
+def _merge_row(rows: dict[tuple[str, Any], RowWrite], write: RowWrite) -> None:
+    """Later writes to a row win column by column; a delete then a write is a fresh row
+    (its other columns cleared), as if both had run in turn."""
+    earlier = rows.get((write.table, write.key))
+    if earlier is not None and write.row is not None:
+        if earlier.row is not None:
+            write = RowWrite(write.table, write.key, {**earlier.row, **write.row})
+        else:
+            write = RowWrite(write.table, write.key, write.row, replace=True)
+    rows[(write.table, write.key)] = write
+
+
 def _row_statements(writes: Iterable[RowWrite]) -> list[Statement]:
-    """Owner-table writes grouped by table and shape: upserts and deletes."""
+    """Owner-table writes grouped by table and shape: upserts and deletes. An upsert sets
+    the columns it names and leaves the others of an existing row as they were."""
     grouped: dict[str, list[Params]] = {}
     for write in writes:
         if write.row is None:
@@ -129,8 +142,16 @@ def _row_statements(writes: Iterable[RowWrite]) -> list[Statement]:
             params: Params = tuple(value for _, value in write.key)
         else:
             columns = list(write.row)
+            keys = [name for name, _ in write.key]
             marks = ", ".join("?" for _ in columns)
-            sql = f"INSERT OR REPLACE INTO {write.table} ({', '.join(columns)}) VALUES ({marks})"
+            updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+            action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+            sql = (
+                f"INSERT OR REPLACE INTO {write.table} ({', '.join(columns)}) VALUES ({marks})"
+                if write.replace
+                else f"INSERT INTO {write.table} ({', '.join(columns)}) VALUES ({marks})"
+                f" ON CONFLICT ({', '.join(keys)}) {action}"
+            )
             params = tuple(write.row[c] for c in columns)
         grouped.setdefault(sql, []).append(params)
     return list(grouped.items())

@@ -43,6 +43,8 @@ class GroupCommitter:
         self._max_batch = max_batch
         self._on_batch = on_batch
         self._queue: list[Pending] = []
+        self._relayed_up_to = 0
+        self._relayed_dropped = 0
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -58,6 +60,11 @@ class GroupCommitter:
         self._idle.clear()
         self._wakeup.set()
         return future
+
+    def drop_relayed(self, up_to: int) -> None:
+        """Outbox rows up to `up_to` are safe on the event bus: the next transaction deletes
+        them, so relaying costs no commit of its own."""
+        self._relayed_up_to = max(self._relayed_up_to, up_to)
 
     async def close(self) -> None:
         """Write what is queued, then stop."""
@@ -94,7 +101,11 @@ class GroupCommitter:
 
     async def _transaction(self, units: Sequence[WriteUnit], now: float) -> None:
         statements = batch_statements(units, now)
+        relayed = self._relayed_up_to
+        if relayed > self._relayed_dropped:
+            statements.append((DELETE_RELAYED, [(relayed,)]))
         await in_connection_thread(self._conn, _write_transaction, statements)
+        self._relayed_dropped = max(self._relayed_dropped, relayed)
 
     async def _write_one_by_one(
         self, units: Sequence[WriteUnit], now: float
@@ -156,6 +167,9 @@ class GroupCommitter:
     async def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):  # no transaction was open
             await self._conn.execute("ROLLBACK")
+
+
+DELETE_RELAYED = "DELETE FROM outbox WHERE id <= ?"
 
 
 def _write_transaction(conn: sqlite3.Connection, statements: list[Statement]) -> None:

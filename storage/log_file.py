@@ -7,7 +7,6 @@ committed state).
 
 import asyncio
 import json
-import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from typing import Any, Literal
 
 import aiosqlite
 
-from storage.group_commit import GroupCommitter, in_connection_thread
+from storage.group_commit import GroupCommitter
 from storage.records import AlarmRecord, JsonDict, NewEvent, StoredEvent, WriteUnit
 from storage.schema import BASE_SCHEMA
 
@@ -186,16 +185,21 @@ class LogFile:
         rows = await self._reader.execute_fetchall(sql, params)
         return [ObjectRow(*row) for row in rows]
 
-    async def unpublished(self, limit: int = 1000) -> list[tuple[int, dict[str, Any]]]:
-        """Outbox messages not yet relayed, oldest first: (id, message)."""
+    async def unpublished(
+        self, after: int = 0, limit: int = 1000
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Outbox messages after id `after`, oldest first: (id, message)."""
         rows = await self._reader.execute_fetchall(
-            "SELECT id, data FROM outbox WHERE published = 0 ORDER BY id LIMIT ?", (limit,)
+            "SELECT id, data FROM outbox WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
         )
         return [(row_id, json.loads(data)) for row_id, data in rows]
 
-    async def forget_published(self, up_to: int) -> None:
-        """Drops outbox messages up to `up_to`, once the event bus holds them durably."""
-        await in_connection_thread(self._writer, _delete_outbox, up_to)
+    def forget_published(self, up_to: int) -> None:
+        """Outbox messages up to `up_to` are held durably by the event bus: they go with the
+        file's next commit (until then a relay that restarts sends them again; the bus
+        knows them)."""
+        assert self._committer is not None
+        self._committer.drop_relayed(up_to)
 
     async def events_by_correlation(self, correlation_id: str) -> list[StoredEvent]:
         """Every event of this file's objects written under `correlation_id`."""
@@ -215,12 +219,3 @@ class LogFile:
         await self._writer.execute(
             "DELETE FROM idempotency WHERE at < ?", (time.time() - older_than_s,)
         )
-
-
-def _delete_outbox(conn: sqlite3.Connection, up_to: int) -> None:
-    if conn.in_transaction:  # the writer's slow path is mid-batch: go along with it
-        conn.execute("DELETE FROM outbox WHERE id <= ?", (up_to,))
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    conn.execute("DELETE FROM outbox WHERE id <= ?", (up_to,))
-    conn.execute("COMMIT")

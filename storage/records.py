@@ -28,15 +28,18 @@ class StoredEvent:
 
 @dataclass(frozen=True, slots=True)
 class RowWrite:
-    """A write to a dedicated owner's own table: the row under `key` becomes `row`, or goes.
+    """A write to an owner's own table: the columns of `row` are set on the row under `key`
+    (the others keep their values), or, with `row` None, the row goes. `replace` clears the
+    columns `row` does not name.
 
-    Rows are projections of the owner's events, so the last write to a key in a batch is the
-    only one that matters; that lets a batch write each table with one statement.
+    Rows are projections of the owner's events, so writes to one key in a batch merge into
+    one; that lets a batch write each table with one statement per shape.
     """
 
     table: str
     key: tuple[tuple[str, Any], ...]
     row: JsonDict | None
+    replace: bool = False
 
 
 @dataclass(frozen=True, slots=True)

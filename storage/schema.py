@@ -28,10 +28,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     topic TEXT NOT NULL,
     data TEXT NOT NULL,
     at REAL NOT NULL,
-    correlation_id TEXT,
-    published INTEGER NOT NULL DEFAULT 0
+    correlation_id TEXT
 );
-CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox (id) WHERE published = 0;
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY,
     stream TEXT,

@@ -61,11 +61,18 @@ async def test_after_checkouts_the_order_read_model_equals_the_order_objects(sho
             for cart, token in zip(carts, tokens, strict=True)
         )
     )
-    await caught_up(shop)
+    orders = [await shop.orders.get(f"ord-co-{cart}").view() for cart in carts]
     views = shop.order_views.get("orders")
-    listed = {o["order_id"]: o for o in (await views.list_orders(limit=500))["orders"]}
-    for cart in carts:
-        order = await shop.orders.get(f"ord-co-{cart}").view()
+
+    def shows_them_all(page: dict[str, Any]) -> bool:
+        statuses = {o["order_id"]: o["status"] for o in page["orders"]}
+        return all(statuses.get(o["order_id"]) == o["status"] for o in orders)
+
+    page = await eventually(
+        lambda: views.list_orders(limit=500), shows_them_all, what="the read model caught up"
+    )
+    listed = {o["order_id"]: o for o in page["orders"]}
+    for order in orders:
         row = listed[order["order_id"]]
         assert (row["status"], row["customer_id"], row["total"]) == (
             order["status"],
@@ -85,9 +92,13 @@ async def test_notifications_and_analytics_follow_the_orders(shop: Any) -> None:
     await shop.sagas.get(f"co-{cart}").run(
         saga_type="checkout", input=checkout_input(cart), timeout_s=120
     )
+    mailbox = shop.notifications.get("mail")
+    await eventually(
+        lambda: mailbox.mailbox(recipient="customer-1"),
+        lambda mail: f"Order ord-co-{cart} is confirmed" in {m["subject"] for m in mail},
+        what="the confirmation mail",
+    )
     await caught_up(shop)
-    mail = await shop.notifications.get("mail").mailbox(recipient="customer-1")
-    assert f"Order ord-co-{cart} is confirmed" in {m["subject"] for m in mail}
     sales = await shop.analytics.get("analytics").sales()
     assert {"TEA", "MUG"} <= {row["sku"] for row in sales}
     revenue = await shop.analytics.get("analytics").revenue()
@@ -156,6 +167,12 @@ async def test_events_survive_the_bus_host_being_killed_twice(shop: Any) -> None
             what="the bus host back",
         )
     await producing
+    views = shop.order_views.get("orders")
+    await eventually(
+        lambda: views.totals(customer_id="bulk"),
+        lambda totals: totals.get("PENDING", {}).get("orders") == len(orders),
+        what="every placed order in the read model",
+    )
     await caught_up(shop)
     counts = await tally.counts()
     placed = [c for c in counts if c]  # every event id the tally applied

@@ -57,8 +57,27 @@ def test_owner_rows_merge_per_key_and_deletes_are_their_own_statement() -> None:
         )
     ]
     statements = by_sql(units)
-    assert statements["INSERT OR REPLACE INTO stock (sku, n) VALUES (?, ?)"] == [("A", 2)]
+    upsert = (
+        "INSERT INTO stock (sku, n) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET n = excluded.n"
+    )
+    assert statements[upsert] == [("A", 2)]
     assert statements["DELETE FROM stock WHERE sku = ?"] == [("B",)]
+
+
+def test_writes_to_one_row_merge_column_by_column_and_a_delete_clears_it() -> None:
+    rows = [
+        RowWrite("view", (("id", "o1"),), {"id": "o1", "placed": 1.0, "status": "PENDING"}),
+        RowWrite("view", (("id", "o1"),), {"id": "o1", "status": "PAID"}),
+        RowWrite("view", (("id", "o2"),), None),
+        RowWrite("view", (("id", "o2"),), {"id": "o2", "status": "NEW"}),
+    ]
+    statements = by_sql([WriteUnit("w", 0, rows=rows)])
+    merged = (
+        "INSERT INTO view (id, placed, status) VALUES (?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET placed = excluded.placed, status = excluded.status"
+    )
+    assert statements[merged] == [("o1", 1.0, "PAID")]
+    assert statements["INSERT OR REPLACE INTO view (id, status) VALUES (?, ?)"] == [("o2", "NEW")]
 
 
 def test_a_unit_that_only_records_a_result_does_not_touch_the_listing() -> None:
