@@ -205,14 +205,25 @@ class EventBus(DurableObject):
     async def replay(self, ctx: CallContext, subscriber: str, topic: str, seq: int) -> None:
         """Queues a dead letter for one more delivery (an admin fixed the cause)."""
         rows = await ctx.read(
-            "SELECT 1 FROM dead_letters"
+            "SELECT event_id, error, attempts, at FROM dead_letters"
             " WHERE subscriber = ? AND topic = ? AND seq = ? AND status = 'dead'",
             (subscriber, topic, seq),
         )
         if not rows:
             return
+        event_id, error, attempts, at = rows[0]
         key = {"subscriber": subscriber, "topic": topic, "seq": seq}
-        ctx.put_row("dead_letters", key, {"status": "queued"})
+        ctx.put_row(
+            "dead_letters",
+            key,
+            {
+                "event_id": event_id,
+                "error": error,
+                "attempts": attempts,
+                "at": at,
+                "status": "queued",
+            },
+        )
         ctx.emit("ReplayQueued", {"subscriber": subscriber})
         wake_deliveries(self.key)
 

@@ -100,7 +100,8 @@ class Notifications(Subscriber):
     @command
     async def mark_sent(self, ctx: CallContext, messages: list[dict[str, Any]]) -> None:
         for message in messages:
-            ctx.put_row("mailbox", {"message_id": message["message_id"]}, {"status": "sent"})
+            row = {k: v for k, v in message.items() if k != "message_id"}
+            ctx.put_row("mailbox", {"message_id": message["message_id"]}, {**row, "status": "sent"})
 
 
 async def send_queued(ref: LocalRef) -> None:

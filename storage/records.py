@@ -30,7 +30,8 @@ class StoredEvent:
 class RowWrite:
     """A write to an owner's own table: the columns of `row` are set on the row under `key`
     (the others keep their values), or, with `row` None, the row goes. `replace` clears the
-    columns `row` does not name.
+    columns `row` does not name. SQLite checks NOT NULL before it sees the row exists, so a
+    write naming only some columns needs the others nullable.
 
     Rows are projections of the owner's events, so writes to one key in a batch merge into
     one; that lets a batch write each table with one statement per shape.
