@@ -11,6 +11,7 @@ from actors.order_views import OrderViews
 from actors.payment import Payment
 from actors.shipment import Shipment
 from actors.stock_alerts import StockAlerts
+from actors.users import Users
 from actors.warehouse import Warehouse
 
 APP_KINDS: list[type[DurableObject]] = [
@@ -25,4 +26,5 @@ APP_KINDS: list[type[DurableObject]] = [
     Analytics,
     Notifications,
     StockAlerts,
+    Users,
 ]

@@ -1,0 +1,87 @@
+"""Every error leaves the gateway as `{"error": code, "message": text, "details": {...}}` with
+the status its code calls for (ARCHITECTURE §8); nothing a client sends gives a 500."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from actors.errors import HostUnavailable, RuntimeFault
+from domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_CODE = {
+    "invalid_input": 422,
+    "email_taken": 409,
+    "cart_locked": 409,
+    "illegal_transition": 409,
+    "insufficient_stock": 409,
+    "saga_not_stuck": 409,
+    "unknown_user": 404,
+    "unknown_product": 404,
+    "line_not_found": 404,
+    "reservation_not_found": 404,
+}
+
+
+class ApiError(Exception):
+    """An error the gateway itself raises (auth, rate limit, ownership, timeouts)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.details, self.headers = details, headers
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": code, "message": message, "details": details or {}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        body = error_body(exc.code, exc.message, exc.details)
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        status = STATUS_BY_CODE.get(exc.code, 400)
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
+        ]
+        body = error_body(
+            "invalid_input", "the request does not fit its schema", {"errors": errors}
+        )
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(HostUnavailable)
+    async def unavailable(request: Request, exc: HostUnavailable) -> JSONResponse:
+        body = error_body("unavailable", "a part of the shop is restarting; try again")
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
+
+    @app.exception_handler(RuntimeFault)
+    async def runtime_fault(request: Request, exc: RuntimeFault) -> JSONResponse:
+        log.error("runtime fault: %r", exc)
+        return JSONResponse(
+            error_body("internal_error", "the shop failed to answer"), status_code=500
+        )

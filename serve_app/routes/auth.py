@@ -1,0 +1,124 @@
+"""Sign-up, sign-in, token refresh, the caller's profile; admins grant roles."""
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from actors.users import USERS_KEY
+from domain.identity import SELF_SERVICE_ROLES, Role
+from serve_app.errors import ApiError
+from serve_app.passwords import hash_password, verify_password
+from serve_app.routes.deps import current_user, require_admin, services
+from serve_app.tokens import InvalidToken, Principal
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+_DUMMY_HASH = hash_password("a password nobody has")  # equal work for unknown emails
+
+
+class SignUpRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    password: str = Field(min_length=10, max_length=128)
+    name: str = Field(min_length=1, max_length=120)
+    role: Role = Role.CUSTOMER
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class RoleRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+
+
+class Profile(BaseModel):
+    user_id: str
+    email: str
+    name: str
+    roles: list[str]
+
+
+class Tokens(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+
+
+class SignedUp(BaseModel):
+    user: Profile
+    tokens: Tokens
+
+
+def _tokens(request: Request, principal: Principal) -> Tokens:
+    issuer = services(request).issuer
+    return Tokens(
+        access_token=issuer.issue(principal), refresh_token=issuer.issue(principal, "refresh")
+    )
+
+
+@router.post("/signup", response_model=SignedUp, status_code=201)
+async def signup(body: SignUpRequest, request: Request) -> SignedUp:
+    if body.role not in SELF_SERVICE_ROLES:
+        raise ApiError(403, "forbidden", f"{body.role.value} accounts are made by an admin")
+    user = {"email": body.email, "name": body.name, "role": body.role.value}
+    users = services(request).shop.users.get(USERS_KEY)
+    hashed = await asyncio.to_thread(hash_password, body.password)  # ~50 ms, memory-hard
+    created = await users.register(user=user, password_hash=hashed)
+    principal = Principal(created["user_id"], tuple(created["roles"]))
+    return SignedUp(user=Profile(**created), tokens=_tokens(request, principal))
+
+
+@router.post("/login", response_model=Tokens, responses={401: {"description": "bad credentials"}})
+async def login(body: LoginRequest, request: Request) -> Tokens:
+    users = services(request).shop.users.get(USERS_KEY)
+    found = await users.credentials(email=body.email)
+    stored = found["password_hash"] if found else _DUMMY_HASH
+    if not await asyncio.to_thread(verify_password, body.password, stored) or found is None:
+        raise ApiError(401, "invalid_credentials", "wrong email or password")
+    return _tokens(request, Principal(found["user_id"], tuple(found["roles"])))
+
+
+@router.post("/refresh", response_model=Tokens, responses={401: {"description": "bad token"}})
+async def refresh(body: RefreshRequest, request: Request) -> Tokens:
+    try:
+        principal = services(request).issuer.verify(body.refresh_token, kind="refresh")
+    except InvalidToken as exc:
+        raise ApiError(401, "unauthorized", f"invalid refresh token: {exc}") from None
+    profile = await services(request).shop.users.get(USERS_KEY).profile(user_id=principal.user_id)
+    return _tokens(request, Principal(principal.user_id, tuple(profile["roles"])))
+
+
+@router.get("/me", response_model=Profile, responses={401: {"description": "not signed in"}})
+async def me(request: Request, principal: Annotated[Principal, Depends(current_user)]) -> Profile:
+    profile = await services(request).shop.users.get(USERS_KEY).profile(user_id=principal.user_id)
+    return Profile(**profile)
+
+
+@router.post(
+    "/users/{user_id}/roles",
+    response_model=Profile,
+    responses={401: {"description": "not signed in"}, 403: {"description": "admins only"}},
+)
+async def grant_role(
+    user_id: str,
+    body: RoleRequest,
+    request: Request,
+    admin: Annotated[Principal, Depends(require_admin)],
+) -> Profile:
+    users = services(request).shop.users.get(USERS_KEY)
+    granted = await users.grant(user_id=user_id, role=body.role.value)
+    return Profile(**{k: granted[k] for k in ("user_id", "email", "name", "roles")})

@@ -1,0 +1,42 @@
+"""What routes depend on: the replica's services and the caller's verified identity."""
+
+from typing import Any
+
+from fastapi import Request
+
+from serve_app.errors import ApiError
+from serve_app.tokens import InvalidToken, Principal
+
+BEARER = {"WWW-Authenticate": "Bearer"}
+
+
+_services: Any = None
+
+
+def install(services: Any) -> None:
+    """The replica's services. A module global, not `app.state`: Serve hands each replica
+    its own copy of the FastAPI app, while modules are imported once per process."""
+    global _services
+    _services = services
+
+
+def services(request: Request | None = None) -> Any:
+    return _services
+
+
+def current_user(request: Request) -> Principal:
+    """The signed-in caller; 401 for a missing, expired, forged or wrong-algorithm token."""
+    header = request.headers.get("authorization", "")
+    if not header.startswith("Bearer "):
+        raise ApiError(401, "unauthorized", "sign in first", headers=BEARER)
+    try:
+        return services(request).issuer.verify(header.removeprefix("Bearer "))
+    except InvalidToken as exc:
+        raise ApiError(401, "unauthorized", f"invalid token: {exc}", headers=BEARER) from None
+
+
+def require_admin(request: Request) -> Principal:
+    principal = current_user(request)
+    if not principal.has("admin"):
+        raise ApiError(403, "forbidden", "admins only")
+    return principal

@@ -1,0 +1,38 @@
+"""Liveness (the replica answers) and readiness (the objects behind it answer too)."""
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from actors.subscriptions import BUS_KEY
+from actors.users import USERS_KEY
+from serve_app.errors import ApiError
+from serve_app.routes.deps import services
+
+router = APIRouter(tags=["health"])
+READY_TIMEOUT_S = 5.0
+
+
+class Health(BaseModel):
+    status: str
+
+
+@router.get("/health/live", response_model=Health)
+async def live() -> Health:
+    return Health(status="ok")
+
+
+@router.get("/health/ready", response_model=Health, responses={503: {"description": "not ready"}})
+async def ready(request: Request) -> Health:
+    shop = services(request).shop
+    probes = (
+        shop.users.get(USERS_KEY).credentials(email="readiness@probe.invalid"),
+        shop.event_buses.get(BUS_KEY).heads(),
+        shop.carts.get("readiness-probe").view(),
+    )
+    try:
+        await asyncio.wait_for(asyncio.gather(*probes), READY_TIMEOUT_S)
+    except Exception as exc:
+        raise ApiError(503, "not_ready", f"the shop's objects do not answer: {exc}") from None
+    return Health(status="ready")

@@ -1,0 +1,35 @@
+"""The whole app under Ray Serve on 127.0.0.1, reached over real HTTP."""
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+from ray import serve
+
+from actors.config import RuntimeConfig
+from serve_app.gateway import build
+from serve_app.settings import GatewaySettings
+
+RATE_LIMIT = 50
+ALLOWED_ORIGIN = "https://shop.example"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def base_url(ray_cluster: None, runtime_config: RuntimeConfig) -> Iterator[str]:
+    port = free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    settings = GatewaySettings(
+        cors_origins=(ALLOWED_ORIGIN,),
+        rate_limit=RATE_LIMIT,
+        rate_window_s=600,
+        request_timeout_s=60,
+    )
+    serve.run(build(runtime_config, settings), name="rayshop", route_prefix="/")
+    yield f"http://127.0.0.1:{port}"
+    serve.shutdown()
