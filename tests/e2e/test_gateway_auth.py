@@ -2,7 +2,6 @@
 format, correlation ids, the rate limit and the OpenAPI description."""
 
 import time
-import uuid
 from typing import Any
 
 import httpx
@@ -11,28 +10,7 @@ import pytest
 
 from actors.users import USERS_KEY
 from tests.e2e.conftest import ALLOWED_ORIGIN, RATE_LIMIT
-
-PASSWORD = "correct horse battery"
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error", "message", "details"} and body["error"] == code, body
-    return body
-
-
-async def sign_up(client: httpx.AsyncClient, **extra: Any) -> dict[str, Any]:
-    email = f"{uuid.uuid4().hex[:10]}@example.com"
-    response = await client.post(
-        "/api/auth/signup", json={"email": email, "password": PASSWORD, "name": "Ani", **extra}
-    )
-    assert response.status_code == 201, response.text
-    return {**response.json(), "email": email}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.e2e.http_helpers import PASSWORD, assert_error, bearer, sign_up
 
 
 @pytest.fixture

@@ -1,0 +1,118 @@
+"""A shopper's whole flow over real HTTP: cart, one-step checkout, orders; and what other
+shoppers cannot see."""
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import eventually
+from tests.e2e.http_helpers import assert_error, bearer, sign_up
+
+JAKARTA = {
+    "recipient": "Ani",
+    "line1": "Jl. Sudirman 1",
+    "city": "Jakarta",
+    "region": "ID-JK",
+    "postal_code": "10220",
+}
+REGULAR = {"code": "REG", "label": "Regular", "price": {"amount": 15_000, "currency": "IDR"}}
+
+
+@pytest.fixture
+async def client(base_url: str, shop: Any) -> Any:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        yield http
+
+
+async def shopper(client: httpx.AsyncClient) -> dict[str, str]:
+    account = await sign_up(client)
+    return bearer(account["tokens"]["access_token"])
+
+
+async def fill_cart(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
+    for sku, quantity in (("TEA", 2), ("MUG", 1)):
+        added = await client.post(
+            "/api/cart/items", json={"sku": sku, "quantity": quantity}, headers=headers
+        )
+        assert added.status_code == 200, added.text
+    return added.json()
+
+
+async def check_out(
+    client: httpx.AsyncClient, headers: dict[str, str], key: str, token: str = "tok_success"
+) -> httpx.Response:
+    return await client.post(
+        "/api/checkout?wait=true",
+        json={"payment_token": token, "address": JAKARTA, "shipping": REGULAR},
+        headers={**headers, "Idempotency-Key": key},
+    )
+
+
+async def test_cart_to_paid_order_with_its_history(client: Any) -> None:
+    headers = await shopper(client)
+    cart = await fill_cart(client, headers)
+    assert cart["summary"]["subtotal"] == 2 * 25_000 + 40_000, "catalog prices, not the client's"
+    done = await check_out(client, headers, uuid.uuid4().hex)
+    assert done.status_code == 200 and done.json()["status"] == "completed", done.text
+    order_id = done.json()["order_id"]
+    detail = await client.get(f"/api/orders/{order_id}", headers=headers)
+    assert detail.status_code == 200 and detail.json()["status"] == "PAID"
+    assert detail.json()["history"][0]["type"] == "OrderPlaced"
+    listed = await eventually(
+        lambda: client.get("/api/orders", headers=headers),
+        lambda r: [o["status"] for o in r.json()["orders"]] == ["PAID"],
+        what="the order in my list",
+    )
+    assert listed.json()["orders"][0]["order_id"] == order_id
+    assert (await client.get("/api/cart", headers=headers)).json()["lines"] == []
+
+
+async def test_the_same_idempotency_key_twice_makes_one_order(client: Any, shop: Any) -> None:
+    headers = await shopper(client)
+    await fill_cart(client, headers)
+    key = uuid.uuid4().hex
+    first, second = await check_out(client, headers, key), await check_out(client, headers, key)
+    assert first.json() == second.json()
+    order = await shop.orders.get(first.json()["order_id"]).view()
+    payment = await shop.payments.get(f"pay-{first.json()['checkout_id']}").status()
+    assert order["status"] == "PAID" and payment["amount"] == order["totals"]["total"]
+
+
+async def test_a_declined_card_fails_the_order_and_keeps_the_cart(client: Any) -> None:
+    headers = await shopper(client)
+    await fill_cart(client, headers)
+    done = await check_out(client, headers, uuid.uuid4().hex, token="tok_declined")
+    assert done.json()["status"] == "compensated"
+    assert done.json()["failure"]["code"] == "payment_declined"
+    detail = await client.get(f"/api/orders/{done.json()['order_id']}", headers=headers)
+    assert detail.json()["status"] == "FAILED"
+    assert len((await client.get("/api/cart", headers=headers)).json()["lines"]) == 2
+
+
+async def test_another_shopper_sees_no_trace_of_my_order(client: Any) -> None:
+    mine = await shopper(client)
+    await fill_cart(client, mine)
+    done = await check_out(client, mine, uuid.uuid4().hex)
+    theirs = await shopper(client)
+    peek = await client.get(f"/api/orders/{done.json()['order_id']}", headers=theirs)
+    assert_error(peek, 404, "not_found")
+    assert (await client.get("/api/cart", headers=theirs)).json()["lines"] == []
+
+
+async def test_checkout_and_cart_refuse_bad_requests(client: Any) -> None:
+    headers = await shopper(client)
+    no_key = await client.post("/api/checkout", json={}, headers=headers)
+    assert_error(no_key, 422, "invalid_input")
+    unknown = await client.post(
+        "/api/cart/items", json={"sku": "NOPE", "quantity": 1}, headers=headers
+    )
+    assert_error(unknown, 404, "unknown_product")
+    for quantity in (0, -3, 10**9, "two"):
+        bad = await client.post(
+            "/api/cart/items", json={"sku": "TEA", "quantity": quantity}, headers=headers
+        )
+        assert_error(bad, 422, "invalid_input")
+    assert (await client.get("/api/cart", headers=headers)).json()["lines"] == []
+    assert_error(await client.get("/api/cart"), 401, "unauthorized")
