@@ -1,6 +1,7 @@
 """`rayshop`: start, inspect and stop a local shop (ARCHITECTURE §10, embedded default)."""
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -9,9 +10,13 @@ import sys
 from typing import Any
 
 import ray
+from ray import serve
 
 from actors.config import NAMESPACE, RuntimeConfig
 from sagas.registry import connect
+from serve_app.demo import seed
+from serve_app.gateway import build
+from serve_app.settings import GatewaySettings
 
 LOCALHOST = "127.0.0.1"
 TRY_IT = (
@@ -24,12 +29,14 @@ TRY_IT = (
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rayshop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="start local Ray and the object hosts")
+    up = commands.add_parser("up", help="start local Ray, the hosts, the API and demo data")
     up.add_argument("--dashboard-port", type=int, default=8265)
+    up.add_argument("--api-port", type=int, default=8000)
+    commands.add_parser("seed", help="put the demo data into an empty running shop")
     commands.add_parser("status", help="show the hosts of a running shop")
     commands.add_parser("down", help="stop the local Ray started by `up`")
     args = parser.parse_args(argv)
-    return {"up": _up, "status": _status, "down": _down}[args.command](args)
+    return {"up": _up, "seed": _seed, "status": _status, "down": _down}[args.command](args)
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -40,14 +47,42 @@ def _up(args: argparse.Namespace) -> int:
         context = _join_running_ray()
     if context is None:
         raise SystemExit("Ray started but cannot be reached")
-    hosts = connect(config=config).ensure_hosts()
-    print(f"rayshop is up; state in {config.state_dir}")
-    for collection, pids in hosts.items():
-        print(f"  {collection}: {len(pids)} hosts")
+    shop = connect(config=config)
+    processes = {pid for pids in shop.ensure_hosts().values() for pid in pids}
+    serve.start(http_options={"host": LOCALHOST, "port": args.api_port})
+    serve.run(
+        build(config, GatewaySettings.from_env()),
+        name="rayshop",
+        route_prefix="/",
+        blocking=False,
+    )
+    accounts = asyncio.run(seed(shop))
+    api = f"http://{LOCALHOST}:{args.api_port}"
+    print(f"rayshop is up; state in {config.state_dir} ({len(processes)} host processes)")
+    print(f"  API:           {api}/api  (health: {api}/health/ready)")
+    print(f"  API docs:      {api}/docs")
     print(f"  Ray dashboard: http://{context.dashboard_url}")
+    _print_accounts(accounts)
     print(f"  Call an object from Python: {os.path.relpath(sys.executable)} {TRY_IT}")
     print("  Stop: rayshop down")
     return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    if _join_running_ray() is None:
+        print("rayshop is not running (start it with `rayshop up`)")
+        return 1
+    _print_accounts(asyncio.run(seed(connect(config=RuntimeConfig.from_env()))))
+    return 0
+
+
+def _print_accounts(accounts: dict[str, str] | None) -> None:
+    if accounts is None:
+        print("  Demo data: already there (passwords were printed when it was made)")
+        return
+    print("  Demo accounts (passwords shown this once):")
+    for email, password in accounts.items():
+        print(f"    {email:<24} {password}")
 
 
 def _status(args: argparse.Namespace) -> int:
