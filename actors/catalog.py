@@ -3,9 +3,9 @@
 Checkout re-reads prices here when it locks a cart (ARCHITECTURE §5.6 step 1).
 """
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from actors.context import CallContext
 from actors.kind import DurableObject, Event, command, query
@@ -29,6 +29,27 @@ class Product(BaseModel):
     weight_grams: int = Field(default=500, ge=1, le=1_000_000)
     pricing: ProductPricing
     active: bool = True
+
+
+class ProductSearch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(default="", max_length=100)
+    category: str | None = Field(default=None, max_length=64)
+    min_price: int | None = Field(default=None, ge=0)
+    max_price: int | None = Field(default=None, ge=0)
+    market: Market = Market.RETAIL
+    sort: Literal["title", "price", "-price"] = "title"
+    offset: int = Field(default=0, ge=0, le=100_000)
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+def _list_price(product: Product, market: Market) -> int | None:
+    """The price a shopper of `market` sees for one unit; None if not sold there."""
+    pricing = product.pricing
+    if market is Market.RETAIL:
+        return pricing.retail_price.amount if pricing.sold_retail and pricing.retail_price else None
+    return pricing.wholesale_price.amount if pricing.sold_wholesale else None
 
 
 class CatalogState(BaseModel):
@@ -95,6 +116,49 @@ class Catalog(DurableObject):
                 "weight_grams": product.weight_grams,
             }
         return quoted
+
+    @query
+    async def search(self, ctx: CallContext, criteria: dict[str, Any]) -> dict[str, Any]:
+        """A page of active products matching `criteria` (see `ProductSearch`), with the
+        number of all matches."""
+        wanted = parse(ProductSearch, criteria)
+        text = wanted.text.lower()
+        found = []
+        for product in self.state.products.values():
+            price = _list_price(product, wanted.market)
+            if not product.active or price is None:
+                continue
+            if text and text not in f"{product.title} {product.description}".lower():
+                continue
+            if wanted.category and product.category != wanted.category:
+                continue
+            if wanted.min_price is not None and price < wanted.min_price:
+                continue
+            if wanted.max_price is not None and price > wanted.max_price:
+                continue
+            found.append((product, price))
+        order = {
+            "title": lambda pair: (pair[0].title, pair[0].sku),
+            "price": lambda pair: (pair[1], pair[0].sku),
+            "-price": lambda pair: (-pair[1], pair[0].sku),
+        }[wanted.sort]
+        found.sort(key=order)
+        page = found[wanted.offset : wanted.offset + wanted.limit]
+        return {
+            "items": [
+                {**product.model_dump(mode="json"), "list_price": price} for product, price in page
+            ],
+            "total": len(found),
+        }
+
+    @query
+    async def categories(self, ctx: CallContext) -> dict[str, int]:
+        """Active products per category."""
+        counts: dict[str, int] = {}
+        for product in self.state.products.values():
+            if product.active:
+                counts[product.category] = counts.get(product.category, 0) + 1
+        return dict(sorted(counts.items()))
 
     def _active(self, sku: str) -> Product:
         product = self.state.products.get(sku)

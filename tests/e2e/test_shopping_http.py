@@ -116,3 +116,23 @@ async def test_checkout_and_cart_refuse_bad_requests(client: Any) -> None:
         assert_error(bad, 422, "invalid_input")
     assert (await client.get("/api/cart", headers=headers)).json()["lines"] == []
     assert_error(await client.get("/api/cart"), 401, "unauthorized")
+
+
+async def test_browse_the_catalog_by_text_category_price_and_page(client: Any) -> None:
+    everything = (await client.get("/api/products", params={"limit": 100})).json()
+    assert {p["sku"] for p in everything["items"]} >= {"TEA", "MUG", "BAG"}
+    assert everything["total"] == len(everything["items"])
+    mugs = (await client.get("/api/products", params={"q": "mug"})).json()
+    assert [p["sku"] for p in mugs["items"]] == ["MUG"]
+    cheap_first = (await client.get("/api/products", params={"sort": "price"})).json()
+    prices = [p["list_price"] for p in cheap_first["items"]]
+    assert prices == sorted(prices)
+    ranged = await client.get("/api/products", params={"min_price": 30_000, "max_price": 50_000})
+    assert {p["sku"] for p in ranged.json()["items"]} == {"MUG"}
+    page = (await client.get("/api/products", params={"limit": 1, "offset": 1})).json()
+    assert len(page["items"]) == 1 and page["total"] == everything["total"]
+    assert (await client.get("/api/products/TEA")).json()["title"] == "Tea"
+    assert_error(await client.get("/api/products/NOPE"), 404, "unknown_product")
+    assert (await client.get("/api/categories")).json()["categories"]["general"] >= 3
+    bad = await client.get("/api/products", params={"limit": 1000, "sort": "random"})
+    assert_error(bad, 422, "invalid_input")
