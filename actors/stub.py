@@ -95,6 +95,12 @@ class KindClient(Generic[K]):
         )
         return [event for events in found for event in events]
 
+    async def arm_fault(self, point: str, action: str = "kill") -> int:
+        """Arms a fault switch on every host of this kind; returns how many were armed."""
+        hosts = self._hosts()
+        await asyncio.gather(*(self.handle(n, a).arm_fault.remote(point, action) for n, a in hosts))
+        return len(hosts)
+
     def ensure_hosts(self) -> list[int]:
         """Creates the hosts of a partitioned kind and waits until they are up; returns pids."""
         refs = [self.handle(name, arg).ready.remote() for name, arg in self._hosts()]

@@ -21,7 +21,7 @@ from actors.secrets import secret
 from sagas.registry import SHOP_KINDS
 from serve_app.errors import error_body, install_error_handlers
 from serve_app.rate_limit import RateLimiter
-from serve_app.routes import auth, catalog, deps, health, shopping
+from serve_app.routes import admin, auth, catalog, deps, health, shopping
 from serve_app.settings import GatewaySettings
 from serve_app.tokens import InvalidToken, TokenIssuer
 
@@ -49,6 +49,7 @@ app.include_router(health.router)
 app.include_router(auth.router)
 app.include_router(catalog.router)
 app.include_router(shopping.router)
+app.include_router(admin.router)
 
 
 @app.middleware("http")

@@ -12,6 +12,8 @@ class GatewaySettings:
     rate_window_s: float = 60.0
     max_body_bytes: int = 1_000_000
     request_timeout_s: float = 30.0
+    faults_enabled: bool = False
+    """whether admins may arm the saga fault switches (for chaos drills; off in production)"""
 
     @classmethod
     def from_env(cls) -> "GatewaySettings":
@@ -22,4 +24,5 @@ class GatewaySettings:
             rate_window_s=float(os.environ.get("RAYSHOP_RATE_WINDOW_S", "60")),
             max_body_bytes=int(os.environ.get("RAYSHOP_MAX_BODY_BYTES", "1000000")),
             request_timeout_s=float(os.environ.get("RAYSHOP_REQUEST_TIMEOUT_S", "30")),
+            faults_enabled=os.environ.get("RAYSHOP_FAULTS", "") == "1",
         )

@@ -3,12 +3,14 @@ shoppers cannot see."""
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 
+from actors.users import USERS_KEY
 from tests.conftest import eventually
-from tests.e2e.http_helpers import assert_error, bearer, sign_up
+from tests.e2e.http_helpers import PASSWORD, assert_error, bearer, sign_up
 
 JAKARTA = {
     "recipient": "Ani",
@@ -136,3 +138,39 @@ async def test_browse_the_catalog_by_text_category_price_and_page(client: Any) -
     assert (await client.get("/api/categories")).json()["categories"]["general"] >= 3
     bad = await client.get("/api/products", params={"limit": 1000, "sort": "random"})
     assert_error(bad, 422, "invalid_input")
+
+
+async def test_admins_follow_a_checkout_through_sagas_events_and_its_story(
+    client: Any, shop: Any
+) -> None:
+    customer = await shopper(client)
+    await fill_cart(client, customer)
+    done = await client.post(
+        "/api/checkout?wait=true",
+        json={"address": JAKARTA, "shipping": REGULAR},
+        headers={**customer, "Idempotency-Key": uuid.uuid4().hex, "X-Correlation-ID": "drill-1"},
+    )
+    saga_id = done.json()["saga_id"]
+    assert_error(await client.get("/api/admin/sagas", headers=customer), 403, "forbidden")
+    account = await sign_up(client)
+    await shop.users.get(USERS_KEY).grant(user_id=account["user"]["user_id"], role="admin")
+    login = await client.post(
+        "/api/auth/login", json={"email": account["email"], "password": PASSWORD}
+    )
+    admin = bearer(login.json()["access_token"])
+    listed = await client.get(
+        "/api/admin/sagas", params={"saga_type": "checkout", "status": "completed"}, headers=admin
+    )
+    assert saga_id in {row["saga_id"] for row in listed.json()}
+    detail = await client.get(f"/api/admin/sagas/{quote(saga_id, safe='')}", headers=admin)
+    assert detail.json()["timeline"][-1]["type"] == "SagaCompleted"
+    story = await client.get("/api/admin/events/story/drill-1", headers=admin)
+    assert {"cart", "order", "warehouse", "payment", "shipment"} <= {
+        e["kind"] for e in story.json()
+    }
+    assert (await client.get("/api/admin/events/lag", headers=admin)).status_code == 200
+    assert (await client.get("/api/admin/events/dead-letters", headers=admin)).json() == []
+    switch = await client.post(
+        "/api/admin/faults", json={"point": "before:charge_payment"}, headers=admin
+    )
+    assert_error(switch, 404, "not_found")
