@@ -1,0 +1,166 @@
+"""Benchmark of whole shopping flows over HTTP against the same flows through stubs (issue:
+HTTP gateway).
+
+    python -m bench.http
+
+A flow: 2 items into the cart, then a one-step checkout with `?wait=true` (the saga runs to
+its end). Over HTTP each client is a signed-in shopper; the gateway prices items from the
+catalog. Closed loop at 16 and 64 clients; then the same flows at 64 clients through stubs,
+in the same run. Last line: the figures as JSON.
+"""
+
+import asyncio
+import itertools
+import os
+import random
+import shutil
+import socket
+import tempfile
+import time
+import uuid
+from typing import Any
+
+import httpx
+import ray
+from ray import serve
+
+from actors.config import NAMESPACE, RuntimeConfig
+from bench.checkout import one_checkout
+from bench.report import percentile, print_figures, print_table
+from sagas.registry import shop_for
+from serve_app.gateway import build
+from serve_app.settings import GatewaySettings
+from tests.shop_setup import stock_shop
+
+ADDRESS = {
+    "recipient": "Ani",
+    "line1": "Jl. Sudirman 1",
+    "city": "Jakarta",
+    "region": "ID-JK",
+    "postal_code": "10220",
+}
+SHIPPING = {"code": "REG", "label": "Regular", "price": {"amount": 15_000, "currency": "IDR"}}
+_emails = itertools.count()
+
+
+async def shopper(client: httpx.AsyncClient) -> dict[str, str]:
+    email = f"bench-{next(_emails)}-{uuid.uuid4().hex[:6]}@example.com"
+    signed = await client.post(
+        "/api/auth/signup", json={"email": email, "password": "bench password 1", "name": "B"}
+    )
+    signed.raise_for_status()
+    return {"Authorization": f"Bearer {signed.json()['tokens']['access_token']}"}
+
+
+async def http_flow(client: httpx.AsyncClient, headers: dict[str, str]) -> float:
+    started = time.perf_counter()
+    for sku, quantity in (("TEA", 1), ("MUG", 1)):
+        added = await client.post(
+            "/api/cart/items", json={"sku": sku, "quantity": quantity}, headers=headers
+        )
+        added.raise_for_status()
+    done = await client.post(
+        "/api/checkout?wait=true",
+        json={"address": ADDRESS, "shipping": SHIPPING},
+        headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    done.raise_for_status()
+    if done.json()["status"] != "completed":
+        raise RuntimeError(f"checkout ended {done.json()}")
+    return (time.perf_counter() - started) * 1000
+
+
+async def http_point(base_url: str, clients: int, seconds: float) -> dict[str, float]:
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+        shoppers = [await shopper(client) for _ in range(clients)]
+        await closed_loop(lambda n: http_flow(client, shoppers[n]), clients, min(5.0, seconds))
+        return await closed_loop(lambda n: http_flow(client, shoppers[n]), clients, seconds)
+
+
+async def direct_point(shop: Any, clients: int, seconds: float) -> dict[str, float]:
+    rngs = [random.Random(n) for n in range(clients)]
+
+    async def flow(n: int) -> float:
+        status, ms = await one_checkout(shop, 0.0, rngs[n])
+        if status != "completed":
+            raise RuntimeError(f"checkout ended {status}")
+        return ms
+
+    await closed_loop(flow, clients, min(5.0, seconds))
+    return await closed_loop(flow, clients, seconds)
+
+
+async def closed_loop(flow: Any, clients: int, seconds: float) -> dict[str, float]:
+    stop_at = time.perf_counter() + seconds
+    latencies: list[float] = []
+
+    async def client(n: int) -> None:
+        while time.perf_counter() < stop_at:
+            latencies.append(await flow(n))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    elapsed = time.perf_counter() - started
+    return {
+        "per_s": len(latencies) / elapsed,
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+    }
+
+
+async def run(shop: Any, base_url: str, seconds: float) -> dict[str, Any]:
+    await stock_shop(shop, units=10_000_000)
+    http16 = await http_point(base_url, 16, seconds)
+    http64 = await http_point(base_url, 64, seconds)
+    direct64 = await direct_point(shop, 64, seconds)
+    print_table(
+        "Shopping flows (2 cart adds + checkout to the end), closed loop",
+        [
+            ("HTTP c16 flows/s", http16["per_s"], f"p50 {http16['p50']:.0f} ms"),
+            ("HTTP c64 flows/s", http64["per_s"], f"p50 {http64['p50']:.0f} ms"),
+            ("HTTP c64 p99 ms", http64["p99"], ""),
+            ("stubs c64 flows/s", direct64["per_s"], f"p50 {direct64['p50']:.0f} ms"),
+            ("overhead ratio", direct64["per_s"] / http64["per_s"], "target <= 1.5"),
+        ],
+    )
+    return {
+        "http_flows_per_s_c16": http16["per_s"],
+        "http_flows_per_s_c64": http64["per_s"],
+        "http_p50_ms_c64": http64["p50"],
+        "http_p99_ms_c64": http64["p99"],
+        "direct_flows_per_s_c64": direct64["per_s"],
+        "http_overhead_ratio": direct64["per_s"] / http64["per_s"],
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def main() -> None:
+    state_dir = tempfile.mkdtemp(prefix="rayshop-bench-http-")
+    seconds = float(os.environ.get("BENCH_SECONDS", "15"))
+    try:
+        os.environ.pop("RAY_ADDRESS", None)  # a bench never attaches to a running shop
+        ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+        config = RuntimeConfig(state_dir=state_dir, idle_seconds=600)
+        shop = shop_for(config)
+        shop.ensure_hosts()
+        port = free_port()
+        serve.start(http_options={"host": "127.0.0.1", "port": port})
+        settings = GatewaySettings(rate_limit=10**9, request_timeout_s=120)
+        serve.run(build(shop.config, settings), name="rayshop", route_prefix="/")
+        figures = asyncio.run(run(shop, f"http://127.0.0.1:{port}", seconds))
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+        shutil.rmtree(state_dir, ignore_errors=True)
+    print()
+    print_figures(figures)
+
+
+if __name__ == "__main__":
+    main()
