@@ -15,6 +15,7 @@ from actors.stub import KindClient
 from domain.cart import (
     Address,
     CartLine,
+    CartNotYours,
     CartState,
     ShippingChoice,
     check_quantity,
@@ -71,6 +72,33 @@ class Cart(DurableObject):
         price = parse(Money, unit_price)
         total = self.state.quantity_after_adding(sku, quantity, price)
         line = CartLine(sku=sku, title=title, quantity=total, unit_price=price)
+        ctx.emit("ItemAdded", {"line": line.model_dump(mode="json")})
+        return self._touched(ctx)
+
+    @command
+    async def add_product(
+        self, ctx: CallContext, sku: str, quantity: int, owner: str | None = None
+    ) -> dict[str, Any]:
+        """Adds `quantity` of a catalog product at the catalog's price for this cart's market
+        (tiers by the line's new quantity), claiming the cart for `owner` on first use: what
+        a shopper's "add to cart" is, in one call and one write."""
+        self.state.require_unlocked()
+        check_quantity(quantity)
+        if owner is not None and self.state.owner is None:
+            ctx.emit("OwnerAssigned", {"owner": owner, "market": self.state.market.value})
+        elif owner is not None and self.state.owner != owner:
+            raise CartNotYours("this cart belongs to someone else")
+        current = self.state.lines.get(sku)
+        wanted = quantity + (current.quantity if current else 0)
+        quoted = (
+            await KindClient.shared(Catalog, ctx.config)
+            .get(CATALOG_KEY)
+            .quote(quantities={sku: wanted}, market=self.state.market.value)
+        )
+        facts = quoted[sku]
+        price = parse(Money, facts["unit_price"])
+        total = self.state.quantity_after_adding(sku, quantity, price)
+        line = CartLine(sku=sku, title=facts["title"], quantity=total, unit_price=price)
         ctx.emit("ItemAdded", {"line": line.model_dump(mode="json")})
         return self._touched(ctx)
 

@@ -111,6 +111,7 @@ class Catalog(DurableObject):
         for sku, quantity in quantities.items():
             product = self._active(sku)
             quoted[sku] = {
+                "title": product.title,
                 "unit_price": product.pricing.unit_price(chosen, quantity).model_dump(),
                 "seller_id": product.seller_id,
                 "weight_grams": product.weight_grams,

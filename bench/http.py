@@ -5,8 +5,9 @@ HTTP gateway).
 
 A flow: 2 items into the cart, then a one-step checkout with `?wait=true` (the saga runs to
 its end). Over HTTP each client is a signed-in shopper; the gateway prices items from the
-catalog. Closed loop at 16 and 64 clients; then the same flows at 64 clients through stubs,
-in the same run. Last line: the figures as JSON.
+catalog. The client is aiohttp, the lightest at hand: the load generator shares the 2 cores.
+Closed loop at 16 and 64 clients; then the same flows at 64 clients through stubs, in the
+same run. Last line: the figures as JSON.
 """
 
 import asyncio
@@ -20,7 +21,7 @@ import time
 import uuid
 from typing import Any
 
-import httpx
+import aiohttp
 import ray
 from ray import serve
 
@@ -43,36 +44,40 @@ SHIPPING = {"code": "REG", "label": "Regular", "price": {"amount": 15_000, "curr
 _emails = itertools.count()
 
 
-async def shopper(client: httpx.AsyncClient) -> dict[str, str]:
+async def post(
+    client: aiohttp.ClientSession, path: str, body: dict[str, Any], headers: dict[str, str]
+) -> dict[str, Any]:
+    async with client.post(path, json=body, headers=headers) as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+async def shopper(client: aiohttp.ClientSession) -> dict[str, str]:
     email = f"bench-{next(_emails)}-{uuid.uuid4().hex[:6]}@example.com"
-    signed = await client.post(
-        "/api/auth/signup", json={"email": email, "password": "bench password 1", "name": "B"}
-    )
-    signed.raise_for_status()
-    return {"Authorization": f"Bearer {signed.json()['tokens']['access_token']}"}
+    body = {"email": email, "password": "bench password 1", "name": "B"}
+    signed = await post(client, "/api/auth/signup", body, {})
+    return {"Authorization": f"Bearer {signed['tokens']['access_token']}"}
 
 
-async def http_flow(client: httpx.AsyncClient, headers: dict[str, str]) -> float:
+async def http_flow(client: aiohttp.ClientSession, headers: dict[str, str]) -> float:
     started = time.perf_counter()
     for sku, quantity in (("TEA", 1), ("MUG", 1)):
-        added = await client.post(
-            "/api/cart/items", json={"sku": sku, "quantity": quantity}, headers=headers
-        )
-        added.raise_for_status()
-    done = await client.post(
+        await post(client, "/api/cart/items", {"sku": sku, "quantity": quantity}, headers)
+    done = await post(
+        client,
         "/api/checkout?wait=true",
-        json={"address": ADDRESS, "shipping": SHIPPING},
-        headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+        {"address": ADDRESS, "shipping": SHIPPING},
+        {**headers, "Idempotency-Key": uuid.uuid4().hex},
     )
-    done.raise_for_status()
-    if done.json()["status"] != "completed":
-        raise RuntimeError(f"checkout ended {done.json()}")
+    if done["status"] != "completed":
+        raise RuntimeError(f"checkout ended {done}")
     return (time.perf_counter() - started) * 1000
 
 
 async def http_point(base_url: str, clients: int, seconds: float) -> dict[str, float]:
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=clients)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as client:
         shoppers = [await shopper(client) for _ in range(clients)]
         await closed_loop(lambda n: http_flow(client, shoppers[n]), clients, min(5.0, seconds))
         return await closed_loop(lambda n: http_flow(client, shoppers[n]), clients, seconds)

@@ -39,6 +39,10 @@ class CartLocked(DomainError):
     code = "cart_locked"
 
 
+class CartNotYours(DomainError):
+    code = "cart_not_yours"
+
+
 class CheckoutNotReady(DomainError):
     code = "checkout_not_ready"
 

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 STATUS_BY_CODE = {
     "invalid_input": 422,
     "email_taken": 409,
+    "cart_not_yours": 403,
     "cart_locked": 409,
     "illegal_transition": 409,
     "insufficient_stock": 409,

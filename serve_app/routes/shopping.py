@@ -2,13 +2,11 @@
 from the catalog, never from the client; a user reaches only their own cart and orders
 (another user's order answers 404, as if it did not exist)."""
 
-import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from actors.catalog import CATALOG_KEY
 from domain.cart import Address, ShippingChoice
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, services
@@ -87,18 +85,8 @@ async def view_cart(request: Request, principal: User) -> dict[str, Any]:
 
 @router.post("/cart/items", response_model=CartView, responses=NOT_SIGNED_IN)
 async def add_item(body: AddItem, request: Request, principal: User) -> dict[str, Any]:
-    catalog = services(request).shop.catalogs.get(CATALOG_KEY)
-    cart = _cart(request, principal)
-    await cart.assign_owner(owner=principal.user_id)
-    product, quote = await asyncio.gather(
-        catalog.product(sku=body.sku),
-        catalog.quote(quantities={body.sku: body.quantity}, market="retail"),
-    )
-    return await cart.add_item(
-        sku=body.sku,
-        quantity=body.quantity,
-        unit_price=quote[body.sku]["unit_price"],
-        title=product["title"],
+    return await _cart(request, principal).add_product(
+        sku=body.sku, quantity=body.quantity, owner=principal.user_id
     )
 
 
