@@ -144,3 +144,8 @@ class Gateway:
 def build(config: RuntimeConfig, settings: GatewaySettings) -> Any:
     """The Serve application: `serve.run(build(...), route_prefix="/")`."""
     return Gateway.bind(config, settings)
+
+
+def app_from_env() -> Any:
+    """The application `serve_config.yaml` deploys: settings from the RAYSHOP_* environment."""
+    return build(RuntimeConfig.from_env(), GatewaySettings.from_env())
