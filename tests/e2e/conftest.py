@@ -21,15 +21,22 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def base_url(ray_cluster: None, runtime_config: RuntimeConfig) -> Iterator[str]:
-    port = free_port()
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
-    settings = GatewaySettings(
+def gateway_settings() -> GatewaySettings:
+    """What the module's gateway is told (a module may override this fixture)."""
+    return GatewaySettings(
         cors_origins=(ALLOWED_ORIGIN,),
         rate_limit=RATE_LIMIT,
         rate_window_s=600,
         request_timeout_s=60,
     )
-    serve.run(build(runtime_config, settings), name="rayshop", route_prefix="/")
+
+
+@pytest.fixture(scope="module")
+def base_url(
+    ray_cluster: None, runtime_config: RuntimeConfig, gateway_settings: GatewaySettings
+) -> Iterator[str]:
+    port = free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    serve.run(build(runtime_config, gateway_settings), name="rayshop", route_prefix="/")
     yield f"http://127.0.0.1:{port}"
     serve.shutdown()

@@ -1,0 +1,99 @@
+"""Bad input on every write route, generated from `/openapi.json`: malformed JSON, wrong
+types, negative and huge numbers, overlong strings, unknown fields. Every answer is a 4xx in
+the error format, never a 5xx, and the caller's cart and orders stay as they were."""
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from serve_app.settings import GatewaySettings
+from tests.e2e.http_helpers import bearer, sign_up
+
+WRITES = ("post", "put", "patch", "delete")
+WRONG_TYPE = {"string": 12345, "integer": "many", "number": "lots", "boolean": "maybe"}
+
+
+def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    if "anyOf" in schema:  # optional fields: the non-null choice
+        schema = next((s for s in schema["anyOf"] if s.get("type") != "null"), schema)
+        return resolve(spec, schema)
+    return schema
+
+
+def bad_bodies(spec: dict[str, Any], schema: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(what is wrong, JSON body) pairs for a request body schema."""
+    yield "not an object", ["a", "list"]
+    yield "unknown field", {"zzz_not_a_field": 1}
+    properties = resolve(spec, schema).get("properties", {})
+    for name, field in properties.items():
+        field = resolve(spec, field)
+        kind = field.get("type")
+        if kind in WRONG_TYPE:
+            yield f"{name}: wrong type", {name: WRONG_TYPE[kind]}
+        if kind in ("integer", "number"):
+            yield f"{name}: negative", {name: -1}
+            yield f"{name}: huge", {name: 10**15}
+        if kind == "string":
+            yield f"{name}: overlong", {name: "x" * 20_000}
+        if kind == "object":
+            yield f"{name}: not an object", {name: "flat"}
+
+
+def write_routes(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            if method in WRITES:
+                yield method, path.replace("{", "").replace("}", ""), operation
+
+
+@pytest.fixture(scope="module")
+def gateway_settings() -> GatewaySettings:
+    """No rate limit here: every answer must come from validation, not from a 429."""
+    return GatewaySettings(rate_limit=10**9, request_timeout_s=60)
+
+
+@pytest.fixture
+async def client(base_url: str, shop: Any) -> Any:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        yield http
+
+
+async def test_every_write_route_refuses_bad_input_with_a_4xx_and_changes_nothing(
+    client: Any,
+) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    account = await sign_up(client)
+    headers = {**bearer(account["tokens"]["access_token"]), "Idempotency-Key": uuid.uuid4().hex}
+    before = [(await client.get(p, headers=headers)).json() for p in ("/api/cart", "/api/orders")]
+    tried = 0
+    for method, path, operation in write_routes(spec):
+        body_schema = (
+            operation.get("requestBody", {})
+            .get("content", {})
+            .get("application/json", {})
+            .get("schema")
+        )
+        cases: list[tuple[str, dict[str, Any]]] = [
+            (
+                "malformed JSON",
+                {"content": b"{oops", "headers": {"Content-Type": "application/json"}},
+            )
+        ]
+        if body_schema is not None:
+            cases += [(what, {"json": body}) for what, body in bad_bodies(spec, body_schema)]
+        for what, request in cases:
+            merged = {**headers, **request.pop("headers", {})}
+            response = await client.request(method.upper(), path, headers=merged, **request)
+            tried += 1
+            assert 400 <= response.status_code < 500, (method, path, what, response.text)
+            assert response.status_code != 429, "the rate limit must not hide the answer"
+            body = response.json()
+            assert set(body) == {"error", "message", "details"}, (method, path, what, body)
+    after = [(await client.get(p, headers=headers)).json() for p in ("/api/cart", "/api/orders")]
+    assert after == before
+    assert tried >= 50, f"only {tried} bad requests were generated"
