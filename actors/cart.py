@@ -69,10 +69,7 @@ class Cart(DurableObject):
     async def add_item(
         self, ctx: CallContext, sku: str, quantity: int, unit_price: dict[str, Any], title: str = ""
     ) -> dict[str, Any]:
-        price = parse(Money, unit_price)
-        total = self.state.quantity_after_adding(sku, quantity, price)
-        line = CartLine(sku=sku, title=title, quantity=total, unit_price=price)
-        ctx.emit("ItemAdded", {"line": line.model_dump(mode="json")})
+        self._add_line(ctx, sku, quantity, parse(Money, unit_price), title)
         return self._touched(ctx)
 
     @command
@@ -96,11 +93,15 @@ class Cart(DurableObject):
             .quote(quantities={sku: wanted}, market=self.state.market.value)
         )
         facts = quoted[sku]
-        price = parse(Money, facts["unit_price"])
-        total = self.state.quantity_after_adding(sku, quantity, price)
-        line = CartLine(sku=sku, title=facts["title"], quantity=total, unit_price=price)
-        ctx.emit("ItemAdded", {"line": line.model_dump(mode="json")})
+        self._add_line(ctx, sku, quantity, parse(Money, facts["unit_price"]), facts["title"])
         return self._touched(ctx)
+
+    def _add_line(
+        self, ctx: CallContext, sku: str, quantity: int, price: Money, title: str
+    ) -> None:
+        total = self.state.quantity_after_adding(sku, quantity, price)
+        line = CartLine(sku=sku, title=title, quantity=total, unit_price=price)
+        ctx.emit("ItemAdded", {"line": line.model_dump(mode="json")})
 
     @command
     async def merge_lines(self, ctx: CallContext, lines: list[dict[str, Any]]) -> dict[str, Any]:

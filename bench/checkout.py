@@ -13,15 +13,12 @@ import asyncio
 import itertools
 import os
 import random
-import shutil
 import signal
-import tempfile
 import time
 from typing import Any
 
-import ray
-
-from actors.config import NAMESPACE, RuntimeConfig
+from actors.config import RuntimeConfig
+from bench.local_ray import bench_seconds, local_ray
 from bench.report import percentile, print_figures, print_table
 from sagas.invariants import check_invariants
 from sagas.registry import shop_for
@@ -161,17 +158,10 @@ async def run(shop: Any, seconds: float) -> dict[str, Any]:
 
 
 def main() -> None:
-    state_dir = tempfile.mkdtemp(prefix="rayshop-bench-checkout-")
-    seconds = float(os.environ.get("BENCH_SECONDS", "20"))
-    try:
-        os.environ.pop("RAY_ADDRESS", None)  # a bench never attaches to a running shop
-        ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+    with local_ray("checkout") as state_dir:
         shop = shop_for(RuntimeConfig(state_dir=state_dir, idle_seconds=600))
         shop.ensure_hosts()
-        figures = asyncio.run(run(shop, seconds))
-    finally:
-        ray.shutdown()
-        shutil.rmtree(state_dir, ignore_errors=True)
+        figures = asyncio.run(run(shop, bench_seconds(20)))
     print()
     print_figures(figures)
 

@@ -14,20 +14,17 @@
 import asyncio
 import itertools
 import os
-import shutil
 import signal
-import tempfile
 import time
 from typing import Any
 
-import ray
-
-from actors.config import NAMESPACE, RuntimeConfig
+from actors.config import RuntimeConfig
 from actors.registry import APP_KINDS
 from actors.shop import Shop
 from actors.stub import KindClient
 from actors.subscriptions import BUS_KEY
 from bench.kinds import LatencyProbe, OrderFeed
+from bench.local_ray import bench_seconds, local_ray
 from bench.report import percentile, print_figures, print_table
 
 PER_CALL = 50
@@ -168,18 +165,11 @@ async def warm_up(shop: Shop) -> int:
 
 
 def main() -> None:
-    state_dir = tempfile.mkdtemp(prefix="rayshop-bench-events-")
-    seconds = float(os.environ.get("BENCH_SECONDS", "15"))
-    try:
-        os.environ.pop("RAY_ADDRESS", None)  # a bench never attaches to a running shop
-        ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+    with local_ray("events") as state_dir:
         config = RuntimeConfig(state_dir=state_dir, idle_seconds=3600)
         shop = Shop([*APP_KINDS, OrderFeed], config)
         shop.ensure_hosts()
-        figures = asyncio.run(run(shop, seconds))
-    finally:
-        ray.shutdown()
-        shutil.rmtree(state_dir, ignore_errors=True)
+        figures = asyncio.run(run(shop, bench_seconds(15)))
     print()
     print_figures(figures)
 

@@ -12,21 +12,18 @@ same run. Last line: the figures as JSON.
 
 import asyncio
 import itertools
-import os
 import random
-import shutil
 import socket
-import tempfile
 import time
 import uuid
 from typing import Any
 
 import aiohttp
-import ray
 from ray import serve
 
-from actors.config import NAMESPACE, RuntimeConfig
+from actors.config import RuntimeConfig
 from bench.checkout import one_checkout
+from bench.local_ray import bench_seconds, local_ray
 from bench.report import percentile, print_figures, print_table
 from sagas.registry import shop_for
 from serve_app.gateway import build
@@ -146,23 +143,18 @@ def free_port() -> int:
 
 
 def main() -> None:
-    state_dir = tempfile.mkdtemp(prefix="rayshop-bench-http-")
-    seconds = float(os.environ.get("BENCH_SECONDS", "15"))
-    try:
-        os.environ.pop("RAY_ADDRESS", None)  # a bench never attaches to a running shop
-        ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
-        config = RuntimeConfig(state_dir=state_dir, idle_seconds=600)
-        shop = shop_for(config)
+    with local_ray("http") as state_dir:
+        shop = shop_for(RuntimeConfig(state_dir=state_dir, idle_seconds=600))
         shop.ensure_hosts()
         port = free_port()
         serve.start(http_options={"host": "127.0.0.1", "port": port})
-        settings = GatewaySettings(rate_limit=10**9, request_timeout_s=120)
-        serve.run(build(shop.config, settings), name="rayshop", route_prefix="/")
-        figures = asyncio.run(run(shop, f"http://127.0.0.1:{port}", seconds))
-    finally:
-        serve.shutdown()
-        ray.shutdown()
-        shutil.rmtree(state_dir, ignore_errors=True)
+        try:
+            settings = GatewaySettings(rate_limit=10**9, request_timeout_s=120)
+            serve.run(build(shop.config, settings), name="rayshop", route_prefix="/")
+            base_url = f"http://127.0.0.1:{port}"
+            figures = asyncio.run(run(shop, base_url, bench_seconds(15)))
+        finally:
+            serve.shutdown()
     print()
     print_figures(figures)
 

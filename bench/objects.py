@@ -9,11 +9,8 @@ objects against plain async Ray actors that store nothing.
 """
 
 import asyncio
-import os
 import random
-import shutil
 import sqlite3
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,10 +19,11 @@ import psutil
 import ray
 
 from actors.cart import Cart
-from actors.config import NAMESPACE, RuntimeConfig
+from actors.config import RuntimeConfig
 from actors.placement import partition_file
 from actors.shop import Shop
 from bench.kinds import OneHostCart, PlainTally, Tally
+from bench.local_ray import bench_seconds, local_ray
 from bench.report import median, percentile, print_figures, print_table
 from storage import LogFile, NewEvent, WriteUnit
 
@@ -214,14 +212,11 @@ async def measure_spread(shop: Shop, seconds: float, objects: int = 1000) -> dic
 
 
 def main() -> None:
-    state_dir = tempfile.mkdtemp(prefix="rayshop-bench-objects-")
-    config = RuntimeConfig(state_dir=state_dir, idle_seconds=3600, snapshot_every=100)
-    seconds = float(os.environ.get("BENCH_SECONDS", "8"))
     started = time.perf_counter()
-    try:
+    with local_ray("objects") as state_dir:
+        config = RuntimeConfig(state_dir=state_dir, idle_seconds=3600, snapshot_every=100)
+        seconds = bench_seconds(8)
         asyncio.run(write_passivated_carts(config, 110_000))
-        os.environ.pop("RAY_ADDRESS", None)  # a bench never attaches to a running shop
-        ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
         shop = Shop([Cart, OneHostCart, Tally], config)
         shop.ensure_hosts()
         figures: dict[str, Any] = {}
@@ -234,9 +229,6 @@ def main() -> None:
         figures |= asyncio.run(measure_hot(shop, seconds))
         figures |= asyncio.run(measure_spread(shop, seconds))
         figures["bench_seconds"] = time.perf_counter() - started
-    finally:
-        ray.shutdown()
-        shutil.rmtree(state_dir, ignore_errors=True)
     report(figures)
 
 

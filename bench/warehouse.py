@@ -9,18 +9,16 @@ against 100 units, which must not oversell.
 
 import asyncio
 import itertools
-import os
-import shutil
-import tempfile
 import time
 from typing import Any
 
 import ray
 
-from actors.config import NAMESPACE, RuntimeConfig
+from actors.config import RuntimeConfig
 from actors.shop import Shop
 from actors.warehouse import Warehouse
 from bench.kinds import PlainWarehouse
+from bench.local_ray import bench_seconds, local_ray
 from bench.objects import measured
 from bench.report import print_figures, print_table
 from domain.inventory import InsufficientStock
@@ -66,19 +64,11 @@ async def measure_contention(shop: Shop, units: int = 100, callers: int = 1000) 
 
 
 def main() -> None:
-    state_dir = tempfile.mkdtemp(prefix="rayshop-bench-warehouse-")
-    config = RuntimeConfig(state_dir=state_dir, idle_seconds=3600)
-    seconds = float(os.environ.get("BENCH_SECONDS", "8"))
-    try:
-        os.environ.pop("RAY_ADDRESS", None)  # a bench never attaches to a running shop
-        ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
-        shop = Shop([Warehouse], config)
+    with local_ray("warehouse") as state_dir:
+        shop = Shop([Warehouse], RuntimeConfig(state_dir=state_dir, idle_seconds=3600))
         figures: dict[str, Any] = {}
-        figures |= asyncio.run(measure_reserve(shop, seconds))
+        figures |= asyncio.run(measure_reserve(shop, bench_seconds(8)))
         figures |= asyncio.run(measure_contention(shop))
-    finally:
-        ray.shutdown()
-        shutil.rmtree(state_dir, ignore_errors=True)
     print_table(
         "Reservations on one warehouse, 64 in flight (each durable, synchronous=FULL)",
         [
