@@ -9,6 +9,7 @@ from typing import Any
 
 from actors.catalog import CATALOG_KEY, Catalog
 from actors.context import CallContext
+from actors.coupons import COUPONS_KEY, Coupons
 from actors.kind import DurableObject, Event, command, query
 from actors.placement import SHOP_GROUP, Partitioned
 from actors.stub import KindClient
@@ -74,17 +75,25 @@ class Cart(DurableObject):
 
     @command
     async def add_product(
-        self, ctx: CallContext, sku: str, quantity: int, owner: str | None = None
+        self,
+        ctx: CallContext,
+        sku: str,
+        quantity: int,
+        owner: str | None = None,
+        market: str | None = None,
     ) -> dict[str, Any]:
-        """Adds `quantity` of a catalog product at the catalog's price for this cart's market
-        (tiers by the line's new quantity), claiming the cart for `owner` on first use: what
-        a shopper's "add to cart" is, in one call and one write."""
+        """Adds `quantity` of a catalog product at the catalog's price for the shopper's
+        `market` (tiers and MOQ by the line's new quantity), claiming the cart for `owner` on
+        first use: what a shopper's "add to cart" is, in one call and one write.
+
+        Lines added before a change of market keep their price until checkout re-prices them."""
         self.state.require_unlocked()
         check_quantity(quantity)
-        if owner is not None and self.state.owner is None:
-            ctx.emit("OwnerAssigned", {"owner": owner, "market": self.state.market.value})
-        elif owner is not None and self.state.owner != owner:
+        chosen = _market(market) if market is not None else self.state.market
+        if owner is not None and self.state.owner not in (None, owner):
             raise CartNotYours("this cart belongs to someone else")
+        if owner is not None and (self.state.owner, self.state.market) != (owner, chosen):
+            ctx.emit("OwnerAssigned", {"owner": owner, "market": chosen.value})
         current = self.state.lines.get(sku)
         wanted = quantity + (current.quantity if current else 0)
         quoted = (
@@ -166,8 +175,10 @@ class Cart(DurableObject):
         ctx.emit("ShippingChosen", {"shipping": parsed.model_dump(mode="json")})
 
     @command
-    async def apply_coupon(self, ctx: CallContext, terms: dict[str, Any]) -> dict[str, Any]:
+    async def apply_coupon(self, ctx: CallContext, code: str) -> dict[str, Any]:
+        """Applies an issued coupon: its terms come from the coupons object, never the client."""
         self.state.require_unlocked()
+        terms = await KindClient.shared(Coupons, ctx.config).get(COUPONS_KEY).terms(code=code)
         coupon = parse(CouponTerms, terms)
         subtotal = self.state.subtotal()
         if subtotal is not None:

@@ -20,6 +20,10 @@ class UnknownProduct(DomainError):
     code = "unknown_product"
 
 
+class ProductExists(DomainError):
+    code = "product_exists"
+
+
 class Product(BaseModel):
     sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     title: str = Field(min_length=1, max_length=200)
@@ -29,6 +33,8 @@ class Product(BaseModel):
     weight_grams: int = Field(default=500, ge=1, le=1_000_000)
     pricing: ProductPricing
     active: bool = True
+    image: str | None = Field(default=None, max_length=80)
+    """The image's file name under the state directory's `images/` (set by an upload)."""
 
 
 class ProductSearch(BaseModel):
@@ -78,9 +84,26 @@ class Catalog(DurableObject):
         return saved.model_dump(mode="json")
 
     @command
+    async def create_product(self, ctx: CallContext, product: dict[str, Any]) -> dict[str, Any]:
+        """A new product; refused if its SKU is taken."""
+        created = parse(Product, product)
+        if created.sku in self.state.products:
+            raise ProductExists(f"SKU {created.sku} is taken", sku=created.sku)
+        ctx.emit("ProductSaved", created.model_dump(mode="json"))
+        return created.model_dump(mode="json")
+
+    @command
     async def remove_product(self, ctx: CallContext, sku: str) -> None:
         if sku in self.state.products:
             ctx.emit("ProductRemoved", {"sku": sku})
+
+    @query
+    async def product_record(self, ctx: CallContext, sku: str) -> dict[str, Any]:
+        """A product whether on sale or not (for its seller and admins)."""
+        product = self.state.products.get(sku)
+        if product is None:
+            raise UnknownProduct(f"no product {sku!r}", sku=sku)
+        return product.model_dump(mode="json")
 
     @query
     async def product(self, ctx: CallContext, sku: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from actors.analytics import Analytics
 from actors.cart import Cart
 from actors.catalog import Catalog
+from actors.coupons import Coupons
 from actors.event_bus import EventBus
 from actors.kind import DurableObject
 from actors.notifications import Notifications
@@ -27,4 +28,5 @@ APP_KINDS: list[type[DurableObject]] = [
     Notifications,
     StockAlerts,
     Users,
+    Coupons,
 ]

@@ -162,6 +162,28 @@ class Warehouse(DurableObject):
         return self._reservation_view(reservation_id)
 
     @query
+    async def reservations(
+        self, ctx: CallContext, status: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Reservations newest first, optionally of one status (held, confirmed, released,
+        expired, shipped)."""
+        rows = await ctx.read(
+            "SELECT reservation_id, status, lines, expires_at, updated_at FROM reservations"
+            " WHERE ? IS NULL OR status = ? ORDER BY updated_at DESC LIMIT ?",
+            (status, status, max(1, min(int(limit), 1000))),
+        )
+        return [
+            {
+                "reservation_id": reservation_id,
+                "status": found,
+                "lines": json.loads(lines),
+                "expires_at": expires_at,
+                "updated_at": updated_at,
+            }
+            for reservation_id, found, lines, expires_at, updated_at in rows
+        ]
+
+    @query
     async def audit(self, ctx: CallContext) -> dict[str, Any]:
         """Levels in memory beside the committed `stock` projection, for invariant checks."""
         rows = await ctx.read("SELECT sku, available, reserved, allocated FROM stock")

@@ -37,7 +37,6 @@ ADDRESS = {
     "region": "ID-JK",
     "postal_code": "10220",
 }
-SHIPPING = {"code": "REG", "label": "Regular", "price": {"amount": 15_000, "currency": "IDR"}}
 _emails = itertools.count()
 
 
@@ -63,7 +62,7 @@ async def http_flow(client: aiohttp.ClientSession, headers: dict[str, str]) -> f
     done = await post(
         client,
         "/api/checkout?wait=true",
-        {"address": ADDRESS, "shipping": SHIPPING},
+        {"address": ADDRESS, "shipping_service": "REG"},
         {**headers, "Idempotency-Key": uuid.uuid4().hex},
     )
     if done["status"] != "completed":

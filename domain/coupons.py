@@ -1,5 +1,5 @@
 """Coupon terms and the discount they give (ARCHITECTURE §7: percent or fixed, expiry,
-minimum cart). Redemption limits belong to the promotions context that issues the terms."""
+minimum cart, redemption limit). The limit is counted by the coupons object that issues them."""
 
 from enum import StrEnum
 
@@ -31,6 +31,8 @@ class CouponTerms(BaseModel):
     amount_off: Money | None = None
     expires_at: float | None = None
     minimum_subtotal: Money | None = None
+    max_redemptions: int | None = Field(default=None, ge=1)
+    """How many checkouts may use the code in all; None for no limit."""
 
     @model_validator(mode="after")
     def _one_value(self) -> "CouponTerms":

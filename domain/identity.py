@@ -24,3 +24,27 @@ class NewUser(BaseModel):
     email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     name: str = Field(min_length=1, max_length=120)
     role: Role = Role.CUSTOMER
+
+
+MAX_ADDRESSES = 20
+
+
+class CompanyApplication(BaseModel):
+    """A wholesale buyer's company as the buyer registers it; an admin approves it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=160)
+    tax_id: str = Field(min_length=5, max_length=32, pattern=r"^[A-Za-z0-9./-]+$")
+
+
+class CompanyStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+
+
+def market_of(roles: list[str], company_status: str | None) -> str:
+    """Wholesale prices for buyers whose company an admin approved; retail for everyone else."""
+    if Role.BUYER.value in roles and company_status == CompanyStatus.APPROVED:
+        return "wholesale"
+    return "retail"

@@ -11,6 +11,7 @@ shipments; every participant call carries `<saga id>:<step>[:<warehouse>]` as it
 
 from typing import Any
 
+from actors.coupons import COUPONS_KEY
 from sagas.checkout_input import CheckoutInput, PaymentNotCompleted
 from sagas.checkout_steps import (
     cancel_shipments,
@@ -43,7 +44,7 @@ async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
             checkout_id=data.checkout_id, idempotency_key=ctx.key("unlock_cart")
         ),
     )
-    _, plan = await ctx.together(
+    _, plan, *_ = await ctx.together(
         ctx.step(
             "place_order",
             lambda key: place_order(order, data, locked, key),
@@ -56,6 +57,7 @@ async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
             lambda key: reserve_inventory(shop, data, locked, key),
             compensate=lambda _: release_everywhere(shop, data, ctx.key("release_inventory")),
         ),
+        *redeem_coupon(ctx, data, locked["coupon"]),
     )
     charged = await ctx.step(
         "charge_payment",
@@ -112,6 +114,24 @@ async def settle_pending_payment(
         return settled
 
     await ctx.step("payment_settled", require_captured)
+
+
+def redeem_coupon(ctx: SagaContext, data: CheckoutInput, code: str | None) -> list[Any]:
+    """The coupon's use counted against its limit (no step when the cart has none)."""
+    if code is None:
+        return []
+    coupons = ctx.shop.coupon_books.get(COUPONS_KEY)
+    return [
+        ctx.step(
+            "redeem_coupon",
+            lambda key: coupons.redeem(
+                code=code, checkout_id=data.checkout_id, idempotency_key=key
+            ),
+            compensate=lambda _: coupons.release(
+                code=code, checkout_id=data.checkout_id, idempotency_key=ctx.key("release_coupon")
+            ),
+        )
+    ]
 
 
 def failure_reason(ctx: SagaContext) -> str:

@@ -10,11 +10,17 @@ from actors.registry import APP_KINDS
 from actors.shop import Shop
 from sagas.cancel_order import cancel_order
 from sagas.checkout import checkout
+from sagas.fulfilment import deliver_order, fulfil_order
 from sagas.runner import SagaFunction
 from sagas.saga_object import Saga
 
 SHOP_KINDS: list[type[DurableObject]] = [*APP_KINDS, Saga]
-SAGAS: dict[str, SagaFunction] = {"checkout": checkout, "cancel_order": cancel_order}
+SAGAS: dict[str, SagaFunction] = {
+    "checkout": checkout,
+    "cancel_order": cancel_order,
+    "fulfil_order": fulfil_order,
+    "deliver_order": deliver_order,
+}
 
 _shops: dict[str, Shop] = {}
 

@@ -1,11 +1,12 @@
 """Demo data for a new shop (`rayshop seed`, and `rayshop up` on first start): ~50 products in
-categories with retail and wholesale prices, three warehouses in Java with stock, and one
-account per role whose passwords are made here and printed once."""
+categories with retail and wholesale prices, three warehouses in Java with stock, two coupons,
+and one account per role whose passwords are made here and printed once."""
 
 import secrets
 from typing import Any
 
 from actors.catalog import CATALOG_KEY
+from actors.coupons import COUPONS_KEY
 from actors.users import USERS_KEY
 from domain.identity import Role
 from serve_app.passwords import hash_password
@@ -62,6 +63,18 @@ def products() -> list[dict[str, Any]]:
     return made
 
 
+COUPONS = [
+    {"code": "WELCOME10", "kind": "percent", "percent_basis_points": 1_000},
+    {
+        "code": "HEMAT25K",
+        "kind": "fixed",
+        "amount_off": {"amount": 25_000, "currency": "IDR"},
+        "minimum_subtotal": {"amount": 150_000, "currency": "IDR"},
+        "max_redemptions": 100,
+    },
+]
+
+
 def idr(amount: int) -> dict[str, Any]:
     return {"amount": amount, "currency": "IDR"}
 
@@ -89,4 +102,7 @@ async def seed(shop: Any, units: int = 500) -> dict[str, str] | None:
             await warehouse.restock(
                 sku=product["sku"], quantity=units, idempotency_key=f"demo:{key}:{product['sku']}"
             )
+    coupons = shop.coupon_books.get(COUPONS_KEY)
+    for terms in COUPONS:
+        await coupons.save(terms=terms)
     return {ACCOUNTS[role]: password for role, password in passwords.items()}

@@ -26,6 +26,18 @@ STATUS_BY_CODE = {
     "unknown_product": 404,
     "line_not_found": 404,
     "reservation_not_found": 404,
+    "unknown_address": 404,
+    "unknown_company": 404,
+    "unknown_coupon": 404,
+    "company_exists": 409,
+    "product_exists": 409,
+    "invalid_stock_change": 409,
+    "coupon_exhausted": 409,
+    "address_book_full": 409,
+    "not_a_buyer": 403,
+    "invalid_signature": 401,
+    "below_minimum_order_quantity": 422,
+    "not_sold_in_market": 422,
 }
 
 

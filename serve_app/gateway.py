@@ -21,7 +21,20 @@ from actors.secrets import secret
 from sagas.registry import SHOP_KINDS
 from serve_app.errors import error_body, install_error_handlers
 from serve_app.rate_limit import RateLimiter
-from serve_app.routes import admin, auth, catalog, deps, health, shopping
+from serve_app.routes import (
+    account,
+    admin,
+    auth,
+    catalog,
+    coupons,
+    deps,
+    health,
+    inventory,
+    orders,
+    payments,
+    products,
+    shopping,
+)
 from serve_app.settings import GatewaySettings
 from serve_app.tokens import InvalidToken, TokenIssuer
 
@@ -48,7 +61,13 @@ install_error_handlers(app)
 app.include_router(health.router)
 app.include_router(auth.router)
 app.include_router(catalog.router)
+app.include_router(products.router)
+app.include_router(inventory.router)
+app.include_router(account.router)
 app.include_router(shopping.router)
+app.include_router(orders.router)
+app.include_router(payments.router)
+app.include_router(coupons.router)
 app.include_router(admin.router)
 
 

@@ -21,6 +21,9 @@ class InvalidToken(Exception):
 class Principal:
     user_id: str
     roles: tuple[str, ...]
+    market: str = "retail"
+    """Prices the caller sees: "wholesale" for buyers of an approved company, as of the
+    token's issue (an approval shows in the next token: refresh or sign in again)."""
 
     def has(self, role: str) -> bool:
         return role in self.roles
@@ -36,6 +39,7 @@ class TokenIssuer:
         claims = {
             "sub": principal.user_id,
             "roles": list(principal.roles),
+            "mkt": principal.market,
             "typ": kind,
             "iat": now,
             "exp": now + ttl,
@@ -55,4 +59,5 @@ class TokenIssuer:
             raise InvalidToken(str(exc)) from None
         if claims["typ"] != kind:
             raise InvalidToken(f"a {claims['typ']} token where a {kind} token is needed")
-        return Principal(claims["sub"], tuple(claims.get("roles", ())))
+        market = "wholesale" if claims.get("mkt") == "wholesale" else "retail"
+        return Principal(claims["sub"], tuple(claims.get("roles", ())), market)

@@ -1,9 +1,9 @@
 """Sign-up, sign-in, token refresh, the caller's profile; admins grant roles."""
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from actors.users import USERS_KEY
@@ -11,6 +11,7 @@ from domain.identity import SELF_SERVICE_ROLES, Role
 from serve_app.errors import ApiError
 from serve_app.passwords import hash_password, verify_password
 from serve_app.routes.deps import current_user, require_admin, services
+from serve_app.routes.shopping import GUEST_CART_PATTERN, join_guest_cart
 from serve_app.tokens import InvalidToken, Principal
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -31,6 +32,8 @@ class LoginRequest(BaseModel):
 
     email: str = Field(min_length=3, max_length=254)
     password: str = Field(min_length=1, max_length=128)
+    guest_cart_id: str | None = Field(default=None, pattern=GUEST_CART_PATTERN)
+    """A guest cart whose lines join the user's cart."""
 
 
 class RefreshRequest(BaseModel):
@@ -52,10 +55,19 @@ class Profile(BaseModel):
     roles: list[str]
 
 
+class Me(Profile):
+    market: str
+    addresses: list[dict[str, Any]]
+    company: dict[str, Any] | None
+
+
 class Tokens(BaseModel):
     access_token: str
     refresh_token: str
     token_type: str = "bearer"
+    guest_cart_joined: bool | None = None
+    """At login with a guest cart: whether its lines joined the user's cart (False while
+    the user's cart is being checked out; the guest cart is then kept)."""
 
 
 class SignedUp(BaseModel):
@@ -89,7 +101,12 @@ async def login(body: LoginRequest, request: Request) -> Tokens:
     stored = found["password_hash"] if found else _DUMMY_HASH
     if not await asyncio.to_thread(verify_password, body.password, stored) or found is None:
         raise ApiError(401, "invalid_credentials", "wrong email or password")
-    return _tokens(request, Principal(found["user_id"], tuple(found["roles"])))
+    principal = Principal(found["user_id"], tuple(found["roles"]), found["market"])
+    tokens = _tokens(request, principal)
+    if body.guest_cart_id is not None:
+        shop = services(request).shop
+        tokens.guest_cart_joined = await join_guest_cart(shop, body.guest_cart_id, principal)
+    return tokens
 
 
 @router.post("/refresh", response_model=Tokens, responses={401: {"description": "bad token"}})
@@ -99,13 +116,16 @@ async def refresh(body: RefreshRequest, request: Request) -> Tokens:
     except InvalidToken as exc:
         raise ApiError(401, "unauthorized", f"invalid refresh token: {exc}") from None
     profile = await services(request).shop.users.get(USERS_KEY).profile(user_id=principal.user_id)
-    return _tokens(request, Principal(principal.user_id, tuple(profile["roles"])))
+    return _tokens(
+        request, Principal(principal.user_id, tuple(profile["roles"]), profile["market"])
+    )
 
 
-@router.get("/me", response_model=Profile, responses={401: {"description": "not signed in"}})
-async def me(request: Request, principal: Annotated[Principal, Depends(current_user)]) -> Profile:
+@router.get("/me", response_model=Me, responses={401: {"description": "not signed in"}})
+async def me(request: Request, principal: Annotated[Principal, Depends(current_user)]) -> Me:
+    """The caller's account with address book, company and market."""
     profile = await services(request).shop.users.get(USERS_KEY).profile(user_id=principal.user_id)
-    return Profile(**profile)
+    return Me(**profile)
 
 
 @router.post(
@@ -114,7 +134,7 @@ async def me(request: Request, principal: Annotated[Principal, Depends(current_u
     responses={401: {"description": "not signed in"}, 403: {"description": "admins only"}},
 )
 async def grant_role(
-    user_id: str,
+    user_id: Annotated[str, Path(min_length=1, max_length=64)],
     body: RoleRequest,
     request: Request,
     admin: Annotated[Principal, Depends(require_admin)],

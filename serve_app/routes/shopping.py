@@ -1,15 +1,20 @@
-"""The signed-in shopper's cart, checkout and orders (ARCHITECTURE §8). Prices always come
-from the catalog, never from the client; a user reaches only their own cart and orders
-(another user's order answers 404, as if it did not exist)."""
+"""The shopper's cart and checkout (ARCHITECTURE §8). Guests keep a cart under an unguessable
+id until they sign in; checkout needs an account. Prices always come from the catalog and the
+carrier, never from the client; a user reaches only their own cart."""
 
+import re
+import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.cart import Address, ShippingChoice
+from domain.cart import Address, CheckoutNotReady, ShippingChoice
+from domain.errors import DomainError
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, services
+from serve_app.shipping_quotes import priced_choice, shipping_options
 from serve_app.tokens import Principal
 
 router = APIRouter(prefix="/api", tags=["shopping"])
@@ -18,6 +23,8 @@ SKU_PATTERN = r"^[A-Za-z0-9._-]+$"
 SKU = Field(min_length=1, max_length=64, pattern=SKU_PATTERN)
 SKU_IN_PATH = Path(min_length=1, max_length=64, pattern=SKU_PATTERN)
 NOT_SIGNED_IN = {401: {"description": "not signed in"}}
+CART_HOLDER = {401: {"description": "neither signed in nor a guest cart"}}
+GUEST_CART_PATTERN = r"^guest-[0-9a-f]{32}$"
 
 
 class AddItem(BaseModel):
@@ -33,13 +40,26 @@ class ChangeQuantity(BaseModel):
     quantity: int = Field(ge=1, le=10_000)
 
 
+class ShippingService(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service: str = Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9_]+$")
+
+
+class CouponCode(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
+
+
 class CheckoutRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     payment_method: Literal["card", "qris", "virtual_account"] = "card"
     payment_token: str = Field(default="tok_success", min_length=1, max_length=64)
     address: Address | None = None
-    shipping: ShippingChoice | None = None
+    shipping_service: str | None = Field(default=None, min_length=1, max_length=40)
+    """One-step checkout: the address and the carrier service to use, set as the cart locks."""
 
 
 class CheckoutAccepted(BaseModel):
@@ -57,61 +77,136 @@ class CartView(BaseModel):
     summary: dict[str, Any]
 
 
-class OrderPage(BaseModel):
-    orders: list[dict[str, Any]]
-    next: str | None
+class GuestCart(BaseModel):
+    guest_cart_id: str
 
 
-class OrderDetail(BaseModel):
-    model_config = ConfigDict(extra="allow")
+@dataclass(frozen=True)
+class CartHolder:
+    """Whose cart a request works on: a signed-in user's, or a guest's named by its id."""
 
-    order_id: str
-    status: str
-    history: list[dict[str, Any]]
+    cart_id: str
+    principal: Principal | None
+
+    @property
+    def owner(self) -> str | None:
+        return self.principal.user_id if self.principal else None
+
+    @property
+    def market(self) -> str:
+        return self.principal.market if self.principal else "retail"
 
 
 def cart_key(principal: Principal) -> str:
     return f"cart-{principal.user_id}"
 
 
-def _cart(request: Request, principal: Principal) -> Any:
-    return services(request).shop.carts.get(cart_key(principal))
+def cart_holder(
+    request: Request,
+    guest_cart: Annotated[
+        str | None, Header(alias="X-Guest-Cart", max_length=100, description="a guest's cart id")
+    ] = None,
+) -> CartHolder:
+    """The signed-in caller's cart when a token is sent, else the guest cart named; 401 for
+    neither. A guest id is unguessable and never names a user's cart: any other id is 404."""
+    if request.headers.get("authorization") or guest_cart is None:
+        principal = current_user(request)
+        return CartHolder(cart_key(principal), principal)
+    if not re.fullmatch(GUEST_CART_PATTERN, guest_cart):
+        raise ApiError(404, "not_found", "no such guest cart")
+    return CartHolder(guest_cart, None)
 
 
-@router.get("/cart", response_model=CartView, responses=NOT_SIGNED_IN)
-async def view_cart(request: Request, principal: User) -> dict[str, Any]:
-    return await _cart(request, principal).view()
+Holder = Annotated[CartHolder, Depends(cart_holder)]
 
 
-@router.post("/cart/items", response_model=CartView, responses=NOT_SIGNED_IN)
-async def add_item(body: AddItem, request: Request, principal: User) -> dict[str, Any]:
-    return await _cart(request, principal).add_product(
-        sku=body.sku, quantity=body.quantity, owner=principal.user_id
+def _cart(request: Request, holder: CartHolder) -> Any:
+    return services(request).shop.carts.get(holder.cart_id)
+
+
+@router.post("/cart/guest", response_model=GuestCart, status_code=201)
+async def new_guest_cart() -> GuestCart:
+    """An id for a guest's cart: send it as `X-Guest-Cart`; it joins your cart at sign-in."""
+    return GuestCart(guest_cart_id=f"guest-{uuid.uuid4().hex}")
+
+
+async def join_guest_cart(shop: Any, guest_cart_id: str, principal: Principal) -> bool:
+    """Moves a guest cart's lines into the user's cart (once per guest cart, safe to repeat);
+    False if the user's cart cannot take them now (it is being checked out, or full)."""
+    guest = shop.carts.get(guest_cart_id)
+    lines = (await guest.view())["lines"]
+    if not lines:
+        return True
+    try:
+        await shop.carts.get(cart_key(principal)).merge_lines(
+            lines=lines, idempotency_key=f"join:{guest_cart_id}"
+        )
+    except DomainError:
+        return False
+    await guest.clear(idempotency_key=f"joined:{guest_cart_id}")
+    return True
+
+
+@router.get("/cart", response_model=CartView, responses=CART_HOLDER)
+async def view_cart(request: Request, shopper: Holder) -> dict[str, Any]:
+    return await _cart(request, shopper).view()
+
+
+@router.post("/cart/items", response_model=CartView, responses=CART_HOLDER)
+async def add_item(body: AddItem, request: Request, shopper: Holder) -> dict[str, Any]:
+    return await _cart(request, shopper).add_product(
+        sku=body.sku, quantity=body.quantity, owner=shopper.owner, market=shopper.market
     )
 
 
-@router.patch("/cart/items/{sku}", response_model=CartView, responses=NOT_SIGNED_IN)
+@router.patch("/cart/items/{sku}", response_model=CartView, responses=CART_HOLDER)
 async def change_quantity(
-    sku: Annotated[str, SKU_IN_PATH], body: ChangeQuantity, request: Request, principal: User
+    sku: Annotated[str, SKU_IN_PATH], body: ChangeQuantity, request: Request, shopper: Holder
 ) -> dict[str, Any]:
-    return await _cart(request, principal).change_quantity(sku=sku, quantity=body.quantity)
+    return await _cart(request, shopper).change_quantity(sku=sku, quantity=body.quantity)
 
 
-@router.delete("/cart/items/{sku}", response_model=CartView, responses=NOT_SIGNED_IN)
-async def remove_item(sku: Annotated[str, SKU_IN_PATH], request: Request, principal: User) -> dict:
-    return await _cart(request, principal).remove_item(sku=sku)
+@router.delete("/cart/items/{sku}", response_model=CartView, responses=CART_HOLDER)
+async def remove_item(sku: Annotated[str, SKU_IN_PATH], request: Request, shopper: Holder) -> dict:
+    return await _cart(request, shopper).remove_item(sku=sku)
 
 
-@router.put("/cart/address", response_model=CartView, responses=NOT_SIGNED_IN)
-async def set_address(body: Address, request: Request, principal: User) -> dict[str, Any]:
-    return await _cart(request, principal).set_address(address=body.model_dump(mode="json"))
+@router.put("/cart/address", response_model=CartView, responses=CART_HOLDER)
+async def set_address(body: Address, request: Request, shopper: Holder) -> dict[str, Any]:
+    return await _cart(request, shopper).set_address(address=body.model_dump(mode="json"))
 
 
-@router.put("/cart/shipping", response_model=CartView, responses=NOT_SIGNED_IN)
+@router.get("/cart/shipping-options", response_model=list[ShippingChoice], responses=CART_HOLDER)
+async def shipping_choices(request: Request, shopper: Holder) -> list[ShippingChoice]:
+    """The services the carrier offers for this cart to its address, priced."""
+    cart = await _cart(request, shopper).view()
+    return await shipping_options(services(request).shop, cart, _address_of(cart))
+
+
+@router.put("/cart/shipping", response_model=CartView, responses=CART_HOLDER)
 async def choose_shipping(
-    body: ShippingChoice, request: Request, principal: User
+    body: ShippingService, request: Request, shopper: Holder
 ) -> dict[str, Any]:
-    return await _cart(request, principal).choose_shipping(choice=body.model_dump(mode="json"))
+    cart = _cart(request, shopper)
+    viewed = await cart.view()
+    choice = await priced_choice(services(request).shop, viewed, _address_of(viewed), body.service)
+    return await cart.choose_shipping(choice=choice.model_dump(mode="json"))
+
+
+def _address_of(cart: dict[str, Any]) -> Address:
+    if cart["address"] is None:
+        raise CheckoutNotReady("choose a shipping address first", missing="address")
+    return Address.model_validate(cart["address"])
+
+
+@router.put("/cart/coupon", response_model=CartView, responses=CART_HOLDER)
+async def apply_coupon(body: CouponCode, request: Request, shopper: Holder) -> dict[str, Any]:
+    return await _cart(request, shopper).apply_coupon(code=body.code)
+
+
+@router.delete("/cart/coupon", response_model=CartView, responses=CART_HOLDER)
+async def remove_coupon(request: Request, shopper: Holder) -> dict[str, Any]:
+    return await _cart(request, shopper).remove_coupon()
 
 
 @router.post(
@@ -141,7 +236,7 @@ async def checkout(
         "payment_method": body.payment_method,
         "payment_token": body.payment_token,
         "address": body.address.model_dump(mode="json") if body.address else None,
-        "shipping": body.shipping.model_dump(mode="json") if body.shipping else None,
+        "shipping": await _one_step_shipping(request, principal, body),
     }
     saga = services(request).shop.sagas.get(checkout_id)
     timeout = services(request).settings.request_timeout_s * 0.8
@@ -159,33 +254,16 @@ async def checkout(
     )
 
 
-@router.get("/orders", response_model=OrderPage, responses=NOT_SIGNED_IN)
-async def my_orders(
-    request: Request,
-    principal: User,
-    status: Annotated[str | None, Query(max_length=20)] = None,
-    after: Annotated[str, Query(max_length=200)] = "",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> dict[str, Any]:
-    """The caller's orders from the order read model, newest state once the bus caught up."""
-    views = services(request).shop.order_views.get("orders")
-    return await views.list_orders(
-        customer_id=principal.user_id, status=status, after=after, limit=limit
-    )
-
-
-@router.get(
-    "/orders/{order_id}",
-    response_model=OrderDetail,
-    responses={**NOT_SIGNED_IN, 404: {"description": "no such order of yours"}},
-)
-async def order_detail(
-    order_id: Annotated[str, Path(max_length=200)], request: Request, principal: User
-) -> dict[str, Any]:
-    order = services(request).shop.orders.get(order_id)
-    found = await order.view()
-    if found["status"] == "NEW" or (
-        found["customer_id"] != principal.user_id and not principal.has("admin")
-    ):
-        raise ApiError(404, "not_found", "no such order")
-    return {**found, "history": await order.history()}
+async def _one_step_shipping(
+    request: Request, principal: Principal, body: CheckoutRequest
+) -> dict[str, Any] | None:
+    """The priced shipping choice a one-step checkout names, or None to keep the cart's (and
+    for an emptied cart: a repeat of a finished checkout answers without re-pricing)."""
+    if body.shipping_service is None:
+        return None
+    cart = await _cart(request, CartHolder(cart_key(principal), principal)).view()
+    if not cart["lines"]:
+        return None
+    address = body.address or _address_of(cart)
+    choice = await priced_choice(services(request).shop, cart, address, body.shipping_service)
+    return choice.model_dump(mode="json")

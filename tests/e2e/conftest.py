@@ -1,8 +1,10 @@
 """The whole app under Ray Serve on 127.0.0.1, reached over real HTTP."""
 
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
+import httpx
 import pytest
 from ray import serve
 
@@ -31,6 +33,10 @@ def gateway_settings() -> GatewaySettings:
     )
 
 
+UNLIMITED = GatewaySettings(rate_limit=10**9, request_timeout_s=60)
+"""For modules whose many calls come from one address (the limit is tested on its own)."""
+
+
 @pytest.fixture(scope="module")
 def base_url(
     ray_cluster: None, runtime_config: RuntimeConfig, gateway_settings: GatewaySettings
@@ -40,3 +46,9 @@ def base_url(
     serve.run(build(runtime_config, gateway_settings), name="rayshop", route_prefix="/")
     yield f"http://127.0.0.1:{port}"
     serve.shutdown()
+
+
+@pytest.fixture
+async def client(base_url: str, shop: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        yield http

@@ -4,19 +4,11 @@ format, correlation ids, the rate limit and the OpenAPI description."""
 import time
 from typing import Any
 
-import httpx
 import jwt
-import pytest
 
 from actors.users import USERS_KEY
 from tests.e2e.conftest import ALLOWED_ORIGIN, RATE_LIMIT
 from tests.e2e.http_helpers import PASSWORD, assert_error, bearer, sign_up
-
-
-@pytest.fixture
-async def client(base_url: str) -> Any:
-    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
-        yield http
 
 
 async def test_the_gateway_is_live_and_ready_once_the_objects_answer(client: Any) -> None:

@@ -6,26 +6,10 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import pytest
 
 from actors.users import USERS_KEY
 from tests.conftest import eventually
-from tests.e2e.http_helpers import PASSWORD, assert_error, bearer, sign_up
-
-JAKARTA = {
-    "recipient": "Ani",
-    "line1": "Jl. Sudirman 1",
-    "city": "Jakarta",
-    "region": "ID-JK",
-    "postal_code": "10220",
-}
-REGULAR = {"code": "REG", "label": "Regular", "price": {"amount": 15_000, "currency": "IDR"}}
-
-
-@pytest.fixture
-async def client(base_url: str, shop: Any) -> Any:
-    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
-        yield http
+from tests.e2e.http_helpers import JAKARTA, PASSWORD, assert_error, bearer, sign_up
 
 
 async def shopper(client: httpx.AsyncClient) -> dict[str, str]:
@@ -47,7 +31,7 @@ async def check_out(
 ) -> httpx.Response:
     return await client.post(
         "/api/checkout?wait=true",
-        json={"payment_token": token, "address": JAKARTA, "shipping": REGULAR},
+        json={"payment_token": token, "address": JAKARTA, "shipping_service": "REG"},
         headers={**headers, "Idempotency-Key": key},
     )
 
@@ -147,7 +131,7 @@ async def test_admins_follow_a_checkout_through_sagas_events_and_its_story(
     await fill_cart(client, customer)
     done = await client.post(
         "/api/checkout?wait=true",
-        json={"address": JAKARTA, "shipping": REGULAR},
+        json={"address": JAKARTA, "shipping_service": "REG"},
         headers={**customer, "Idempotency-Key": uuid.uuid4().hex, "X-Correlation-ID": "drill-1"},
     )
     saga_id = done.json()["saga_id"]

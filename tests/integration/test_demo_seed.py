@@ -3,8 +3,9 @@
 from typing import Any
 
 from actors.catalog import CATALOG_KEY
+from actors.coupons import COUPONS_KEY
 from actors.users import USERS_KEY
-from serve_app.demo import ACCOUNTS, products, seed
+from serve_app.demo import ACCOUNTS, COUPONS, products, seed
 from serve_app.passwords import verify_password
 
 
@@ -22,3 +23,5 @@ async def test_demo_data_is_seeded_once_with_accounts_that_sign_in(shop: Any) ->
     assert {p["category"] for p in listed.values()} >= {"tea", "coffee", "toys"}
     levels = await shop.warehouses.get("sby").levels(skus=skus[:3])
     assert all(level["available"] == 20 for level in levels.values())
+    coupons = await shop.coupon_books.get(COUPONS_KEY).issued()
+    assert {c["code"] for c in coupons} == {c["code"] for c in COUPONS}

@@ -1,0 +1,57 @@
+"""Coupons for admins (ARCHITECTURE §8 `coupons`): issue or change a code's terms, list codes
+with their redemptions, withdraw a code. Shoppers apply codes through their cart."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from actors.coupons import COUPONS_KEY
+from domain.coupons import CouponKind
+from domain.money import Money
+from serve_app.routes.deps import require_admin, services
+from serve_app.tokens import Principal
+
+router = APIRouter(
+    prefix="/api/admin/coupons",
+    tags=["admin", "coupons"],
+    responses={401: {"description": "not signed in"}, 403: {"description": "admins only"}},
+)
+Admin = Annotated[Principal, Depends(require_admin)]
+CODE = Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class CouponTermsIn(BaseModel):
+    """A code's terms; the code itself is in the path."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: CouponKind
+    percent_basis_points: int | None = Field(default=None, ge=1, le=10_000)
+    amount_off: Money | None = None
+    expires_at: float | None = Field(default=None, ge=0)
+    minimum_subtotal: Money | None = None
+    max_redemptions: int | None = Field(default=None, ge=1, le=10_000_000)
+
+
+def _coupons(request: Request) -> Any:
+    return services(request).shop.coupon_books.get(COUPONS_KEY)
+
+
+@router.get("", response_model=list[dict[str, Any]])
+async def list_coupons(request: Request, admin: Admin) -> list[dict[str, Any]]:
+    return await _coupons(request).issued()
+
+
+@router.put("/{code}", response_model=dict[str, Any])
+async def save_coupon(
+    code: Annotated[str, CODE], body: CouponTermsIn, request: Request, admin: Admin
+) -> dict[str, Any]:
+    """Issues `code` or changes its terms (uses so far still count toward the limit)."""
+    return await _coupons(request).save(terms={"code": code, **body.model_dump(mode="json")})
+
+
+@router.delete("/{code}", status_code=204, responses={404: {"description": "no such code"}})
+async def delete_coupon(code: Annotated[str, CODE], request: Request, admin: Admin) -> Response:
+    await _coupons(request).delete(code=code)
+    return Response(status_code=204)

@@ -1,0 +1,144 @@
+"""Warehouses and stock (ARCHITECTURE §8 `warehouses`, `inventory`): where the warehouses are
+and how much of a SKU each can sell, for everyone; stock levels, restock, counted adjustments
+and reservations for admins."""
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from serve_app.errors import ApiError
+from serve_app.routes.deps import require_admin, services
+from serve_app.tokens import Principal
+
+router = APIRouter(prefix="/api", tags=["inventory"])
+Admin = Annotated[Principal, Depends(require_admin)]
+WAREHOUSE_ID = Path(min_length=1, max_length=40, pattern=r"^[a-z0-9-]+$")
+SKU_IN_PATH = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+ADMIN_ONLY = {
+    401: {"description": "not signed in"},
+    403: {"description": "admins only"},
+    404: {"description": "no such warehouse"},
+}
+IdempotencyKey = Annotated[
+    str, Header(alias="Idempotency-Key", min_length=8, max_length=64, pattern=r"^[\w-]+$")
+]
+
+
+class Restock(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    quantity: int = Field(ge=1, le=1_000_000)
+
+
+class Adjustment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    counted_on_hand: int = Field(ge=0, le=10_000_000)
+    reason: str = Field(default="stock count", min_length=1, max_length=200)
+
+
+class Availability(BaseModel):
+    sku: str
+    available: int
+    warehouses: dict[str, int]
+
+
+async def _warehouses(request: Request) -> dict[str, dict[str, Any]]:
+    """Every configured warehouse's info, by id."""
+    warehouses = services(request).shop.warehouses
+    keys = [row.stream for row in await warehouses.list(limit=10_000)]
+    infos = await asyncio.gather(*(warehouses.get(key).info() for key in keys))
+    return {info["warehouse_id"]: info for info in infos if "name" in info}
+
+
+async def _known(request: Request, warehouse_id: str) -> Any:
+    """The warehouse's stub; 404 for one that was never configured (nothing is created)."""
+    if warehouse_id not in await _warehouses(request):
+        raise ApiError(404, "not_found", "no such warehouse")
+    return services(request).shop.warehouses.get(warehouse_id)
+
+
+@router.get("/warehouses", response_model=list[dict[str, Any]])
+async def list_warehouses(request: Request) -> list[dict[str, Any]]:
+    """Warehouses with their locations."""
+    return sorted((await _warehouses(request)).values(), key=lambda w: w["warehouse_id"])
+
+
+@router.get("/inventory/{sku}", response_model=Availability)
+async def availability(sku: Annotated[str, SKU_IN_PATH], request: Request) -> Availability:
+    """How many units of `sku` each warehouse can still sell."""
+    shop = services(request).shop
+    ids = sorted(await _warehouses(request))
+    levels = await asyncio.gather(*(shop.warehouses.get(w).levels(skus=[sku]) for w in ids))
+    per_warehouse = {w: found[sku]["available"] for w, found in zip(ids, levels, strict=True)}
+    return Availability(sku=sku, available=sum(per_warehouse.values()), warehouses=per_warehouse)
+
+
+@router.get(
+    "/admin/warehouses/{warehouse_id}/stock",
+    response_model=dict[str, dict[str, int]],
+    tags=["admin"],
+    responses=ADMIN_ONLY,
+)
+async def stock_levels(
+    warehouse_id: Annotated[str, WAREHOUSE_ID], request: Request, admin: Admin
+) -> dict[str, dict[str, int]]:
+    """available, reserved, allocated and on_hand of every SKU."""
+    return await (await _known(request, warehouse_id)).levels()
+
+
+@router.post(
+    "/admin/warehouses/{warehouse_id}/restock",
+    response_model=dict[str, int],
+    tags=["admin"],
+    responses=ADMIN_ONLY,
+)
+async def restock(
+    warehouse_id: Annotated[str, WAREHOUSE_ID],
+    body: Restock,
+    request: Request,
+    admin: Admin,
+    idempotency_key: IdempotencyKey,
+) -> dict[str, int]:
+    """Adds received units (once per `Idempotency-Key`: a retried delivery is not counted twice)."""
+    warehouse = await _known(request, warehouse_id)
+    return await warehouse.restock(
+        sku=body.sku, quantity=body.quantity, idempotency_key=f"restock:{idempotency_key}"
+    )
+
+
+@router.post(
+    "/admin/warehouses/{warehouse_id}/adjust",
+    response_model=dict[str, int],
+    tags=["admin"],
+    responses={**ADMIN_ONLY, 409: {"description": "below what is reserved"}},
+)
+async def adjust(
+    warehouse_id: Annotated[str, WAREHOUSE_ID], body: Adjustment, request: Request, admin: Admin
+) -> dict[str, int]:
+    """Sets on-hand to a counted figure (never below what is reserved or allocated)."""
+    warehouse = await _known(request, warehouse_id)
+    return await warehouse.adjust(
+        sku=body.sku, counted_on_hand=body.counted_on_hand, reason=body.reason
+    )
+
+
+@router.get(
+    "/admin/warehouses/{warehouse_id}/reservations",
+    response_model=list[dict[str, Any]],
+    tags=["admin"],
+    responses=ADMIN_ONLY,
+)
+async def reservations(
+    warehouse_id: Annotated[str, WAREHOUSE_ID],
+    request: Request,
+    admin: Admin,
+    status: Literal["held", "confirmed", "released", "expired", "shipped"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    warehouse = await _known(request, warehouse_id)
+    return await warehouse.reservations(status=status, limit=limit)

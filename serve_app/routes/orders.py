@@ -1,0 +1,230 @@
+"""Orders after checkout (ARCHITECTURE §8): mine, a seller's, all for admins; detail with its
+event history; cancel (the customer or an admin), fulfil (the seller of a line or an admin),
+deliver (an admin, on the carrier's word); shipment tracking.
+
+An order someone may not see answers 404, as if it did not exist. Cancel, fulfil and deliver
+run as sagas keyed by the order, so a repeated request joins the first one."""
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from serve_app.errors import ApiError
+from serve_app.routes.deps import current_user, require_admin, services
+from serve_app.tokens import Principal
+
+router = APIRouter(prefix="/api", tags=["orders"])
+User = Annotated[Principal, Depends(current_user)]
+Admin = Annotated[Principal, Depends(require_admin)]
+ORDER_ID = Path(min_length=1, max_length=200)
+NOT_FOUND = {401: {"description": "not signed in"}, 404: {"description": "no such order"}}
+REFUSED = {**NOT_FOUND, 409: {"description": "not possible in the order's state"}}
+
+
+@dataclass(frozen=True)
+class PageOf:
+    """Which page of an order list: one status or all, after an order id, how many."""
+
+    status: Annotated[str | None, Query(max_length=20)] = None
+    after: Annotated[str, Query(max_length=200)] = ""
+    limit: Annotated[int, Query(ge=1, le=200)] = 50
+
+    def asdict(self) -> dict[str, Any]:
+        return {"status": self.status, "after": self.after, "limit": self.limit}
+
+
+Page = Annotated[PageOf, Depends()]
+
+
+class OrderPage(BaseModel):
+    orders: list[dict[str, Any]]
+    next: str | None
+
+
+class OrderDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    order_id: str
+    status: str
+    history: list[dict[str, Any]]
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="cancelled by the customer", min_length=1, max_length=200)
+
+
+class OrderChange(BaseModel):
+    """What a cancel, fulfil or deliver request did: the saga that ran and the order after."""
+
+    saga_id: str
+    saga_status: str
+    order: dict[str, Any]
+
+
+class Tracking(BaseModel):
+    shipment_id: str
+    order_id: str | None
+    warehouse_id: str | None
+    status: str
+    tracking_number: str | None
+    tracking: list[dict[str, Any]]
+
+
+def sells_in(order: dict[str, Any], principal: Principal) -> bool:
+    return principal.has("seller") and any(
+        line.get("seller_id") == principal.user_id for line in order["lines"]
+    )
+
+
+async def visible_order(request: Request, principal: Principal, order_id: str) -> dict[str, Any]:
+    """The order if the caller may see it (its customer, a seller of one of its lines, an
+    admin); 404 otherwise, whether or not it exists."""
+    order = await services(request).shop.orders.get(order_id).view()
+    allowed = (
+        order["customer_id"] == principal.user_id
+        or principal.has("admin")
+        or sells_in(order, principal)
+    )
+    if order["status"] == "NEW" or not allowed:
+        raise ApiError(404, "not_found", "no such order")
+    return order
+
+
+async def run_order_saga(
+    request: Request, saga_type: str, order_id: str, reason: str | None = None
+) -> OrderChange:
+    """Runs `saga_type` for the order once and waits; a refusal comes back as 409."""
+    shop = services(request).shop
+    saga_id = f"{saga_type}-{order_id}"
+    payload: dict[str, Any] = {"order_id": order_id}
+    if reason is not None:
+        payload["reason"] = reason
+    timeout = services(request).settings.request_timeout_s * 0.8
+    outcome = await shop.sagas.get(saga_id).run(
+        saga_type=saga_type, input=payload, timeout_s=timeout
+    )
+    failure = outcome.get("failure")
+    if outcome["status"] != "completed" and failure is not None:
+        raise ApiError(409, failure["code"], failure["message"], saga_id=saga_id)
+    order = await shop.orders.get(order_id).view()
+    return OrderChange(saga_id=saga_id, saga_status=outcome["status"], order=order)
+
+
+def require_status(order: dict[str, Any], *allowed: str, action: str) -> None:
+    """Refuses early, before a saga is started (and spent) on an order that cannot move."""
+    if order["status"] not in allowed:
+        raise ApiError(
+            409,
+            "illegal_transition",
+            f"cannot {action} an order that is {order['status']}",
+            order_status=order["status"],
+        )
+
+
+@router.get("/orders", response_model=OrderPage, responses=NOT_FOUND)
+async def my_orders(
+    request: Request,
+    principal: User,
+    page: Page,
+) -> dict[str, Any]:
+    """The caller's orders from the order read model (newest state once the bus caught up)."""
+    views = services(request).shop.order_views.get("orders")
+    return await views.list_orders(customer_id=principal.user_id, **page.asdict())
+
+
+@router.get("/seller/orders", response_model=OrderPage, responses=NOT_FOUND)
+async def seller_orders(
+    request: Request,
+    principal: User,
+    page: Page,
+) -> dict[str, Any]:
+    """Orders with at least one of the seller's lines; each keeps only the seller's lines."""
+    if not principal.has("seller"):
+        raise ApiError(403, "forbidden", "sellers only")
+    views = services(request).shop.order_views.get("orders")
+    found = await views.list_orders(seller_id=principal.user_id, **page.asdict())
+    for order in found["orders"]:
+        order["lines"] = [
+            line for line in order["lines"] if line.get("seller_id") == principal.user_id
+        ]
+    return found
+
+
+@router.get("/admin/orders", response_model=OrderPage, tags=["admin"], responses=NOT_FOUND)
+async def all_orders(
+    request: Request,
+    admin: Admin,
+    page: Page,
+    customer_id: Annotated[str | None, Query(max_length=100)] = None,
+    seller_id: Annotated[str | None, Query(max_length=100)] = None,
+) -> dict[str, Any]:
+    views = services(request).shop.order_views.get("orders")
+    return await views.list_orders(customer_id=customer_id, seller_id=seller_id, **page.asdict())
+
+
+@router.get("/orders/{order_id}", response_model=OrderDetail, responses=NOT_FOUND)
+async def order_detail(
+    order_id: Annotated[str, ORDER_ID], request: Request, principal: User
+) -> dict[str, Any]:
+    found = await visible_order(request, principal, order_id)
+    return {**found, "history": await services(request).shop.orders.get(order_id).history()}
+
+
+@router.post("/orders/{order_id}/cancel", response_model=OrderChange, responses=REFUSED)
+async def cancel(
+    order_id: Annotated[str, ORDER_ID],
+    request: Request,
+    principal: User,
+    body: CancelRequest | None = None,
+) -> OrderChange:
+    """Cancels a paid order that has not shipped: refund, stock back, labels cancelled."""
+    order = await visible_order(request, principal, order_id)
+    if order["customer_id"] != principal.user_id and not principal.has("admin"):
+        raise ApiError(403, "forbidden", "only the customer or an admin cancels an order")
+    require_status(order, "PAID", "CANCELLED", action="cancel")
+    reason = (body or CancelRequest()).reason
+    return await run_order_saga(request, "cancel_order", order_id, reason)
+
+
+@router.post("/orders/{order_id}/fulfil", response_model=OrderChange, responses=REFUSED)
+async def fulfil(
+    order_id: Annotated[str, ORDER_ID], request: Request, principal: User
+) -> OrderChange:
+    """Hands the paid order's parcels to the carrier (SHIPPED)."""
+    order = await visible_order(request, principal, order_id)
+    if not (principal.has("admin") or sells_in(order, principal)):
+        raise ApiError(403, "forbidden", "only a seller of the order or an admin fulfils it")
+    require_status(order, "PAID", "SHIPPED", action="fulfil")
+    return await run_order_saga(request, "fulfil_order", order_id)
+
+
+@router.post("/orders/{order_id}/deliver", response_model=OrderChange, responses=REFUSED)
+async def deliver(
+    order_id: Annotated[str, ORDER_ID], request: Request, admin: Admin
+) -> OrderChange:
+    """Records the carrier's delivery of every parcel (DELIVERED)."""
+    order = await visible_order(request, admin, order_id)
+    require_status(order, "SHIPPED", "DELIVERED", action="deliver")
+    return await run_order_saga(request, "deliver_order", order_id)
+
+
+@router.get(
+    "/shipments/{shipment_id}",
+    response_model=Tracking,
+    responses={401: {"description": "not signed in"}, 404: {"description": "no such shipment"}},
+)
+async def track(
+    shipment_id: Annotated[str, Path(min_length=1, max_length=250)],
+    request: Request,
+    principal: User,
+) -> dict[str, Any]:
+    """Where a parcel is; visible to whoever may see its order."""
+    tracked = await services(request).shop.shipments.get(shipment_id).track()
+    if tracked["order_id"] is None:
+        raise ApiError(404, "not_found", "no such shipment")
+    await visible_order(request, principal, tracked["order_id"])
+    return tracked
