@@ -5,14 +5,15 @@ HTTP gateway).
 
 A flow: 2 items into the cart, then a one-step checkout with `?wait=true` (the saga runs to
 its end). Over HTTP each client is a signed-in shopper; the gateway prices items from the
-catalog. The client is aiohttp, the lightest at hand: the load generator shares the 2 cores.
-Closed loop at 16 and 64 clients; then the same flows at 64 clients through stubs, in the
-same run. Last line: the figures as JSON.
+catalog and shipping from the carrier. Through stubs the same object calls are made from this
+process, so the ratio is what HTTP, the proxy and the gateway add. The client is aiohttp, the
+lightest at hand: the load generator shares the 2 cores. Closed loop at 16 and 64 clients;
+then the same flows at 64 clients through stubs, in the same run. Last line: the figures as
+JSON.
 """
 
 import asyncio
 import itertools
-import random
 import socket
 import time
 import uuid
@@ -22,12 +23,13 @@ import aiohttp
 from ray import serve
 
 from actors.config import RuntimeConfig
-from bench.checkout import one_checkout
 from bench.local_ray import bench_seconds, local_ray
 from bench.report import percentile, print_figures, print_table
+from domain.cart import Address
 from sagas.registry import shop_for
-from serve_app.gateway import build
+from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
+from serve_app.shipping_quotes import priced_choice
 from tests.shop_setup import stock_shop
 
 ADDRESS = {
@@ -79,17 +81,36 @@ async def http_point(base_url: str, clients: int, seconds: float) -> dict[str, f
         return await closed_loop(lambda n: http_flow(client, shoppers[n]), clients, seconds)
 
 
+async def direct_flow(shop: Any, owner: str) -> float:
+    """The calls the routes make for one flow, made through stubs from this process: two
+    `add_product`s, the carrier's price for the chosen service, the tagged checkout saga."""
+    started = time.perf_counter()
+    cart_id = f"cart-{owner}"
+    cart = shop.carts.get(cart_id)
+    for sku in ("TEA", "MUG"):
+        await cart.add_product(sku=sku, quantity=1, owner=owner, market="retail")
+    address = Address.model_validate(ADDRESS)
+    shipping = await priced_choice(shop, await cart.view(), address, "REG")
+    checkout_id = f"co-{uuid.uuid4().hex}-{{{cart_id}}}"
+    payload = {
+        "checkout_id": checkout_id,
+        "cart_id": cart_id,
+        "customer_id": owner,
+        "address": ADDRESS,
+        "shipping": shipping.model_dump(mode="json"),
+    }
+    outcome = await shop.sagas.get(checkout_id).run(
+        saga_type="checkout", input=payload, timeout_s=120
+    )
+    if outcome["status"] != "completed":
+        raise RuntimeError(f"checkout ended {outcome}")
+    return (time.perf_counter() - started) * 1000
+
+
 async def direct_point(shop: Any, clients: int, seconds: float) -> dict[str, float]:
-    rngs = [random.Random(n) for n in range(clients)]
-
-    async def flow(n: int) -> float:
-        status, ms = await one_checkout(shop, 0.0, rngs[n])
-        if status != "completed":
-            raise RuntimeError(f"checkout ended {status}")
-        return ms
-
-    await closed_loop(flow, clients, min(5.0, seconds))
-    return await closed_loop(flow, clients, seconds)
+    owners = [f"u-bench-{uuid.uuid4().hex[:12]}" for _ in range(clients)]
+    await closed_loop(lambda n: direct_flow(shop, owners[n]), clients, min(5.0, seconds))
+    return await closed_loop(lambda n: direct_flow(shop, owners[n]), clients, seconds)
 
 
 async def closed_loop(flow: Any, clients: int, seconds: float) -> dict[str, float]:
@@ -146,10 +167,9 @@ def main() -> None:
         shop = shop_for(RuntimeConfig(state_dir=state_dir, idle_seconds=600))
         shop.ensure_hosts()
         port = free_port()
-        serve.start(http_options={"host": "127.0.0.1", "port": port})
         try:
             settings = GatewaySettings(rate_limit=10**9, request_timeout_s=120)
-            serve.run(build(shop.config, settings), name="rayshop", route_prefix="/")
+            start_gateway(shop.config, settings, port)
             base_url = f"http://127.0.0.1:{port}"
             figures = asyncio.run(run(shop, base_url, bench_seconds(15)))
         finally:

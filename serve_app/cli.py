@@ -15,14 +15,13 @@ from ray import serve
 from actors.config import NAMESPACE, RuntimeConfig
 from sagas.registry import connect
 from serve_app.demo import seed
-from serve_app.gateway import build
+from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
 
 LOCALHOST = "127.0.0.1"
 TRY_IT = (
     '-c "import asyncio; from sagas.registry import connect; '
-    "print(asyncio.run(connect().carts.get('demo').add_item("
-    "sku='TEA-1', quantity=2, unit_price={'amount': 25000, 'currency': 'IDR'})))\""
+    "print(asyncio.run(connect().carts.get('demo').add_product(sku='TEA-01', quantity=2)))\""
 )
 
 
@@ -49,13 +48,7 @@ def _up(args: argparse.Namespace) -> int:
         raise SystemExit("Ray started but cannot be reached")
     shop = connect(config=config)
     processes = {pid for pids in shop.ensure_hosts().values() for pid in pids}
-    serve.start(http_options={"host": LOCALHOST, "port": args.api_port})
-    serve.run(
-        build(config, GatewaySettings.from_env()),
-        name="rayshop",
-        route_prefix="/",
-        blocking=False,
-    )
+    start_gateway(config, GatewaySettings.from_env(), args.api_port)
     accounts = asyncio.run(seed(shop))
     api = f"http://{LOCALHOST}:{args.api_port}"
     print(f"rayshop is up; state in {config.state_dir} ({len(processes)} host processes)")
@@ -86,6 +79,7 @@ def _print_accounts(accounts: dict[str, str] | None) -> None:
 
 
 def _status(args: argparse.Namespace) -> int:
+    """The object hosts, and each Serve deployment's status and replicas, as JSON."""
     if _join_running_ray() is None:
         print("rayshop is not running (start it with `rayshop up`)")
         return 1
@@ -94,7 +88,17 @@ def _status(args: argparse.Namespace) -> int:
         for a in ray.util.list_named_actors(all_namespaces=True)
         if a["namespace"] == NAMESPACE
     ]
-    print(json.dumps({"hosts": sorted(hosts)}, indent=2))
+    applications = {
+        name: {
+            "status": app.status.value,
+            "deployments": {
+                deployment: {"status": found.status.value, "replicas": found.replica_states}
+                for deployment, found in app.deployments.items()
+            },
+        }
+        for name, app in serve.status().applications.items()
+    }
+    print(json.dumps({"hosts": sorted(hosts), "serve": applications}, indent=2))
     return 0
 
 

@@ -1,25 +1,23 @@
-"""The gateway (ARCHITECTURE §8): a Ray Serve deployment with a FastAPI ingress.
+"""The gateway (ARCHITECTURE §8): a Ray Serve deployment with a FastAPI ingress, calling the
+objects through stubs and the password service through a deployment handle.
 
-Every request gets a correlation id (taken from `X-Correlation-ID` when it is sane, echoed
-back, and carried into every object call), a body cap, a per-client rate limit and a
-timeout; every error leaves in the uniform format of `serve_app.errors`.
+Every request first passes `serve_app.edge` (correlation id, CORS, body cap, rate limit,
+timeout); every error leaves in the uniform format of `serve_app.errors`.
 """
 
-import asyncio
-import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from ray import serve
+from ray.serve.schema import LoggingConfig
 
 from actors.config import RuntimeConfig
-from actors.correlation import correlation_id
 from actors.secrets import secret
 from sagas.registry import SHOP_KINDS
-from serve_app.errors import error_body, install_error_handlers
+from serve_app.edge import Edge
+from serve_app.errors import install_error_handlers
+from serve_app.password_service import PasswordService
 from serve_app.rate_limit import RateLimiter
 from serve_app.routes import (
     account,
@@ -36,10 +34,7 @@ from serve_app.routes import (
     shopping,
 )
 from serve_app.settings import GatewaySettings
-from serve_app.tokens import InvalidToken, TokenIssuer
-
-CORRELATION_HEADER = "X-Correlation-ID"
-_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+from serve_app.tokens import TokenIssuer
 
 
 @dataclass
@@ -48,6 +43,8 @@ class Services:
 
     shop: Any
     issuer: TokenIssuer
+    passwords: Any
+    """The password service's deployment handle."""
     limiter: RateLimiter
     settings: GatewaySettings
 
@@ -71,75 +68,7 @@ app.include_router(coupons.router)
 app.include_router(admin.router)
 
 
-@app.middleware("http")
-async def at_the_edge(request: Request, call_next: Any) -> Response:
-    given = request.headers.get(CORRELATION_HEADER, "")
-    request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
-    token = correlation_id.set(request_id)
-    try:
-        response = await _guarded(request, call_next)
-    finally:
-        correlation_id.reset(token)
-    response.headers[CORRELATION_HEADER] = request_id
-    return response
-
-
-async def _guarded(request: Request, call_next: Any) -> Response:
-    services: Services = deps.services()
-    settings = services.settings
-    if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
-        return _preflight(request, settings)
-    length = request.headers.get("content-length", "0")
-    if not length.isdigit() or int(length) > settings.max_body_bytes:
-        body = error_body("body_too_large", f"at most {settings.max_body_bytes} bytes")
-        return JSONResponse(body, status_code=413)
-    wait = services.limiter.check(_client(request, services.issuer))
-    if wait is not None:
-        seconds = RateLimiter.retry_after(wait)
-        body = error_body("rate_limited", "too many requests", {"retry_after_s": int(seconds)})
-        return JSONResponse(body, status_code=429, headers={"Retry-After": seconds})
-    try:
-        response = await asyncio.wait_for(call_next(request), settings.request_timeout_s)
-    except TimeoutError:
-        body = error_body("timeout", f"no answer within {settings.request_timeout_s:g} s")
-        response = JSONResponse(body, status_code=504)
-    origin = request.headers.get("origin")
-    if origin and origin in settings.cors_origins:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = f"{CORRELATION_HEADER}, Retry-After"
-        response.headers["Vary"] = "Origin"
-    return response
-
-
-def _preflight(request: Request, settings: GatewaySettings) -> Response:
-    """CORS preflight: allowed origins may call with any method and header."""
-    origin = request.headers.get("origin", "")
-    if origin not in settings.cors_origins:
-        return JSONResponse(error_body("forbidden", "origin not allowed"), status_code=403)
-    asked = request.headers.get("access-control-request-headers", "")
-    headers = {
-        "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-        "Access-Control-Allow-Headers": asked or "Authorization, Content-Type",
-        "Access-Control-Max-Age": "600",
-        "Vary": "Origin",
-    }
-    return Response(status_code=204, headers=headers)
-
-
-def _client(request: Request, issuer: TokenIssuer) -> str:
-    """Who the rate limit counts: the signed-in user, else the caller's address. The verified
-    caller is kept on the request, so routes do not verify the token again."""
-    header = request.headers.get("authorization", "")
-    if header.startswith("Bearer "):
-        try:
-            principal = issuer.verify(header.removeprefix("Bearer "))
-        except InvalidToken:
-            pass
-        else:
-            request.state.principal = principal
-            return "user:" + principal.user_id
-    return "ip:" + (request.client.host if request.client else "unknown")
+app.add_middleware(Edge, services=deps.services)
 
 
 @serve.deployment(max_ongoing_requests=200)
@@ -147,13 +76,14 @@ def _client(request: Request, issuer: TokenIssuer) -> str:
 class Gateway:
     """One replica: its own stubs and rate-limit counts; all state lives in the objects."""
 
-    def __init__(self, config: RuntimeConfig, settings: GatewaySettings) -> None:
+    def __init__(self, config: RuntimeConfig, settings: GatewaySettings, passwords: Any) -> None:
         from actors.shop import Shop
 
         deps.install(
             Services(
                 shop=Shop(SHOP_KINDS, config),
                 issuer=TokenIssuer(secret(config.state_dir, "jwt", "RAYSHOP_JWT_SECRET")),
+                passwords=passwords,
                 limiter=RateLimiter(settings.rate_limit, settings.rate_window_s),
                 settings=settings,
             )
@@ -162,7 +92,23 @@ class Gateway:
 
 def build(config: RuntimeConfig, settings: GatewaySettings) -> Any:
     """The Serve application: `serve.run(build(...), route_prefix="/")`."""
-    return Gateway.bind(config, settings)
+    return Gateway.bind(config, settings, PasswordService.bind())
+
+
+SERVE_LOGS = LoggingConfig(encoding="JSON", enable_access_log=False)
+"""JSON logs; no access log line per request (our own JSON logs carry the correlation ids),
+which costs the proxy and the replica CPU on every call."""
+
+
+def start_gateway(config: RuntimeConfig, settings: GatewaySettings, port: int) -> None:
+    """Serve on 127.0.0.1:`port` and deploy the application; returns once it is ready."""
+    serve.start(http_options={"host": "127.0.0.1", "port": port}, logging_config=SERVE_LOGS)
+    serve.run(
+        build(config, settings),
+        name="rayshop",
+        route_prefix="/",
+        logging_config=SERVE_LOGS,
+    )
 
 
 def app_from_env() -> Any:

@@ -10,6 +10,7 @@ from domain.cart import Address
 from domain.identity import CompanyApplication, CompanyStatus
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, require_admin, services
+from serve_app.schemas import Company, SavedAddress
 from serve_app.tokens import Principal
 
 router = APIRouter(prefix="/api", tags=["account"])
@@ -23,19 +24,19 @@ def _users(request: Request) -> Any:
     return services(request).shop.users.get(USERS_KEY)
 
 
-@router.get("/me/addresses", response_model=list[dict[str, Any]], responses=SIGNED_IN)
+@router.get("/me/addresses", response_model=list[SavedAddress], responses=SIGNED_IN)
 async def addresses(request: Request, principal: User) -> list[dict[str, Any]]:
     return (await _users(request).profile(user_id=principal.user_id))["addresses"]
 
 
-@router.post("/me/addresses", response_model=dict[str, Any], status_code=201, responses=SIGNED_IN)
+@router.post("/me/addresses", response_model=SavedAddress, status_code=201, responses=SIGNED_IN)
 async def add_address(body: Address, request: Request, principal: User) -> dict[str, Any]:
     return await _users(request).save_address(
         user_id=principal.user_id, address=body.model_dump(mode="json")
     )
 
 
-@router.put("/me/addresses/{address_id}", response_model=dict[str, Any], responses=SIGNED_IN)
+@router.put("/me/addresses/{address_id}", response_model=SavedAddress, responses=SIGNED_IN)
 async def replace_address(
     address_id: Annotated[str, ADDRESS_ID], body: Address, request: Request, principal: User
 ) -> dict[str, Any]:
@@ -54,7 +55,7 @@ async def remove_address(
 
 @router.post(
     "/companies",
-    response_model=dict[str, Any],
+    response_model=Company,
     status_code=201,
     tags=["companies"],
     responses={**SIGNED_IN, 403: {"description": "buyers only"}, 409: {"description": "has one"}},
@@ -72,7 +73,7 @@ async def register_company(
 
 @router.get(
     "/companies/mine",
-    response_model=dict[str, Any],
+    response_model=Company,
     tags=["companies"],
     responses={**SIGNED_IN, 404: {"description": "no company yet"}},
 )
@@ -83,7 +84,7 @@ async def my_company(request: Request, principal: User) -> dict[str, Any]:
     return company
 
 
-@router.get("/admin/companies", response_model=list[dict[str, Any]], tags=["admin", "companies"])
+@router.get("/admin/companies", response_model=list[Company], tags=["admin", "companies"])
 async def list_companies(
     request: Request,
     admin: Admin,
@@ -94,7 +95,7 @@ async def list_companies(
 
 @router.post(
     "/admin/companies/{company_id}/approve",
-    response_model=dict[str, Any],
+    response_model=Company,
     tags=["admin", "companies"],
     responses={404: {"description": "no such company"}},
 )

@@ -11,6 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from actors.subscriptions import BUS_KEY
 from serve_app.errors import ApiError
 from serve_app.routes.deps import require_admin, services
+from serve_app.schemas import (
+    DeadLetter,
+    FaultArmed,
+    LagBySubscriber,
+    Queued,
+    SagaDetail,
+    SagaSummary,
+    StoryEvent,
+)
 from serve_app.tokens import Principal
 
 Admin = Annotated[Principal, Depends(require_admin)]
@@ -73,7 +82,7 @@ async def list_sagas(
     ]
 
 
-@router.get("/sagas/{saga_id}", response_model=dict[str, Any])
+@router.get("/sagas/{saga_id}", response_model=SagaDetail)
 async def saga_detail(
     request: Request, admin: Admin, saga_id: Annotated[str, SAGA_ID]
 ) -> dict[str, Any]:
@@ -84,19 +93,19 @@ async def saga_detail(
     return {**summary, "timeline": await saga.timeline()}
 
 
-@router.post("/sagas/{saga_id}/retry", response_model=dict[str, Any])
+@router.post("/sagas/{saga_id}/retry", response_model=SagaSummary)
 async def retry_saga(
     request: Request, admin: Admin, saga_id: Annotated[str, SAGA_ID]
 ) -> dict[str, Any]:
     return await services(request).shop.sagas.get(saga_id).retry()
 
 
-@router.get("/events/lag", response_model=dict[str, dict[str, int]])
+@router.get("/events/lag", response_model=LagBySubscriber)
 async def subscriber_lag(request: Request, admin: Admin) -> dict[str, dict[str, int]]:
     return await services(request).shop.event_buses.get(BUS_KEY).lag()
 
 
-@router.get("/events/dead-letters", response_model=list[dict[str, Any]])
+@router.get("/events/dead-letters", response_model=list[DeadLetter])
 async def dead_letters(
     request: Request,
     admin: Admin,
@@ -105,14 +114,14 @@ async def dead_letters(
     return await services(request).shop.event_buses.get(BUS_KEY).dead_letters(subscriber=subscriber)
 
 
-@router.post("/events/dead-letters/replay", status_code=202)
+@router.post("/events/dead-letters/replay", response_model=Queued, status_code=202)
 async def replay_dead_letter(request: Request, admin: Admin, body: Replay) -> dict[str, str]:
     bus = services(request).shop.event_buses.get(BUS_KEY)
     await bus.replay(subscriber=body.subscriber, topic=body.topic, seq=body.seq)
     return {"status": "queued"}
 
 
-@router.get("/events/story/{correlation_id}", response_model=list[dict[str, Any]])
+@router.get("/events/story/{correlation_id}", response_model=list[StoryEvent])
 async def story(
     request: Request,
     admin: Admin,
@@ -122,7 +131,12 @@ async def story(
     return await services(request).shop.story(correlation_id)
 
 
-@router.post("/faults", status_code=202, responses={404: {"description": "switches off"}})
+@router.post(
+    "/faults",
+    response_model=FaultArmed,
+    status_code=202,
+    responses={404: {"description": "switches off"}},
+)
 async def arm_fault(request: Request, admin: Admin, body: FaultSwitch) -> dict[str, Any]:
     """Makes the orchestrator die at a named saga point, once (chaos drills)."""
     if not services(request).settings.faults_enabled:

@@ -6,14 +6,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
-from actors.catalog import CATALOG_KEY
+from actors.catalog import CATALOG_KEY, Product
 from serve_app.routes.deps import services
+from serve_app.schemas import ProductListing
 
 router = APIRouter(prefix="/api", tags=["catalog"])
 
 
 class ProductPage(BaseModel):
-    items: list[dict[str, Any]]
+    items: list[ProductListing]
     total: int
     offset: int
     limit: int
@@ -55,7 +56,7 @@ async def search_products(
 
 @router.get(
     "/products/{sku}",
-    response_model=dict[str, Any],
+    response_model=Product,
     responses={404: {"description": "no such product"}},
 )
 async def product(

@@ -10,6 +10,7 @@ from actors.coupons import COUPONS_KEY
 from domain.coupons import CouponKind
 from domain.money import Money
 from serve_app.routes.deps import require_admin, services
+from serve_app.schemas import IssuedCoupon
 from serve_app.tokens import Principal
 
 router = APIRouter(
@@ -38,12 +39,12 @@ def _coupons(request: Request) -> Any:
     return services(request).shop.coupon_books.get(COUPONS_KEY)
 
 
-@router.get("", response_model=list[dict[str, Any]])
+@router.get("", response_model=list[IssuedCoupon])
 async def list_coupons(request: Request, admin: Admin) -> list[dict[str, Any]]:
     return await _coupons(request).issued()
 
 
-@router.put("/{code}", response_model=dict[str, Any])
+@router.put("/{code}", response_model=IssuedCoupon)
 async def save_coupon(
     code: Annotated[str, CODE], body: CouponTermsIn, request: Request, admin: Admin
 ) -> dict[str, Any]:

@@ -24,8 +24,9 @@ def services(request: Request | None = None) -> Any:
     return _services
 
 
-def current_user(request: Request) -> Principal:
-    """The signed-in caller; 401 for a missing, expired, forged or wrong-algorithm token."""
+async def current_user(request: Request) -> Principal:
+    """The signed-in caller; 401 for a missing, expired, forged or wrong-algorithm token.
+    (Async: FastAPI would run a plain function in a worker thread, a hop per request.)"""
     verified = getattr(request.state, "principal", None)  # by the gateway's edge middleware
     if verified is not None:
         return verified
@@ -38,8 +39,8 @@ def current_user(request: Request) -> Principal:
         raise ApiError(401, "unauthorized", f"invalid token: {exc}", headers=BEARER) from None
 
 
-def require_admin(request: Request) -> Principal:
-    principal = current_user(request)
+async def require_admin(request: Request) -> Principal:
+    principal = await current_user(request)
     if not principal.has("admin"):
         raise ApiError(403, "forbidden", "admins only")
     return principal

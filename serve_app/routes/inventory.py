@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from serve_app.errors import ApiError
 from serve_app.routes.deps import require_admin, services
+from serve_app.schemas import Reservation, StockBySku, StockLevel, WarehouseInfo
 from serve_app.tokens import Principal
 
 router = APIRouter(prefix="/api", tags=["inventory"])
@@ -62,7 +63,7 @@ async def _known(request: Request, warehouse_id: str) -> Any:
     return services(request).shop.warehouses.get(warehouse_id)
 
 
-@router.get("/warehouses", response_model=list[dict[str, Any]])
+@router.get("/warehouses", response_model=list[WarehouseInfo])
 async def list_warehouses(request: Request) -> list[dict[str, Any]]:
     """Warehouses with their locations."""
     return sorted((await _warehouses(request)).values(), key=lambda w: w["warehouse_id"])
@@ -80,7 +81,7 @@ async def availability(sku: Annotated[str, SKU_IN_PATH], request: Request) -> Av
 
 @router.get(
     "/admin/warehouses/{warehouse_id}/stock",
-    response_model=dict[str, dict[str, int]],
+    response_model=StockBySku,
     tags=["admin"],
     responses=ADMIN_ONLY,
 )
@@ -93,7 +94,7 @@ async def stock_levels(
 
 @router.post(
     "/admin/warehouses/{warehouse_id}/restock",
-    response_model=dict[str, int],
+    response_model=StockLevel,
     tags=["admin"],
     responses=ADMIN_ONLY,
 )
@@ -113,7 +114,7 @@ async def restock(
 
 @router.post(
     "/admin/warehouses/{warehouse_id}/adjust",
-    response_model=dict[str, int],
+    response_model=StockLevel,
     tags=["admin"],
     responses={**ADMIN_ONLY, 409: {"description": "below what is reserved"}},
 )
@@ -129,7 +130,7 @@ async def adjust(
 
 @router.get(
     "/admin/warehouses/{warehouse_id}/reservations",
-    response_model=list[dict[str, Any]],
+    response_model=list[Reservation],
     tags=["admin"],
     responses=ADMIN_ONLY,
 )

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from actors.catalog import CATALOG_KEY
+from actors.catalog import CATALOG_KEY, Product
 from domain.pricing import ProductPricing
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, services
@@ -68,7 +68,7 @@ async def _editable(request: Request, principal: Principal, sku: str) -> dict[st
     return found
 
 
-@router.post("", response_model=dict[str, Any], status_code=201, responses=REFUSALS)
+@router.post("", response_model=Product, status_code=201, responses=REFUSALS)
 async def create_product(
     body: NewProduct, request: Request, principal: Annotated[Principal, Depends(current_user)]
 ) -> dict[str, Any]:
@@ -79,7 +79,7 @@ async def create_product(
     return await _catalog(request).create_product(product=product)
 
 
-@router.put("/{sku}", response_model=dict[str, Any], responses=REFUSALS)
+@router.put("/{sku}", response_model=Product, responses=REFUSALS)
 async def replace_product(
     sku: Annotated[str, SKU_IN_PATH],
     body: ProductDraft,
@@ -106,7 +106,7 @@ async def remove_product(
 
 @router.put(
     "/{sku}/image",
-    response_model=dict[str, Any],
+    response_model=Product,
     responses={**REFUSALS, 413: {"description": "over 1 MB"}, 415: {"description": "not an image"}},
     openapi_extra={
         "requestBody": {

@@ -101,7 +101,7 @@ def cart_key(principal: Principal) -> str:
     return f"cart-{principal.user_id}"
 
 
-def cart_holder(
+async def cart_holder(
     request: Request,
     guest_cart: Annotated[
         str | None, Header(alias="X-Guest-Cart", max_length=100, description="a guest's cart id")
@@ -110,7 +110,7 @@ def cart_holder(
     """The signed-in caller's cart when a token is sent, else the guest cart named; 401 for
     neither. A guest id is unguessable and never names a user's cart: any other id is 404."""
     if request.headers.get("authorization") or guest_cart is None:
-        principal = current_user(request)
+        principal = await current_user(request)
         return CartHolder(cart_key(principal), principal)
     if not re.fullmatch(GUEST_CART_PATTERN, guest_cart):
         raise ApiError(404, "not_found", "no such guest cart")

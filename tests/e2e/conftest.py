@@ -9,7 +9,7 @@ import pytest
 from ray import serve
 
 from actors.config import RuntimeConfig
-from serve_app.gateway import build
+from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
 
 RATE_LIMIT = 50
@@ -42,8 +42,7 @@ def base_url(
     ray_cluster: None, runtime_config: RuntimeConfig, gateway_settings: GatewaySettings
 ) -> Iterator[str]:
     port = free_port()
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
-    serve.run(build(runtime_config, gateway_settings), name="rayshop", route_prefix="/")
+    start_gateway(runtime_config, gateway_settings, port)
     yield f"http://127.0.0.1:{port}"
     serve.shutdown()
 

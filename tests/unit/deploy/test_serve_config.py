@@ -7,6 +7,7 @@ import yaml
 from ray.serve.schema import ServeDeploySchema
 
 from serve_app.gateway import Gateway, app_from_env
+from serve_app.password_service import PasswordService
 
 CONFIG = Path(__file__).parents[3] / "serve_config.yaml"
 
@@ -16,7 +17,9 @@ def test_the_serve_config_is_valid_and_binds_127_0_0_1() -> None:
     assert schema.http_options.host == "127.0.0.1"
     (application,) = schema.applications
     assert application.import_path == "serve_app.gateway:app_from_env"
-    assert [d.name for d in application.deployments] == [Gateway.name]
-    autoscaling = application.deployments[0].autoscaling_config
-    assert autoscaling["min_replicas"] >= 1 and autoscaling["max_replicas"] >= 2
+    assert [d.name for d in application.deployments] == [Gateway.name, PasswordService.name]
+    for deployment in application.deployments:
+        autoscaling = deployment.autoscaling_config
+        assert autoscaling["min_replicas"] >= 1 and autoscaling["max_replicas"] >= 2
+    assert application.logging_config.enable_access_log is False
     assert callable(app_from_env)

@@ -1,0 +1,122 @@
+"""What every request passes before a route (ARCHITECTURE §8), as plain ASGI middleware (no
+per-request task group or body streams, which Starlette's `BaseHTTPMiddleware` adds):
+a correlation id, CORS, the body cap, the per-client rate limit and the timeout.
+
+The correlation id is taken from `X-Correlation-ID` when it is sane, or made up; it is echoed
+back and carried into every object call. A valid bearer token is verified here once, for the
+rate limit, and kept in the request state for the routes."""
+
+import asyncio
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from actors.correlation import correlation_id
+from serve_app.errors import error_body
+from serve_app.rate_limit import RateLimiter
+from serve_app.tokens import InvalidToken
+
+CORRELATION_HEADER = "X-Correlation-ID"
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+
+class Edge:
+    def __init__(self, app: ASGIApp, services: Callable[[], Any]) -> None:
+        self.app, self.services = app, services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        given = headers.get(CORRELATION_HEADER, "")
+        request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
+        services = self.services()
+        settings = services.settings
+        origin = headers.get("origin")
+        allowed = origin if origin in settings.cors_origins else None
+        started = False
+
+        async def send_tagged(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                tagged = MutableHeaders(scope=message)
+                tagged[CORRELATION_HEADER] = request_id
+                if allowed:
+                    tagged["Access-Control-Allow-Origin"] = allowed
+                    tagged["Access-Control-Expose-Headers"] = f"{CORRELATION_HEADER}, Retry-After"
+                    tagged["Vary"] = "Origin"
+            await send(message)
+
+        token = correlation_id.set(request_id)
+        try:
+            refusal = self._refusal(scope, headers, services)
+            if refusal is not None:
+                await refusal(scope, receive, send_tagged)
+                return
+            try:
+                async with asyncio.timeout(settings.request_timeout_s):
+                    await self.app(scope, receive, send_tagged)
+            except TimeoutError:
+                if started:
+                    raise
+                body = error_body("timeout", f"no answer within {settings.request_timeout_s:g} s")
+                await JSONResponse(body, status_code=504)(scope, receive, send_tagged)
+        finally:
+            correlation_id.reset(token)
+
+    def _refusal(self, scope: Scope, headers: Headers, services: Any) -> Response | None:
+        """The answer for a request refused before any route runs, or None to go on."""
+        settings = services.settings
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            return _preflight(headers, settings.cors_origins)
+        length = headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > settings.max_body_bytes:
+            body = error_body("body_too_large", f"at most {settings.max_body_bytes} bytes")
+            return JSONResponse(body, status_code=413)
+        wait = services.limiter.check(_client(scope, headers, services.issuer))
+        if wait is not None:
+            seconds = RateLimiter.retry_after(wait)
+            body = error_body("rate_limited", "too many requests", {"retry_after_s": int(seconds)})
+            return JSONResponse(body, status_code=429, headers={"Retry-After": seconds})
+        return None
+
+
+def _preflight(headers: Headers, allowed_origins: tuple[str, ...]) -> Response:
+    """CORS preflight: allowed origins may call with any method and header."""
+    origin = headers.get("origin", "")
+    if origin not in allowed_origins:
+        return JSONResponse(error_body("forbidden", "origin not allowed"), status_code=403)
+    asked = headers.get("access-control-request-headers", "")
+    return Response(
+        status_code=204,
+        headers={
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+            "Access-Control-Allow-Headers": asked or "Authorization, Content-Type",
+            "Access-Control-Max-Age": "600",
+            "Vary": "Origin",
+        },
+    )
+
+
+def _client(scope: Scope, headers: Headers, issuer: Any) -> str:
+    """Who the rate limit counts: the signed-in user, else the caller's address. The verified
+    caller is kept in the request state, so routes do not verify the token again."""
+    header = headers.get("authorization", "")
+    if header.startswith("Bearer "):
+        try:
+            principal = issuer.verify(header.removeprefix("Bearer "))
+        except InvalidToken:
+            pass
+        else:
+            scope.setdefault("state", {})["principal"] = principal
+            return "user:" + principal.user_id
+    client = scope.get("client")
+    return "ip:" + (client[0] if client else "unknown")

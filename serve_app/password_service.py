@@ -1,0 +1,23 @@
+"""The auth service's expensive half as its own Serve deployment: scrypt hashing and checking
+take ~50 ms of CPU each, so they run in replicas of their own, scaled apart from the gateway
+and never on its event loop. Stateless; the gateway reaches it through a deployment handle."""
+
+import asyncio
+
+from ray import serve
+
+from serve_app.passwords import hash_password, verify_password
+
+UNKNOWN_EMAIL_HASH = hash_password("a password nobody has")
+"""Checked against when an email is unknown, so a login takes as long either way."""
+
+
+@serve.deployment(max_ongoing_requests=32, ray_actor_options={"num_cpus": 0})
+class PasswordService:
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(hash_password, password)
+
+    async def verify(self, password: str, stored: str | None) -> bool:
+        """False for a wrong password, and for no account (`stored` None) after equal work."""
+        matches = await asyncio.to_thread(verify_password, password, stored or UNKNOWN_EMAIL_HASH)
+        return matches and stored is not None

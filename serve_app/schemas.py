@@ -1,0 +1,112 @@
+"""What the API answers, named, so `/openapi.json` documents every response (ARCHITECTURE §8).
+Models a route shares with the domain (`Address`, `CouponTerms`, `Product`) are extended here
+rather than copied."""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, RootModel
+
+from actors.catalog import Product
+from domain.cart import Address
+from domain.coupons import CouponTerms
+
+
+class ProductListing(Product):
+    list_price: int | None
+    """One unit's price in the market searched (before tiers)."""
+
+
+class SavedAddress(Address):
+    address_id: str
+
+
+class Company(BaseModel):
+    company_id: str
+    owner_id: str
+    name: str
+    tax_id: str
+    status: str
+    created_at: float
+    approved_at: float | None
+
+
+class IssuedCoupon(CouponTerms):
+    redemptions: int
+
+
+class WarehouseInfo(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    warehouse_id: str
+    name: str
+    region: str
+    latitude: float
+    longitude: float
+    low_stock_threshold: int
+
+
+class StockLevel(BaseModel):
+    available: int
+    reserved: int
+    allocated: int
+    on_hand: int
+
+
+class StockBySku(RootModel[dict[str, StockLevel]]):
+    """Each SKU's level in one warehouse."""
+
+
+class Reservation(BaseModel):
+    reservation_id: str
+    status: str
+    lines: dict[str, int]
+    expires_at: float
+    updated_at: float
+
+
+class SagaSummary(BaseModel):
+    saga_id: str
+    saga_type: str | None
+    status: str
+    failure: dict[str, Any] | None
+    stuck_on: str | None
+    result: Any
+    steps: dict[str, str]
+
+
+class SagaDetail(SagaSummary):
+    timeline: list[dict[str, Any]]
+    """Every journal entry with its time: steps, attempts, errors, compensations."""
+
+
+class LagBySubscriber(RootModel[dict[str, dict[str, int]]]):
+    """Events each subscriber has yet to apply, per topic."""
+
+
+class DeadLetter(BaseModel):
+    subscriber: str
+    topic: str
+    seq: int
+    event_id: str
+    error: str
+    attempts: int
+    at: float
+    status: str
+
+
+class StoryEvent(BaseModel):
+    kind: str
+    key: str
+    seq: int
+    type: str
+    at: float
+    data: dict[str, Any]
+
+
+class Queued(BaseModel):
+    status: str
+
+
+class FaultArmed(BaseModel):
+    armed_hosts: int
+    point: str
