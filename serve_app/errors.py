@@ -93,8 +93,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(RuntimeFault)
-    async def runtime_fault(request: Request, exc: RuntimeFault) -> JSONResponse:
-        log.error("runtime fault: %r", exc)
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        """Our bug, never the client's: logged with its traceback, answered in the format."""
+        log.error(
+            "unhandled %s on %s %s",
+            type(exc).__name__,
+            request.method,
+            request.url.path,
+            exc_info=exc,
+        )
         return JSONResponse(
             error_body("internal_error", "the shop failed to answer"), status_code=500
         )
