@@ -14,6 +14,10 @@ UNKNOWN_EMAIL_HASH = hash_password("a password nobody has")
 
 @serve.deployment(max_ongoing_requests=32, ray_actor_options={"num_cpus": 0})
 class PasswordService:
+    async def ready(self) -> bool:
+        """For the gateway's readiness probe."""
+        return True
+
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(hash_password, password)
 

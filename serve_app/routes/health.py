@@ -1,10 +1,13 @@
-"""Liveness (the replica answers) and readiness (the objects behind it answer too)."""
+"""Liveness (the replica answers) and readiness (the objects and services behind it answer
+too: identity, catalog, coupons, the event bus, a shop host, the password service)."""
 
 import asyncio
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from actors.catalog import CATALOG_KEY
+from actors.coupons import COUPONS_KEY
 from actors.subscriptions import BUS_KEY
 from actors.users import USERS_KEY
 from serve_app.errors import ApiError
@@ -25,11 +28,15 @@ async def live() -> Health:
 
 @router.get("/health/ready", response_model=Health, responses={503: {"description": "not ready"}})
 async def ready(request: Request) -> Health:
-    shop = services(request).shop
+    found = services(request)
+    shop = found.shop
     probes = (
         shop.users.get(USERS_KEY).credentials(email="readiness@probe.invalid"),
+        shop.catalogs.get(CATALOG_KEY).categories(),
+        shop.coupon_books.get(COUPONS_KEY).issued(),
         shop.event_buses.get(BUS_KEY).heads(),
         shop.carts.get("readiness-probe").view(),
+        found.passwords.ready.remote(),
     )
     try:
         await asyncio.wait_for(asyncio.gather(*probes), READY_TIMEOUT_S)
