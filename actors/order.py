@@ -88,6 +88,13 @@ class Order(DurableObject):
         return self.view_state()
 
     @command
+    async def fulfil(self, ctx: CallContext, sellers: list[str]) -> dict[str, Any]:
+        """Records that `sellers` packed their lines; the view's `awaiting_sellers` says who
+        is left before the parcels can go."""
+        self._record(ctx, self.state.decide_fulfil(sellers))
+        return self.view_state()
+
+    @command
     async def dispatch(self, ctx: CallContext, shipment_id: str) -> dict[str, Any]:
         self._record(ctx, self.state.decide_dispatch(shipment_id))
         return self.view_state()
@@ -153,4 +160,8 @@ class Order(DurableObject):
         }
 
     def view_state(self) -> dict[str, Any]:
-        return {"order_id": self.key, **self.state.model_dump(mode="json")}
+        return {
+            "order_id": self.key,
+            **self.state.model_dump(mode="json"),
+            "awaiting_sellers": self.state.awaiting_sellers,
+        }

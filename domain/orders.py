@@ -2,6 +2,9 @@
 
 PENDING -> AWAITING_PAYMENT -> PAID -> SHIPPED -> DELIVERED; FAILED when checkout was
 compensated; CANCELLED when cancelled after payment (refunded). Anything else is refused.
+
+Each seller fulfils the lines of their own products; once every seller of a paid order has,
+its parcels go to the carrier. Lines without a seller are the shop's own: an admin fulfils them.
 """
 
 from enum import StrEnum
@@ -12,6 +15,7 @@ from pydantic import BaseModel, Field
 from domain.errors import DomainError
 
 Events = list[tuple[str, dict[str, Any]]]
+SHOP_SELLER = "shop"
 
 
 class OrderStatus(StrEnum):
@@ -52,7 +56,17 @@ class OrderState(BaseModel):
     totals: dict[str, int] = Field(default_factory=dict)
     payment_id: str | None = None
     shipments: dict[str, Shipment] = Field(default_factory=dict)
+    fulfilled_by: list[str] = Field(default_factory=list)
     reason: str | None = None
+
+    @property
+    def sellers(self) -> list[str]:
+        """Who fulfils this order's lines (SHOP_SELLER for lines of the shop's own)."""
+        return sorted({line.seller_id or SHOP_SELLER for line in self.lines})
+
+    @property
+    def awaiting_sellers(self) -> list[str]:
+        return [seller for seller in self.sellers if seller not in self.fulfilled_by]
 
     # decisions
 
@@ -88,6 +102,18 @@ class OrderState(BaseModel):
         }
         return [("ShipmentAttached", data)]
 
+    def decide_fulfil(self, sellers: list[str]) -> Events:
+        """`sellers` have packed their lines (safe to repeat); refused for sellers without
+        lines here and for orders not paid."""
+        strangers = sorted(set(sellers) - set(self.sellers))
+        if strangers:
+            raise IllegalTransition("no lines of these sellers in the order", sellers=strangers)
+        new = [seller for seller in sorted(set(sellers)) if seller not in self.fulfilled_by]
+        if not new:
+            return []
+        self._require(OrderStatus.PAID, action="fulfil")
+        return [("LinesFulfilled", {"sellers": new})]
+
     def decide_dispatch(self, shipment_id: str) -> Events:
         shipment = self.shipments.get(shipment_id)
         if shipment is None:
@@ -97,6 +123,10 @@ class OrderState(BaseModel):
         if shipment.dispatched:
             return []
         self._require(OrderStatus.PAID, OrderStatus.SHIPPED, action="dispatch")
+        if self.awaiting_sellers:
+            raise IllegalTransition(
+                "the sellers have not all packed their lines", awaiting=self.awaiting_sellers
+            )
         events: Events = [("ShipmentDispatched", {"shipment_id": shipment_id})]
         if all(s.dispatched for s in self.shipments.values() if s.shipment_id != shipment_id):
             events.append(("OrderShipped", {}))
@@ -150,6 +180,8 @@ class OrderState(BaseModel):
                 self.payment_id = data["payment_id"]
             case "ShipmentAttached":
                 self.shipments[data["shipment_id"]] = Shipment.model_validate(data)
+            case "LinesFulfilled":
+                self.fulfilled_by = [*self.fulfilled_by, *data["sellers"]]
             case "ShipmentDispatched":
                 self.shipments[data["shipment_id"]].dispatched = True
             case "OrderShipped":

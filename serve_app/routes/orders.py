@@ -58,9 +58,10 @@ class CancelRequest(BaseModel):
 
 
 class OrderChange(BaseModel):
-    """What a cancel, fulfil or deliver request did: the saga that ran and the order after."""
+    """What a cancel, fulfil or deliver request did: the saga that ran (none while other
+    sellers have yet to pack their lines) and the order after."""
 
-    saga_id: str
+    saga_id: str | None
     saga_status: str
     order: dict[str, Any]
 
@@ -194,11 +195,20 @@ async def cancel(
 async def fulfil(
     order_id: Annotated[str, ORDER_ID], request: Request, principal: User
 ) -> OrderChange:
-    """Hands the paid order's parcels to the carrier (SHIPPED)."""
+    """A seller has packed the lines of their products (an admin: every line left). When no
+    seller is left, the parcels go to the carrier and the order is SHIPPED."""
     order = await visible_order(request, principal, order_id)
-    if not (principal.has("admin") or sells_in(order, principal)):
+    if principal.has("admin"):
+        sellers = order["awaiting_sellers"]
+    elif sells_in(order, principal):
+        sellers = [principal.user_id]
+    else:
         raise ApiError(403, "forbidden", "only a seller of the order or an admin fulfils it")
     require_status(order, "PAID", "SHIPPED", action="fulfil")
+    if order["status"] == "PAID" and sellers:
+        order = await services(request).shop.orders.get(order_id).fulfil(sellers=sellers)
+    if order["awaiting_sellers"]:
+        return OrderChange(saga_id=None, saga_status="waiting_for_sellers", order=order)
     return await run_order_saga(request, "fulfil_order", order_id)
 
 

@@ -392,3 +392,29 @@ async def test_the_payment_webhook_needs_the_providers_signature(client: Any, sh
         400,
         "bad_webhook",
     )
+
+
+async def test_each_seller_packs_their_own_lines_before_the_order_ships(
+    client: Any, shop: Any
+) -> None:
+    boss = await admin(client, shop)
+    ani, budi = await seller(client, boss), await seller(client, boss)
+    skus = [await listed_product(client, s["headers"], boss) for s in (ani, budi)]
+    customer = bearer((await sign_up(client))["tokens"]["access_token"])
+    for sku in skus:
+        await client.post("/api/cart/items", json={"sku": sku, "quantity": 1}, headers=customer)
+    order_id = (await buy(client, customer))["order_id"]
+
+    first = await client.post(f"/api/orders/{order_id}/fulfil", headers=ani["headers"])
+    assert first.json()["saga_status"] == "waiting_for_sellers", first.text
+    assert first.json()["order"]["status"] == "PAID"
+    assert first.json()["order"]["awaiting_sellers"] == [budi["user_id"]]
+    mine = await eventually(
+        lambda: client.get("/api/seller/orders", headers=ani["headers"]),
+        lambda r: order_id in {o["order_id"] for o in r.json()["orders"]},
+        what="the order among Ani's",
+    )
+    (listed,) = [o for o in mine.json()["orders"] if o["order_id"] == order_id]
+    assert [line["sku"] for line in listed["lines"]] == [skus[0]], "only Ani's own lines"
+    second = await client.post(f"/api/orders/{order_id}/fulfil", headers=budi["headers"])
+    assert second.json()["order"]["status"] == "SHIPPED", second.text

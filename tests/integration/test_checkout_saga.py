@@ -255,6 +255,9 @@ async def test_a_paid_order_is_dispatched_then_delivered_and_can_no_longer_be_ca
     outcome = await run_checkout(shop, checkout_input(cart_id))
     order = shop.orders.get(outcome["result"]["order_id"])
     shipment_ids = [s["shipment_id"] for s in outcome["result"]["shipments"]]
+    with pytest.raises(IllegalTransition, match="not all packed"):
+        await order.dispatch(shipment_id=shipment_ids[0])
+    assert (await order.fulfil(sellers=["seller-1"]))["awaiting_sellers"] == []
     for shipment_id in shipment_ids:
         await shop.shipments.get(shipment_id).dispatch()
         await order.dispatch(shipment_id=shipment_id)
