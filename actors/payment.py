@@ -114,14 +114,19 @@ class Payment(DurableObject):
             raise InvalidSignature("the webhook is for another payment")
         if self.state.status == "pending":
             ctx.emit("PaymentCaptured" if message["status"] == "paid" else "PaymentExpired", {})
-            notify = self.state.notify
-            if notify is not None:
-                settled = {
-                    **notify,
-                    "kwargs": {**notify.get("kwargs", {}), "payload": self.view_state()},
-                }
-                ctx.spawn(lambda _: callbacks.invoke(ctx.config, settled))
+            self._tell_settled(ctx)
         return self.view_state()
+
+    def _tell_settled(self, ctx: CallContext) -> None:
+        """Tells whoever waits for this pending payment (the checkout saga) how it ended,
+        once the change is durable."""
+        notify = self.state.notify
+        if notify is not None:
+            settled = {
+                **notify,
+                "kwargs": {**notify.get("kwargs", {}), "payload": self.view_state()},
+            }
+            ctx.spawn(lambda _: callbacks.invoke(ctx.config, settled))
 
     @command
     async def cancel_if_present(self, ctx: CallContext, reason: str) -> dict[str, Any]:
@@ -132,6 +137,16 @@ class Payment(DurableObject):
         elif self.state.status == "pending":
             await provider(ctx.config).void(self.key)
             ctx.emit("PaymentVoided", {"reason": reason})
+        return self.view_state()
+
+    @command
+    async def void_if_pending(self, ctx: CallContext, reason: str) -> dict[str, Any]:
+        """The customer gives up on a pending payment: voided, and the checkout told. A
+        payment that went through meanwhile is left as it is (never refunded here)."""
+        if self.state.status == "pending":
+            await provider(ctx.config).void(self.key)
+            ctx.emit("PaymentVoided", {"reason": reason})
+            self._tell_settled(ctx)
         return self.view_state()
 
     @query

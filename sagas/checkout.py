@@ -104,7 +104,7 @@ async def settle_pending_payment(
 
     async def poll() -> dict[str, Any] | None:
         status = await payment.status()
-        return status if status["status"] in ("captured", "expired") else None
+        return status if status["status"] in ("captured", "expired", "voided") else None
 
     settled = await ctx.wait_for_event(payment_event(data), data.payment_timeout_s, poll=poll)
 

@@ -182,13 +182,29 @@ async def cancel(
     principal: User,
     body: CancelRequest | None = None,
 ) -> OrderChange:
-    """Cancels a paid order that has not shipped: refund, stock back, labels cancelled."""
+    """Cancels an order that has not shipped: a paid one is refunded, its stock put back and
+    its labels cancelled; an unpaid one (QRIS, virtual account) has its payment voided."""
     order = await visible_order(request, principal, order_id)
     if order["customer_id"] != principal.user_id and not principal.has("admin"):
         raise ApiError(403, "forbidden", "only the customer or an admin cancels an order")
-    require_status(order, "PAID", "CANCELLED", action="cancel")
     reason = (body or CancelRequest()).reason
+    if order["status"] == "AWAITING_PAYMENT":
+        order = await give_up_payment(request, order, reason)
+        if order["status"] != "PAID":  # else it was paid meanwhile: refund as usual
+            return OrderChange(saga_id=None, saga_status="payment_voided", order=order)
+    require_status(order, "PAID", "CANCELLED", action="cancel")
     return await run_order_saga(request, "cancel_order", order_id, reason)
+
+
+async def give_up_payment(request: Request, order: dict[str, Any], reason: str) -> dict:
+    """Voids an unpaid order's pending payment; its checkout then compensates (stock back,
+    order FAILED). Returns the order once the checkout has ended."""
+    shop = services(request).shop
+    await shop.payments.get(order["payment_id"]).void_if_pending(reason=reason)
+    checkout_id = order["order_id"].removeprefix("ord-")
+    timeout = services(request).settings.request_timeout_s * 0.8
+    await shop.sagas.get(checkout_id).outcome(timeout_s=timeout)
+    return await shop.orders.get(order["order_id"]).view()
 
 
 @router.post("/orders/{order_id}/fulfil", response_model=OrderChange, responses=REFUSED)

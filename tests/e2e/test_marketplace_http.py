@@ -418,3 +418,39 @@ async def test_each_seller_packs_their_own_lines_before_the_order_ships(
     assert [line["sku"] for line in listed["lines"]] == [skus[0]], "only Ani's own lines"
     second = await client.post(f"/api/orders/{order_id}/fulfil", headers=budi["headers"])
     assert second.json()["order"]["status"] == "SHIPPED", second.text
+
+
+async def test_an_unpaid_qris_order_is_cancelled_by_voiding_its_payment(
+    client: Any, shop: Any
+) -> None:
+    boss = await admin(client, shop)
+    vendor = await seller(client, boss)
+    sku = await listed_product(client, vendor["headers"], boss, units=5)
+    customer = bearer((await sign_up(client))["tokens"]["access_token"])
+    await client.post("/api/cart/items", json={"sku": sku, "quantity": 2}, headers=customer)
+    started = await client.post(
+        "/api/checkout",
+        json={
+            "payment_method": "qris",
+            "payment_token": "tok_pending_never",
+            "address": JAKARTA,
+            "shipping_service": "REG",
+        },
+        headers={**customer, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert started.status_code == 202, started.text
+    order_id = started.json()["order_id"]
+    await eventually(
+        lambda: client.get(f"/api/orders/{order_id}", headers=customer),
+        lambda r: r.status_code == 200 and r.json()["status"] == "AWAITING_PAYMENT",
+        what="the order awaiting its QRIS payment",
+    )
+    assert (await client.get(f"/api/inventory/{sku}")).json()["available"] == 3
+    cancelled = await client.post(f"/api/orders/{order_id}/cancel", headers=customer)
+    assert cancelled.json()["saga_status"] == "payment_voided", cancelled.text
+    assert cancelled.json()["order"]["status"] == "FAILED"
+    payment = await client.get(
+        f"/api/payments/pay-{started.json()['checkout_id']}", headers=customer
+    )
+    assert payment.json()["status"] == "voided"
+    assert (await client.get(f"/api/inventory/{sku}")).json()["available"] == 5
