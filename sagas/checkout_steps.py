@@ -4,6 +4,7 @@ after a crash gets the first answers."""
 
 import asyncio
 import time
+import uuid
 from typing import Any
 
 from domain.allocation import WarehouseSite, plan_allocation
@@ -14,6 +15,10 @@ from sagas.checkout_input import CheckoutInput, PaymentDeclined
 SAGA_PATH = "sagas.saga_object:Saga"
 SITE_CACHE_S = 5.0
 SERVICES = ("REG", "EXP")
+
+
+class ReservationConflict(Exception):
+    """Transient: the step is tried again."""
 
 
 async def lock_cart(shop: Any, data: CheckoutInput, key: str) -> dict[str, Any]:
@@ -60,15 +65,38 @@ async def reserve_inventory(
     shop: Any, data: CheckoutInput, locked: dict[str, Any], key: str
 ) -> dict[str, Any]:
     """Nearest first, then fewest shipments. The nearest warehouse is asked for everything
-    first, as the plan would whenever it can; only if it refuses are all levels read."""
+    first, as the plan would whenever it can; only if it refuses are all levels read.
+
+    A run after a crash may plan differently from the run before it (stock moved meanwhile).
+    A warehouse that answers with other lines than asked for holds an earlier run's
+    reservation: then every reservation of the order is released and the plan made afresh
+    under new keys, so the order never ships from a reservation smaller than its plan."""
     lines = {line["sku"]: line["quantity"] for line in locked["lines"]}
-    sites = await warehouse_sites(shop)
     destination = region(locked["address"]["region"])
     coordinates = (destination.latitude, destination.longitude)
+    shipments = await _reserve_by_plan(shop, data, lines, coordinates, key)
+    if shipments is None:
+        fresh = f"{key}:again-{uuid.uuid4().hex[:8]}"
+        await release_everywhere(shop, data, f"{fresh}:release")
+        shipments = await _reserve_by_plan(shop, data, lines, coordinates, fresh)
+        if shipments is None:
+            raise ReservationConflict("the order's reservations changed while being replanned")
+    return {"shipments": shipments}
+
+
+async def _reserve_by_plan(
+    shop: Any,
+    data: CheckoutInput,
+    lines: dict[str, int],
+    coordinates: tuple[float, float],
+    key: str,
+) -> dict[str, dict[str, int]] | None:
+    """The reserved plan, or None where a warehouse holds other lines for this order."""
+    sites = await warehouse_sites(shop)
     nearest = min(sites, key=lambda s: great_circle_km(*coordinates, s.latitude, s.longitude))
     try:
-        await _reserve_at(shop, data, nearest.warehouse_id, lines, f"{key}:whole")
-        return {"shipments": {nearest.warehouse_id: lines}}
+        held = await _reserve_at(shop, data, nearest.warehouse_id, lines, f"{key}:whole")
+        return {nearest.warehouse_id: lines} if held == lines else None
     except InsufficientStock:
         pass
     levels = await asyncio.gather(
@@ -79,21 +107,23 @@ async def reserve_inventory(
         for site, found in zip(sites, levels, strict=True)
     }
     plan = plan_allocation(lines, coordinates, sites, available)
-    await asyncio.gather(
+    held = await asyncio.gather(
         *(_reserve_at(shop, data, w, wanted, key) for w, wanted in plan.shipments.items())
     )
-    return {"shipments": plan.shipments}
+    return plan.shipments if held == list(plan.shipments.values()) else None
 
 
 async def _reserve_at(
     shop: Any, data: CheckoutInput, warehouse: str, lines: dict[str, int], key: str
-) -> None:
-    await shop.warehouses.get(warehouse).reserve(
+) -> dict[str, int] | None:
+    """The lines the warehouse holds for the order after the call (None: none open)."""
+    reservation = await shop.warehouses.get(warehouse).reserve(
         reservation_id=data.order_id,
         lines=lines,
         ttl_s=data.reservation_ttl_s,
         idempotency_key=f"{key}:{warehouse}",
     )
+    return reservation.get("lines")
 
 
 async def charge(

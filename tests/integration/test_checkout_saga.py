@@ -11,6 +11,8 @@ import pytest
 from actors.config import RuntimeConfig
 from actors.correlation import correlation_id
 from domain.orders import IllegalTransition
+from sagas.checkout_input import CheckoutInput
+from sagas.checkout_steps import reserve_inventory
 from sagas.invariants import check_invariants
 from tests.shop_setup import address, checkout_input, idr, ready_cart
 
@@ -271,3 +273,34 @@ async def test_a_paid_order_is_dispatched_then_delivered_and_can_no_longer_be_ca
     assert [t["status"] for t in tracked["tracking"]] == ["labelled", "dispatched", "delivered"]
     assert tracked["tracking_number"].startswith("FK")
     assert await check_invariants(shop) == []
+
+
+async def test_a_rerun_after_a_split_reservation_never_ships_short(shop: Any) -> None:
+    """The step ran once and split the order over two warehouses, then the orchestrator died
+    before journaling it. Meanwhile the nearest warehouse got stock: the re-run must not
+    count the 1 unit it still holds there as the whole order."""
+    sku = "SPLIT"
+    await shop.catalogs.get("catalog").save_product(
+        product={
+            "sku": sku,
+            "title": "Split",
+            "pricing": {"retail_price": idr(9_000), "wholesale_price": idr(8_000)},
+        }
+    )
+    for warehouse in ("jkt", "bdg"):
+        await shop.warehouses.get(warehouse).restock(sku=sku, quantity=1)
+    data = CheckoutInput.model_validate(checkout_input("cart-split"))
+    locked = {"lines": [{"sku": sku, "quantity": 2}], "address": address("ID-JK")}
+    first = await reserve_inventory(shop, data, locked, "co-cart-split:reserve_inventory")
+    assert first == {"shipments": {"jkt": {sku: 1}, "bdg": {sku: 1}}}
+    await shop.warehouses.get("jkt").restock(sku=sku, quantity=5)
+
+    again = await reserve_inventory(shop, data, locked, "co-cart-split:reserve_inventory")
+    assert again == {"shipments": {"jkt": {sku: 2}}}
+    held = {
+        w: (await shop.warehouses.get(w).reservation(reservation_id=data.order_id)).get("lines")
+        for w in ("jkt", "bdg", "sby")
+    }
+    assert held == {"jkt": {sku: 2}, "bdg": None, "sby": None}
+    levels = await shop.warehouses.get("bdg").levels(skus=[sku])
+    assert levels[sku]["available"] == 1, "the other warehouse's unit is free again"
