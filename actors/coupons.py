@@ -79,9 +79,7 @@ class Coupons(DurableObject):
         """Counts one use by `checkout_id` (safe to repeat); refused past the limit."""
         found = self._issued(code)
         if checkout_id not in found.redeemed_by:
-            limit = found.terms.max_redemptions
-            if limit is not None and len(found.redeemed_by) >= limit:
-                raise CouponExhausted(f"coupon {found.terms.code} has been used up", limit=limit)
+            _require_uses_left(found)
             ctx.emit(
                 "CouponRedeemed",
                 {"code": found.terms.code, "checkout_id": checkout_id, "at": ctx.now()},
@@ -99,9 +97,7 @@ class Coupons(DurableObject):
     async def terms(self, ctx: CallContext, code: str) -> dict[str, Any]:
         """What a cart copies when a shopper applies `code`."""
         found = self._issued(code)
-        limit = found.terms.max_redemptions
-        if limit is not None and len(found.redeemed_by) >= limit:
-            raise CouponExhausted(f"coupon {found.terms.code} has been used up", limit=limit)
+        _require_uses_left(found)
         return found.terms.model_dump(mode="json")
 
     @query
@@ -117,3 +113,9 @@ class Coupons(DurableObject):
     def _view(self, code: str) -> dict[str, Any]:
         found = self.state.coupons[code]
         return {**found.terms.model_dump(mode="json"), "redemptions": len(found.redeemed_by)}
+
+
+def _require_uses_left(coupon: IssuedCoupon) -> None:
+    limit = coupon.terms.max_redemptions
+    if limit is not None and len(coupon.redeemed_by) >= limit:
+        raise CouponExhausted(f"coupon {coupon.terms.code} has been used up", limit=limit)

@@ -135,8 +135,7 @@ class Payment(DurableObject):
             await provider(ctx.config).refund(self.key)
             ctx.emit("PaymentRefunded", {"amount": self.state.amount, "reason": reason})
         elif self.state.status == "pending":
-            await provider(ctx.config).void(self.key)
-            ctx.emit("PaymentVoided", {"reason": reason})
+            await self._void(ctx, reason)
         return self.view_state()
 
     @command
@@ -144,10 +143,13 @@ class Payment(DurableObject):
         """The customer gives up on a pending payment: voided, and the checkout told. A
         payment that went through meanwhile is left as it is (never refunded here)."""
         if self.state.status == "pending":
-            await provider(ctx.config).void(self.key)
-            ctx.emit("PaymentVoided", {"reason": reason})
+            await self._void(ctx, reason)
             self._tell_settled(ctx)
         return self.view_state()
+
+    async def _void(self, ctx: CallContext, reason: str) -> None:
+        await provider(ctx.config).void(self.key)
+        ctx.emit("PaymentVoided", {"reason": reason})
 
     @query
     async def status(self, ctx: CallContext) -> dict[str, Any]:

@@ -209,11 +209,14 @@ class Users(DurableObject):
     ) -> dict[str, Any]:
         """A buyer's company, pending until an admin approves it (one per buyer)."""
         parsed = parse(CompanyApplication, company)
-        profile = await self.profile(ctx, owner_id)
-        if Role.BUYER.value not in profile["roles"]:
+        rows = await ctx.read("SELECT roles FROM users WHERE user_id = ?", (owner_id,))
+        if not rows:
+            raise UnknownUser("no such user", user_id=owner_id)
+        if Role.BUYER.value not in json.loads(rows[0][0]):
             raise NotABuyer("only wholesale buyers register a company")
-        if profile["company"] is not None:
-            raise CompanyExists("you have registered a company", **profile["company"])
+        existing = await self._company_of(ctx, owner_id)
+        if existing is not None:
+            raise CompanyExists("you have registered a company", **existing)
         row = {
             "company_id": f"cmp-{uuid.uuid4().hex[:12]}",
             "owner_id": owner_id,

@@ -18,8 +18,9 @@ import time
 from typing import Any
 
 from actors.config import RuntimeConfig
+from bench import load
 from bench.local_ray import bench_seconds, local_ray
-from bench.report import percentile, print_figures, print_table
+from bench.report import print_figures, print_table
 from sagas.invariants import check_invariants
 from sagas.registry import shop_for
 from tests.shop_setup import address, checkout_input, idr, stock_shop
@@ -56,26 +57,16 @@ async def one_checkout(shop: Any, decline_share: float, rng: random.Random) -> t
 async def closed_loop(
     shop: Any, clients: int, seconds: float, decline_share: float = 0.0
 ) -> dict[str, Any]:
-    stop_at = time.perf_counter() + seconds
-    latencies: list[float] = []
+    """Checkout flows in a closed loop, with how many ended in each saga status."""
     statuses: dict[str, int] = {}
+    rngs = [random.Random(n) for n in range(clients)]
 
-    async def client(n: int) -> None:
-        rng = random.Random(n)
-        while time.perf_counter() < stop_at:
-            status, ms = await one_checkout(shop, decline_share, rng)
-            latencies.append(ms)
-            statuses[status] = statuses.get(status, 0) + 1
+    async def flow(n: int) -> float:
+        status, ms = await one_checkout(shop, decline_share, rngs[n])
+        statuses[status] = statuses.get(status, 0) + 1
+        return ms
 
-    started = time.perf_counter()
-    await asyncio.gather(*(client(n) for n in range(clients)))
-    elapsed = time.perf_counter() - started
-    return {
-        "per_s": len(latencies) / elapsed,
-        "p50": percentile(latencies, 50),
-        "p99": percentile(latencies, 99),
-        "statuses": statuses,
-    }
+    return {**await load.closed_loop(flow, clients, seconds), "statuses": statuses}
 
 
 async def measure_point(

@@ -23,8 +23,9 @@ import aiohttp
 from ray import serve
 
 from actors.config import RuntimeConfig
+from bench.load import closed_loop
 from bench.local_ray import bench_seconds, local_ray
-from bench.report import percentile, print_figures, print_table
+from bench.report import print_figures, print_table
 from domain.cart import Address
 from sagas.registry import shop_for
 from serve_app.gateway import start_gateway
@@ -111,24 +112,6 @@ async def direct_point(shop: Any, clients: int, seconds: float) -> dict[str, flo
     owners = [f"u-bench-{uuid.uuid4().hex[:12]}" for _ in range(clients)]
     await closed_loop(lambda n: direct_flow(shop, owners[n]), clients, min(5.0, seconds))
     return await closed_loop(lambda n: direct_flow(shop, owners[n]), clients, seconds)
-
-
-async def closed_loop(flow: Any, clients: int, seconds: float) -> dict[str, float]:
-    stop_at = time.perf_counter() + seconds
-    latencies: list[float] = []
-
-    async def client(n: int) -> None:
-        while time.perf_counter() < stop_at:
-            latencies.append(await flow(n))
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client(n) for n in range(clients)))
-    elapsed = time.perf_counter() - started
-    return {
-        "per_s": len(latencies) / elapsed,
-        "p50": percentile(latencies, 50),
-        "p99": percentile(latencies, 99),
-    }
 
 
 async def run(shop: Any, base_url: str, seconds: float) -> dict[str, Any]:

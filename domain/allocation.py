@@ -31,6 +31,16 @@ class AllocationPlan(BaseModel):
     shipments: dict[str, dict[str, int]]
 
 
+def by_distance(
+    sites: list[WarehouseSite], destination: tuple[float, float]
+) -> list[WarehouseSite]:
+    """Nearest to `destination` first (ties by id, so every caller agrees on "nearest")."""
+    return sorted(
+        sites,
+        key=lambda s: (great_circle_km(*destination, s.latitude, s.longitude), s.warehouse_id),
+    )
+
+
 def plan_allocation(
     lines: dict[str, int],
     destination: tuple[float, float],
@@ -38,11 +48,7 @@ def plan_allocation(
     available: dict[str, dict[str, int]],
 ) -> AllocationPlan:
     """Raises InsufficientStock naming what all warehouses together lack."""
-    by_distance = sorted(
-        sites,
-        key=lambda s: (great_circle_km(*destination, s.latitude, s.longitude), s.warehouse_id),
-    )
-    order = [s.warehouse_id for s in by_distance]
+    order = [s.warehouse_id for s in by_distance(sites, destination)]
     prefix = _nearest_covering_prefix(lines, order, available)
     chosen = _fewest_covering(lines, prefix, available)
     return AllocationPlan(shipments=_take_nearest_first(lines, chosen, available))

@@ -7,8 +7,8 @@ import time
 import uuid
 from typing import Any
 
-from domain.allocation import WarehouseSite, plan_allocation
-from domain.geography import great_circle_km, region
+from domain.allocation import WarehouseSite, by_distance, plan_allocation
+from domain.geography import region
 from domain.inventory import InsufficientStock
 from sagas.checkout_input import CheckoutInput, PaymentDeclined
 
@@ -93,7 +93,7 @@ async def _reserve_by_plan(
 ) -> dict[str, dict[str, int]] | None:
     """The reserved plan, or None where a warehouse holds other lines for this order."""
     sites = await warehouse_sites(shop)
-    nearest = min(sites, key=lambda s: great_circle_km(*coordinates, s.latitude, s.longitude))
+    nearest = by_distance(sites, coordinates)[0]
     try:
         held = await _reserve_at(shop, data, nearest.warehouse_id, lines, f"{key}:whole")
         return {nearest.warehouse_id: lines} if held == lines else None

@@ -8,12 +8,13 @@ from ray import serve
 
 from serve_app.passwords import hash_password, verify_password
 
-UNKNOWN_EMAIL_HASH = hash_password("a password nobody has")
-"""Checked against when an email is unknown, so a login takes as long either way."""
-
 
 @serve.deployment(max_ongoing_requests=32, ray_actor_options={"num_cpus": 0})
 class PasswordService:
+    def __init__(self) -> None:
+        # checked against when an email is unknown, so a login takes as long either way
+        self._unknown_email_hash = hash_password("a password nobody has")
+
     async def ready(self) -> bool:
         """For the gateway's readiness probe."""
         return True
@@ -23,5 +24,7 @@ class PasswordService:
 
     async def verify(self, password: str, stored: str | None) -> bool:
         """False for a wrong password, and for no account (`stored` None) after equal work."""
-        matches = await asyncio.to_thread(verify_password, password, stored or UNKNOWN_EMAIL_HASH)
+        matches = await asyncio.to_thread(
+            verify_password, password, stored or self._unknown_email_hash
+        )
         return matches and stored is not None

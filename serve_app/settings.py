@@ -15,6 +15,12 @@ class GatewaySettings:
     faults_enabled: bool = False
     """whether admins may arm the saga fault switches (for chaos drills; off in production)"""
 
+    @property
+    def saga_wait_s(self) -> float:
+        """How long a route waits for a saga: answering before the request's own timeout,
+        with the saga's state, beats a bare 504."""
+        return self.request_timeout_s * 0.8
+
     @classmethod
     def from_env(cls) -> "GatewaySettings":
         origins = os.environ.get("RAYSHOP_CORS_ORIGINS", "")

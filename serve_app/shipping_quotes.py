@@ -3,11 +3,13 @@ address and the weight of the lines. Clients name a service; the price never com
 
 from typing import Any
 
+from actors.carrier import ShippingUnavailable
 from actors.catalog import CATALOG_KEY
 from actors.shipment import CARRIER
+from domain.allocation import by_distance
 from domain.cart import Address, CartEmpty, ShippingChoice
 from domain.errors import DomainError
-from domain.geography import great_circle_km, region
+from domain.geography import region
 from domain.money import Money
 from sagas.checkout_steps import warehouse_sites
 
@@ -26,18 +28,11 @@ async def shipping_options(
     destination = region(address.region)
     products = await shop.catalogs.get(CATALOG_KEY).products(skus=[line["sku"] for line in lines])
     grams = sum(products[line["sku"]]["weight_grams"] * line["quantity"] for line in lines)
-    sites = await warehouse_sites(shop)
-    origin = min(
-        sites,
-        key=lambda s: great_circle_km(
-            s.latitude, s.longitude, destination.latitude, destination.longitude
-        ),
-        default=None,
-    )
+    sites = by_distance(await warehouse_sites(shop), (destination.latitude, destination.longitude))
+    if not sites:
+        raise ShippingUnavailable("the shop has no warehouse to ship from")
     currency = cart["summary"]["currency"]
-    rates = CARRIER.rates(
-        origin.region if origin else destination.code, destination.code, grams, currency
-    )
+    rates = CARRIER.rates(sites[0].region, destination.code, grams, currency)
     return [
         ShippingChoice(
             code=rate.service,

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from sagas.checkout_steps import warehouse_sites
 from serve_app.errors import ApiError
 from serve_app.routes.deps import require_admin, services
 from serve_app.schemas import Reservation, StockBySku, StockLevel, WarehouseInfo
@@ -48,17 +49,14 @@ class Availability(BaseModel):
     warehouses: dict[str, int]
 
 
-async def _warehouses(request: Request) -> dict[str, dict[str, Any]]:
-    """Every configured warehouse's info, by id."""
-    warehouses = services(request).shop.warehouses
-    keys = [row.stream for row in await warehouses.list(limit=10_000)]
-    infos = await asyncio.gather(*(warehouses.get(key).info() for key in keys))
-    return {info["warehouse_id"]: info for info in infos if "name" in info}
+async def _configured(request: Request) -> list[str]:
+    """The ids of the configured warehouses (the checkout's briefly cached site list)."""
+    return sorted(site.warehouse_id for site in await warehouse_sites(services(request).shop))
 
 
 async def _known(request: Request, warehouse_id: str) -> Any:
     """The warehouse's stub; 404 for one that was never configured (nothing is created)."""
-    if warehouse_id not in await _warehouses(request):
+    if warehouse_id not in await _configured(request):
         raise ApiError(404, "not_found", "no such warehouse")
     return services(request).shop.warehouses.get(warehouse_id)
 
@@ -66,15 +64,17 @@ async def _known(request: Request, warehouse_id: str) -> Any:
 @router.get("/warehouses", response_model=list[WarehouseInfo])
 async def list_warehouses(request: Request) -> list[dict[str, Any]]:
     """Warehouses with their locations."""
-    return sorted((await _warehouses(request)).values(), key=lambda w: w["warehouse_id"])
+    warehouses = services(request).shop.warehouses
+    ids = await _configured(request)
+    return list(await asyncio.gather(*(warehouses.get(w).info() for w in ids)))
 
 
 @router.get("/inventory/{sku}", response_model=Availability)
 async def availability(sku: Annotated[str, SKU_IN_PATH], request: Request) -> Availability:
     """How many units of `sku` each warehouse can still sell."""
-    shop = services(request).shop
-    ids = sorted(await _warehouses(request))
-    levels = await asyncio.gather(*(shop.warehouses.get(w).levels(skus=[sku]) for w in ids))
+    warehouses = services(request).shop.warehouses
+    ids = await _configured(request)
+    levels = await asyncio.gather(*(warehouses.get(w).levels(skus=[sku]) for w in ids))
     per_warehouse = {w: found[sku]["available"] for w, found in zip(ids, levels, strict=True)}
     return Availability(sku=sku, available=sum(per_warehouse.values()), warehouses=per_warehouse)
 

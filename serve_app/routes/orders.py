@@ -104,7 +104,7 @@ async def run_order_saga(
     payload: dict[str, Any] = {"order_id": order_id}
     if reason is not None:
         payload["reason"] = reason
-    timeout = services(request).settings.request_timeout_s * 0.8
+    timeout = services(request).settings.saga_wait_s
     outcome = await shop.sagas.get(saga_id).run(
         saga_type=saga_type, input=payload, timeout_s=timeout
     )
@@ -202,7 +202,7 @@ async def give_up_payment(request: Request, order: dict[str, Any], reason: str) 
     shop = services(request).shop
     await shop.payments.get(order["payment_id"]).void_if_pending(reason=reason)
     checkout_id = order["order_id"].removeprefix("ord-")
-    timeout = services(request).settings.request_timeout_s * 0.8
+    timeout = services(request).settings.saga_wait_s
     await shop.sagas.get(checkout_id).outcome(timeout_s=timeout)
     return await shop.orders.get(order["order_id"]).view()
 

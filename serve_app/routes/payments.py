@@ -35,12 +35,14 @@ class RefundRequest(BaseModel):
     reason: str = Field(default="refunded by an admin", min_length=1, max_length=200)
 
 
-async def visible_payment(request: Request, principal: Principal, payment_id: str) -> dict:
+async def visible_payment(
+    request: Request, principal: Principal, payment_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The payment and its order, if the caller may see the order; 404 otherwise."""
     payment = await services(request).shop.payments.get(payment_id).status()
     if payment["order_id"] is None:
         raise ApiError(404, "not_found", "no such payment")
-    await visible_order(request, principal, payment["order_id"])
-    return payment
+    return payment, await visible_order(request, principal, payment["order_id"])
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentView, responses=NOT_FOUND)
@@ -49,7 +51,8 @@ async def payment_status(
     request: Request,
     principal: Annotated[Principal, Depends(current_user)],
 ) -> dict[str, Any]:
-    return await visible_payment(request, principal, payment_id)
+    payment, _ = await visible_payment(request, principal, payment_id)
+    return payment
 
 
 @router.post(
@@ -65,8 +68,7 @@ async def refund(
     body: RefundRequest | None = None,
 ) -> OrderChange:
     """Refunds in full by cancelling the paid order: stock goes back and labels are voided."""
-    payment = await visible_payment(request, admin, payment_id)
-    order = await visible_order(request, admin, payment["order_id"])
+    payment, order = await visible_payment(request, admin, payment_id)
     require_status(order, "PAID", "CANCELLED", action="refund")
     reason = (body or RefundRequest()).reason
     return await run_order_saga(request, "cancel_order", payment["order_id"], reason)

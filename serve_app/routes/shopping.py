@@ -25,6 +25,7 @@ SKU_IN_PATH = Path(min_length=1, max_length=64, pattern=SKU_PATTERN)
 NOT_SIGNED_IN = {401: {"description": "not signed in"}}
 CART_HOLDER = {401: {"description": "neither signed in nor a guest cart"}}
 GUEST_CART_PATTERN = r"^guest-[0-9a-f]{32}$"
+SERVICE_NAME: dict[str, Any] = {"min_length": 1, "max_length": 40, "pattern": r"^[A-Z0-9_]+$"}
 
 
 class AddItem(BaseModel):
@@ -43,7 +44,7 @@ class ChangeQuantity(BaseModel):
 class ShippingService(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    service: str = Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9_]+$")
+    service: str = Field(**SERVICE_NAME)
 
 
 class CouponCode(BaseModel):
@@ -58,7 +59,7 @@ class CheckoutRequest(BaseModel):
     payment_method: Literal["card", "qris", "virtual_account"] = "card"
     payment_token: str = Field(default="tok_success", min_length=1, max_length=64)
     address: Address | None = None
-    shipping_service: str | None = Field(default=None, min_length=1, max_length=40)
+    shipping_service: str | None = Field(default=None, **SERVICE_NAME)
     """One-step checkout: the address and the carrier service to use, set as the cart locks."""
 
 
@@ -239,7 +240,7 @@ async def checkout(
         "shipping": await _one_step_shipping(request, principal, body),
     }
     saga = services(request).shop.sagas.get(checkout_id)
-    timeout = services(request).settings.request_timeout_s * 0.8
+    timeout = services(request).settings.saga_wait_s
     if wait:
         outcome = await saga.run(saga_type="checkout", input=payload, timeout_s=timeout)
         response.status_code = 200
