@@ -29,6 +29,7 @@ from actors.placement import (
     effective,
     host_name,
     partition_file,
+    remember_dedicated_key,
 )
 from storage.log_file import ObjectRow
 from storage.records import StoredEvent
@@ -117,6 +118,7 @@ def _runtime(kind: type[DurableObject], host: int | str, config: RuntimeConfig) 
         file_key = placement.partition_of
     else:
         assert isinstance(placement, Dedicated) and isinstance(host, str)
+        remember_dedicated_key(config.state_dir, kind.kind, host)
         files = {host: str(dedicated_file(config.state_dir, kind.kind, host))}
 
         def file_key(key: str) -> str:
@@ -125,4 +127,24 @@ def _runtime(kind: type[DurableObject], host: int | str, config: RuntimeConfig) 
     return HostRuntime(kind, files, file_key, config, RayHostMetrics(kind.kind, str(host)))
 
 
-RemoteObjectHost = ray.remote(ObjectHost)
+_titled: dict[str, Any] = {}
+
+
+def remote_host_class(title: str) -> Any:
+    """The host as a Ray actor class named `title`: Ray titles the process (`ps`, the
+    dashboard's process and actor views) after the class, so an operator sees which group or
+    kind and which partitions (or which object) a process holds, not `ray::ObjectHost`."""
+    found = _titled.get(title)
+    if found is None:
+        named = type(title, (ObjectHost,), {"__module__": ObjectHost.__module__})
+        found = _titled[title] = ray.remote(named)
+    return found
+
+
+def host_title(placement: Partitioned | Dedicated, kind: str, host: int | str) -> str:
+    """`shop-host-1[p1,p3]` for a partitioned host, `warehouse-jkt` for a dedicated one."""
+    name = host_name(placement, kind, host)
+    if isinstance(placement, Partitioned):
+        assert isinstance(host, int)
+        return f"{name}[{','.join(f'p{p}' for p in placement.partitions_of_host(host))}]"
+    return name

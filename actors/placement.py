@@ -102,6 +102,36 @@ def dedicated_file(state_dir: str, kind: str, key: str) -> Path:
     return Path(state_dir) / kind / f"{safe_name(key)}.sqlite"
 
 
+KEY_SUFFIX = ".key"
+"""Beside a dedicated file whose name is not its key (a hex spelling): the key itself."""
+
+
+def remember_dedicated_key(state_dir: str, kind: str, key: str) -> None:
+    """Makes `key` findable from its file's name alone (see `stored_dedicated_keys`)."""
+    path = dedicated_file(state_dir, kind, key)
+    if path.stem == key:
+        return
+    sidecar = path.with_suffix(KEY_SUFFIX)
+    if not sidecar.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = sidecar.with_suffix(f".{zlib.crc32(key.encode()):08x}.tmp")
+        temporary.write_text(key)
+        temporary.replace(sidecar)
+
+
+def stored_dedicated_keys(state_dir: str, kind: str) -> list[str]:
+    """The keys of every dedicated object of `kind` that has a file: what exists is what is
+    stored, whether or not its host runs right now (after a restart, none does)."""
+    folder = Path(state_dir) / kind
+    if not folder.is_dir():
+        return []
+    keys = []
+    for path in sorted(folder.glob("*.sqlite")):
+        sidecar = path.with_suffix(KEY_SUFFIX)
+        keys.append(sidecar.read_text() if sidecar.exists() else path.stem)
+    return keys
+
+
 def host_name(placement: Placement, kind: str, host: int | str) -> str:
     """The Ray actor name of a kind's host number `host` (partitioned) or key (dedicated)."""
     if isinstance(placement, Partitioned):

@@ -54,12 +54,15 @@ class Shop:
         return sorted(story, key=lambda e: (e["at"], e["kind"], e["key"], e["seq"]))
 
     def ensure_hosts(self) -> dict[str, list[int]]:
-        """Starts the hosts of every partitioned kind; returns their pids by collection."""
-        return {
-            name: client.ensure_hosts()
-            for name, client in self._clients.items()
-            if isinstance(client.placement, Partitioned)
-        }
+        """Starts every host the stored state needs (each partitioned kind's, and one per
+        stored dedicated object), so alarms fire and outboxes drain after a restart before
+        anyone calls; returns their pids by collection."""
+        return asyncio.run(self.start_hosts())
+
+    async def start_hosts(self) -> dict[str, list[int]]:
+        clients = list(self._clients.items())
+        pids = await asyncio.gather(*(client.ensure_hosts() for _, client in clients))
+        return {name: found for (name, _), found in zip(clients, pids, strict=True)}
 
 
 def with_groups(config: RuntimeConfig, kinds: list[type[DurableObject]]) -> RuntimeConfig:

@@ -19,9 +19,15 @@ from actors.channel import HostChannel
 from actors.config import NAMESPACE, RuntimeConfig
 from actors.correlation import correlation_id
 from actors.errors import HostUnavailable, UnknownMethod
-from actors.host import RemoteObjectHost
+from actors.host import host_title, remote_host_class
 from actors.kind import COMMAND, WAITER, DurableObject
-from actors.placement import Dedicated, Partitioned, effective, host_name
+from actors.placement import (
+    Dedicated,
+    Partitioned,
+    effective,
+    host_name,
+    stored_dedicated_keys,
+)
 from storage import StorageError
 from storage.log_file import ObjectRow
 from storage.records import StoredEvent
@@ -79,7 +85,7 @@ class KindClient(Generic[K]):
         pages = await asyncio.gather(
             *(
                 self.handle(name, arg).list_objects.remote(self.kind.kind, filters)
-                for name, arg in self._hosts()
+                for name, arg in await self._hosts()
             )
         )
         rows = sorted((row for page in pages for row in page), key=lambda row: row.stream)
@@ -90,21 +96,22 @@ class KindClient(Generic[K]):
         found = await asyncio.gather(
             *(
                 self.handle(name, arg).events_by_correlation.remote(self.kind.kind, correlation_id)
-                for name, arg in self._hosts()
+                for name, arg in await self._hosts()
             )
         )
         return [event for events in found for event in events]
 
     async def arm_fault(self, point: str, action: str = "kill") -> int:
         """Arms a fault switch on every host of this kind; returns how many were armed."""
-        hosts = self._hosts()
+        hosts = await self._hosts()
         await asyncio.gather(*(self.handle(n, a).arm_fault.remote(point, action) for n, a in hosts))
         return len(hosts)
 
-    def ensure_hosts(self) -> list[int]:
-        """Creates the hosts of a partitioned kind and waits until they are up; returns pids."""
-        refs = [self.handle(name, arg).ready.remote() for name, arg in self._hosts()]
-        return ray.get(refs)
+    async def ensure_hosts(self) -> list[int]:
+        """Starts every host of the kind (of a dedicated kind: one per stored object) and
+        waits until each is up, its alarms armed and its outbox relayed; returns their pids."""
+        hosts = await self._hosts()
+        return list(await asyncio.gather(*(self.handle(n, a).ready.remote() for n, a in hosts)))
 
     def host_for(self, key: str) -> tuple[str, int | str]:
         placement = self.placement
@@ -117,16 +124,21 @@ class KindClient(Generic[K]):
         """The host's actor handle, created on first use (get_if_exists makes that race-free)."""
         handle = self._handles.get(name)
         if handle is None:
-            handle = RemoteObjectHost.options(
-                name=name,
-                namespace=NAMESPACE,
-                lifetime="detached",
-                get_if_exists=True,
-                max_restarts=-1,
-                max_task_retries=0,
-                num_cpus=0,
-                resources=self._host_resources,
-            ).remote(self._kind_paths(), host_arg, self._config)
+            title = host_title(self.placement, self.kind.kind, host_arg)
+            handle = (
+                remote_host_class(title)
+                .options(
+                    name=name,
+                    namespace=NAMESPACE,
+                    lifetime="detached",
+                    get_if_exists=True,
+                    max_restarts=-1,
+                    max_task_retries=0,
+                    num_cpus=0,
+                    resources=self._host_resources,
+                )
+                .remote(self._kind_paths(), host_arg, self._config)
+            )
             self._handles[name] = handle
         return handle
 
@@ -202,18 +214,24 @@ class KindClient(Generic[K]):
             )
         return members
 
-    def _hosts(self) -> list[tuple[str, int | str]]:
+    async def _hosts(self) -> list[tuple[str, int | str]]:
+        """Every host of the kind: a partitioned kind's by number; a dedicated kind's one per
+        object stored, found from the files, so hosts that are not running yet count too."""
         placement = self.placement
         if isinstance(placement, Partitioned):
             return [(host_name(placement, self.kind.kind, h), h) for h in range(placement.hosts)]
         assert isinstance(placement, Dedicated)
-        prefix = f"{self.kind.kind}-"
-        named = ray.util.list_named_actors(all_namespaces=True)
-        return [
-            (a["name"], a["name"][len(prefix) :])
-            for a in named
-            if a["namespace"] == NAMESPACE and a["name"].startswith(prefix)
-        ]
+        keys = await self._stored_keys()
+        return [(host_name(placement, self.kind.kind, key), key) for key in keys]
+
+    async def _stored_keys(self) -> list[str]:
+        """Read where the files are: here, or on a node holding state when the cluster has
+        such nodes (the files live there, §10)."""
+        if not self._host_resources:
+            return stored_dedicated_keys(self._config.state_dir, self.kind.kind)
+        return await _stored_keys_remotely.options(resources=self._host_resources).remote(
+            self._config.state_dir, self.kind.kind
+        )
 
 
 class ObjectStub(Generic[K]):
@@ -235,6 +253,11 @@ class ObjectStub(Generic[K]):
 
         call.__name__ = method
         return call
+
+
+@ray.remote(num_cpus=0)
+def _stored_keys_remotely(state_dir: str, kind: str) -> list[str]:
+    return stored_dedicated_keys(state_dir, kind)
 
 
 def _host_resources() -> dict[str, float]:

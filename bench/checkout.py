@@ -96,9 +96,7 @@ async def measure_recovery(shop: Any, clients: int = 64, load_s: float = 4.0) ->
 
     clients_done = asyncio.gather(*(client(n) for n in range(clients)))
     await asyncio.sleep(load_s)
-    pids = await asyncio.gather(
-        *(shop.sagas.handle(n, a).ready.remote() for n, a in shop.sagas._hosts())
-    )
+    pids = await shop.sagas.ensure_hosts()
     stopping.set()
     killed_at = time.perf_counter()
     for pid in pids:

@@ -72,7 +72,7 @@ async def measure_activation(shop: Shop, objects: int = 200) -> dict[str, float]
     rng = random.Random(7)
     keys = [f"act-{n}" for n in range(objects)]
     await asyncio.gather(*(build_history(shop, k, 100 + rng.randrange(100)) for k in keys))
-    for name, arg in shop.carts._hosts():
+    for name, arg in await shop.carts._hosts():
         await shop.carts.handle(name, arg).passivate_idle.remote(0.0)
     samples = []
     for key in keys:
@@ -151,12 +151,12 @@ def rss_mb(pid: int) -> float:
 
 async def measure_memory(shop: Shop, resident: int) -> dict[str, float]:
     client = shop.bench_carts
-    (host_pid,) = client.ensure_hosts()
+    (host_pid,) = await client.ensure_hosts()
     empty_rss = rss_mb(host_pid)
     keys = [f"mem-{n:06d}" for n in range(resident)]
     for start in range(0, resident, 500):
         await asyncio.gather(*(client.get(k).view() for k in keys[start : start + 500]))
-    name, arg = client._hosts()[0]
+    name, arg = (await client._hosts())[0]
     held = await client.handle(name, arg).resident_count.remote()
     plain = ray.remote(PlainTally).remote()
     plain_pid = ray.get(plain.ping.remote())

@@ -10,6 +10,7 @@ from itertools import combinations
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.errors import DomainError
 from domain.geography import great_circle_km
 from domain.inventory import InsufficientStock
 
@@ -39,6 +40,19 @@ def by_distance(
         sites,
         key=lambda s: (great_circle_km(*destination, s.latitude, s.longitude), s.warehouse_id),
     )
+
+
+class NoWarehouse(DomainError):
+    """The shop has no warehouse with a location: nothing can be reserved or shipped."""
+
+    code = "no_warehouse"
+
+
+def nearest(sites: list[WarehouseSite], destination: tuple[float, float]) -> WarehouseSite:
+    """The warehouse every caller agrees is nearest to `destination`."""
+    if not sites:
+        raise NoWarehouse("the shop has no warehouse to ship from")
+    return by_distance(sites, destination)[0]
 
 
 def plan_allocation(

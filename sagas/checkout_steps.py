@@ -7,7 +7,7 @@ import time
 import uuid
 from typing import Any
 
-from domain.allocation import WarehouseSite, by_distance, plan_allocation
+from domain.allocation import WarehouseSite, nearest, plan_allocation
 from domain.geography import region
 from domain.inventory import InsufficientStock
 from sagas.checkout_input import CheckoutInput, PaymentDeclined
@@ -93,10 +93,10 @@ async def _reserve_by_plan(
 ) -> dict[str, dict[str, int]] | None:
     """The reserved plan, or None where a warehouse holds other lines for this order."""
     sites = await warehouse_sites(shop)
-    nearest = by_distance(sites, coordinates)[0]
+    first = nearest(sites, coordinates)
     try:
-        held = await _reserve_at(shop, data, nearest.warehouse_id, lines, f"{key}:whole")
-        return {nearest.warehouse_id: lines} if held == lines else None
+        held = await _reserve_at(shop, data, first.warehouse_id, lines, f"{key}:whole")
+        return {first.warehouse_id: lines} if held == lines else None
     except InsufficientStock:
         pass
     levels = await asyncio.gather(

@@ -1,11 +1,13 @@
 """Every object kind of the shop and every saga, in one place (wiring for hosts and callers)."""
 
+from pathlib import Path
 from typing import Any
 
 import ray
 
 from actors.config import NAMESPACE, RuntimeConfig
 from actors.kind import DurableObject
+from actors.local_ray import LocalRay
 from actors.registry import APP_KINDS
 from actors.shop import Shop
 from sagas.cancel_order import cancel_order
@@ -25,9 +27,12 @@ SAGAS: dict[str, SagaFunction] = {
 _shops: dict[str, Shop] = {}
 
 
-def connect(address: str = "auto", *, config: RuntimeConfig | None = None) -> Any:
-    """Joins a running rayshop cluster (or this process's Ray) and returns all its objects."""
+def connect(address: str | None = None, *, config: RuntimeConfig | None = None) -> Any:
+    """Joins a running rayshop and returns all its objects: the Ray at `address`, else the one
+    `rayshop up` started for this state directory, else Ray's own choice ("auto": a cluster)."""
+    config = config or RuntimeConfig.from_env()
     if not ray.is_initialized():
+        address = address or LocalRay(Path(config.state_dir)).address() or "auto"
         ray.init(address=address, namespace=NAMESPACE, log_to_driver=False)
     return Shop(SHOP_KINDS, config)
 

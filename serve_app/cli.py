@@ -4,15 +4,15 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
-import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import ray
 from ray import serve
 
 from actors.config import NAMESPACE, RuntimeConfig
+from actors.local_ray import LocalRay
 from sagas.registry import connect
 from serve_app.demo import seed
 from serve_app.gateway import start_gateway
@@ -33,17 +33,18 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--api-port", type=int, default=8000)
     commands.add_parser("seed", help="put the demo data into an empty running shop")
     commands.add_parser("status", help="show the hosts of a running shop")
-    commands.add_parser("down", help="stop the local Ray started by `up`")
+    commands.add_parser("down", help="stop the local Ray that `up` started for this state")
     args = parser.parse_args(argv)
     return {"up": _up, "seed": _seed, "status": _status, "down": _down}[args.command](args)
 
 
 def _up(args: argparse.Namespace) -> int:
     config = RuntimeConfig.from_env()
-    context = _join_running_ray()
+    local = LocalRay(Path(config.state_dir))
+    context = _join_shop_ray(config)
     if context is None:
-        _start_ray_head(args.dashboard_port)
-        context = _join_running_ray()
+        local.start(args.dashboard_port)
+        context = _join_shop_ray(config)
     if context is None:
         raise SystemExit("Ray started but cannot be reached")
     shop = connect(config=config)
@@ -56,14 +57,14 @@ def _up(args: argparse.Namespace) -> int:
     print(f"  API docs:      {api}/docs")
     print(f"  Ray dashboard: http://{context.dashboard_url}")
     _print_accounts(accounts)
-    print(f"  Call an object from Python: {os.path.relpath(sys.executable)} {TRY_IT}")
-    print("  Stop: rayshop down")
+    print(f"  Call an object from Python: {_beside_python('python')} {TRY_IT}")
+    print(f"  Stop:          {_beside_python('rayshop')} down")
     return 0
 
 
 def _seed(args: argparse.Namespace) -> int:
-    if _join_running_ray() is None:
-        print("rayshop is not running (start it with `rayshop up`)")
+    if _join_shop_ray(RuntimeConfig.from_env()) is None:
+        print(f"rayshop is not running (start it with `{_beside_python('rayshop')} up`)")
         return 1
     _print_accounts(asyncio.run(seed(connect(config=RuntimeConfig.from_env()))))
     return 0
@@ -80,8 +81,8 @@ def _print_accounts(accounts: dict[str, str] | None) -> None:
 
 def _status(args: argparse.Namespace) -> int:
     """The object hosts, and each Serve deployment's status and replicas, as JSON."""
-    if _join_running_ray() is None:
-        print("rayshop is not running (start it with `rayshop up`)")
+    if _join_shop_ray(RuntimeConfig.from_env()) is None:
+        print(f"rayshop is not running (start it with `{_beside_python('rayshop')} up`)")
         return 1
     hosts = [
         a["name"]
@@ -103,45 +104,28 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
-    subprocess.run([_ray_command(), "stop"], check=False)
+    """Stops the Ray that `up` started for this state directory, and no other."""
+    stopped = LocalRay(Path(RuntimeConfig.from_env().state_dir)).stop()
+    print(f"rayshop is down ({stopped} processes stopped)" if stopped else "rayshop is not running")
     return 0
 
 
-def _join_running_ray() -> Any:
-    """Connects to the local Ray if one runs; None if there is none."""
-    try:
-        return ray.init(address="auto", namespace=NAMESPACE, log_to_driver=False)
-    except ConnectionError:
+def _join_shop_ray(config: RuntimeConfig) -> Any:
+    """Connects to the Ray that `up` started for this state; None if it is not running."""
+    address = LocalRay(Path(config.state_dir)).address()
+    if address is None:
         return None
+    return ray.init(address=address, namespace=NAMESPACE, log_to_driver=False)
 
 
-def _start_ray_head(dashboard_port: int) -> None:
-    """A head node bound to 127.0.0.1, with the `state` resource that hosts ask for."""
-    started = subprocess.run(
-        [
-            _ray_command(),
-            "start",
-            "--head",
-            f"--node-ip-address={LOCALHOST}",
-            f"--dashboard-host={LOCALHOST}",
-            f"--dashboard-port={dashboard_port}",
-            "--resources",
-            json.dumps({"state": 1}),
-            "--disable-usage-stats",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"},
-    )
-    if started.returncode != 0:
-        sys.stderr.write(started.stdout + started.stderr)
-        raise SystemExit(f"could not start Ray (exit {started.returncode})")
-
-
-def _ray_command() -> str:
-    beside = os.path.join(os.path.dirname(sys.executable), "ray")
-    return beside if os.path.exists(beside) else (shutil.which("ray") or "ray")
+def _beside_python(command: str) -> str:
+    """How to call `command` from here: the one beside this Python (often in `.venv/bin`,
+    which is not on PATH), else the name alone."""
+    beside = Path(sys.executable).parent / command
+    if not beside.exists():
+        return command
+    relative = os.path.relpath(beside)
+    return str(beside) if relative.startswith("..") else relative
 
 
 if __name__ == "__main__":

@@ -3,10 +3,9 @@ address and the weight of the lines. Clients name a service; the price never com
 
 from typing import Any
 
-from actors.carrier import ShippingUnavailable
 from actors.catalog import CATALOG_KEY
 from actors.shipment import CARRIER
-from domain.allocation import by_distance
+from domain.allocation import nearest
 from domain.cart import Address, CartEmpty, ShippingChoice
 from domain.errors import DomainError
 from domain.geography import region
@@ -28,11 +27,9 @@ async def shipping_options(
     destination = region(address.region)
     products = await shop.catalogs.get(CATALOG_KEY).products(skus=[line["sku"] for line in lines])
     grams = sum(products[line["sku"]]["weight_grams"] * line["quantity"] for line in lines)
-    sites = by_distance(await warehouse_sites(shop), (destination.latitude, destination.longitude))
-    if not sites:
-        raise ShippingUnavailable("the shop has no warehouse to ship from")
+    origin = nearest(await warehouse_sites(shop), (destination.latitude, destination.longitude))
     currency = cart["summary"]["currency"]
-    rates = CARRIER.rates(sites[0].region, destination.code, grams, currency)
+    rates = CARRIER.rates(origin.region, destination.code, grams, currency)
     return [
         ShippingChoice(
             code=rate.service,

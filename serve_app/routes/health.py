@@ -1,7 +1,9 @@
-"""Liveness (the replica answers) and readiness (the objects and services behind it answer
-too: identity, catalog, coupons, the event bus, a shop host, the password service)."""
+"""Liveness (the replica answers) and readiness (the shop can sell: identity, catalog,
+coupons, the event bus, a shop host and the password service answer, and at least one
+warehouse, found from what is stored, can ship)."""
 
 import asyncio
+import logging
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
@@ -10,10 +12,13 @@ from actors.catalog import CATALOG_KEY
 from actors.coupons import COUPONS_KEY
 from actors.subscriptions import BUS_KEY
 from actors.users import USERS_KEY
+from sagas.checkout_steps import warehouse_sites
 from serve_app.errors import ApiError
 from serve_app.routes.deps import services
+from serve_app.strict_json import StrictJsonRoute
 
-router = APIRouter(tags=["health"])
+log = logging.getLogger(__name__)
+router = APIRouter(route_class=StrictJsonRoute, tags=["health"])
 READY_TIMEOUT_S = 5.0
 
 
@@ -37,9 +42,13 @@ async def ready(request: Request) -> Health:
         shop.event_buses.get(BUS_KEY).heads(),
         shop.carts.get("readiness-probe").view(),
         found.passwords.ready.remote(),
+        warehouse_sites(shop),
     )
     try:
-        await asyncio.wait_for(asyncio.gather(*probes), READY_TIMEOUT_S)
+        *_, sites = await asyncio.wait_for(asyncio.gather(*probes), READY_TIMEOUT_S)
     except Exception as exc:
-        raise ApiError(503, "not_ready", f"the shop's objects do not answer: {exc}") from None
+        log.warning("not ready: %r", exc)
+        raise ApiError(503, "not_ready", "the shop's objects do not answer yet") from None
+    if not sites:
+        raise ApiError(503, "not_ready", "the shop has no warehouse to ship from")
     return Health(status="ready")

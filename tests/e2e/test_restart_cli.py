@@ -1,0 +1,127 @@
+"""The README's commands, run as an operator runs them: `rayshop up` beside another Ray and
+over a stale address, `rayshop down` stopping only the shop's own Ray, and a shop started
+again from its files that sells at once: warehouses found from what is stored, a checkout
+shipped from one of them."""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from actors.local_ray import LocalRay, free_port
+from tests.conftest import eventually
+from tests.e2e.http_helpers import JAKARTA, bearer
+
+RAYSHOP = str(Path(sys.executable).parent / "rayshop")
+START_TIMEOUT_S = 300
+
+
+@pytest.fixture(scope="module")
+def other_ray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Another Ray on the machine (another project's): the shop must neither join nor stop it."""
+    other = LocalRay(tmp_path_factory.mktemp("other-project"))
+    address = other.start(dashboard_port=free_port())
+    yield address
+    other.stop()
+
+
+def rayshop(state_dir: Path, *args: str) -> str:
+    env = {**os.environ, "RAYSHOP_STATE_DIR": str(state_dir), "RAY_USAGE_STATS_ENABLED": "0"}
+    env.pop("RAY_ADDRESS", None)
+    done = subprocess.run(
+        [RAYSHOP, *args],
+        env=env,
+        cwd=state_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_S,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def answers(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def process_titles() -> set[str]:
+    titles = set()
+    for process in psutil.process_iter(["cmdline"]):
+        if process.info["cmdline"]:
+            titles.add(process.info["cmdline"][0])
+    return titles
+
+
+async def test_a_shop_stopped_and_started_the_documented_way_sells_at_once(
+    tmp_path: Path, other_ray: str
+) -> None:
+    state_dir = tmp_path / "var"
+    state_dir.mkdir()
+    stale = {"address": f"127.0.0.1:{free_port()}"}  # Ray was killed: nothing listens there
+    (state_dir / "ray.json").write_text(json.dumps(stale))
+    api_port, dashboard_port = free_port(), free_port()
+    ports = ("--api-port", str(api_port), "--dashboard-port", str(dashboard_port))
+    try:
+        first = rayshop(state_dir, "up", *ports)
+        own_address = json.loads((state_dir / "ray.json").read_text())["address"]
+        assert own_address not in (other_ray, stale["address"]), "the shop runs its own Ray"
+        stop_command = re.search(r"Stop:\s+(\S+) down", first)
+        assert stop_command and os.access(stop_command.group(1), os.X_OK), first
+        password = re.search(r"customer@rayshop\.local\s+(\S+)", first)
+        assert password, first
+        titles = process_titles()
+        assert {"ray::shop-host-0[p0,p2]", "ray::warehouse-jkt"} <= titles, sorted(titles)
+
+        rayshop(state_dir, "down")
+        assert not answers(own_address) and answers(other_ray), "down stops only the shop's Ray"
+        second = rayshop(state_dir, "up", *ports)
+        assert "already there" in second
+        await sells_from_a_warehouse(f"http://127.0.0.1:{api_port}", password.group(1))
+    finally:
+        rayshop(state_dir, "down")
+
+
+async def sells_from_a_warehouse(base_url: str, password: str) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        await eventually(
+            lambda: client.get("/health/ready"),
+            lambda response: response.status_code == 200,
+            what="readiness after the restart",
+        )
+        warehouses = (await client.get("/api/warehouses")).json()
+        assert {w["warehouse_id"] for w in warehouses} == {"jkt", "bdg", "sby"}
+        login = await client.post(
+            "/api/auth/login", json={"email": "customer@rayshop.local", "password": password}
+        )
+        customer = bearer(login.json()["access_token"])
+        await client.post(
+            "/api/cart/items", json={"sku": "TEX-04", "quantity": 2}, headers=customer
+        )
+        done = await client.post(
+            "/api/checkout?wait=true",
+            json={"address": JAKARTA, "shipping_service": "REG"},
+            headers={**customer, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert done.json()["status"] == "completed", done.text
+        order: dict[str, Any] = (
+            await client.get(f"/api/orders/{done.json()['order_id']}", headers=customer)
+        ).json()
+        assert order["status"] == "PAID"
+        assert [s["warehouse_id"] for s in order["shipments"].values()] == ["jkt"]
