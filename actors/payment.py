@@ -20,6 +20,7 @@ from actors.placement import SHOP_GROUP, Partitioned
 from actors.secrets import secret
 from actors.stub import KindClient
 from domain.errors import DomainError
+from domain.money import MAX_AMOUNT
 
 METHODS = ("card", "qris", "virtual_account")
 _providers: dict[str, PaymentProvider] = {}
@@ -87,7 +88,7 @@ class Payment(DurableObject):
         """Charges once; returns the payment with status captured, declined or pending."""
         if self.state.status != "new":
             return self.view_state()
-        if method not in METHODS or not isinstance(amount, int) or amount <= 0:
+        if method not in METHODS or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
             raise InvalidPayment(
                 "a payment needs a known method and a positive amount", method=method
             )

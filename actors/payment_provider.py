@@ -17,13 +17,15 @@ QRIS and virtual-account payments are always pending first; their token decides 
 """
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import aiosqlite
 from pydantic import BaseModel
@@ -84,27 +86,22 @@ class FakeProvider(PaymentProvider):
             self._failures[payment_id] = self._failures.get(payment_id, 0) + 1
             raise ProviderUnavailable("provider timed out")
         status, reason = _outcome(method, token)
-        db = await self._ledger()
-        found = await db.execute_fetchall(
-            "SELECT status, reason FROM charges WHERE payment_id = ?", (payment_id,)
+        found = await self._read(
+            "SELECT status, reason FROM charges WHERE payment_id = ?", payment_id
         )
         if found:
             status, reason = found[0]
         else:
-            await db.execute(
+            await self._write(
                 "INSERT INTO charges VALUES (?, ?, ?, ?, ?, ?)",
                 (payment_id, amount, currency, status, reason, token),
             )
-            await db.commit()
             if status == "pending" and token != "tok_pending_never":
                 asyncio.get_running_loop().create_task(self._settle_later(payment_id, token))
         return ProviderAnswer(status=status, provider_ref=f"fake_{payment_id}", reason=reason)
 
     async def refund(self, payment_id: str) -> None:
-        db = await self._ledger()
-        found = await db.execute_fetchall(
-            "SELECT token FROM charges WHERE payment_id = ?", (payment_id,)
-        )
+        found = await self._read("SELECT token FROM charges WHERE payment_id = ?", payment_id)
         outage = f"refund:{payment_id}"
         if found and found[0][0] == "tok_refund_outage" and self._failures.get(outage, 0) < 6:
             self._failures[outage] = self._failures.get(outage, 0) + 1
@@ -127,12 +124,30 @@ class FakeProvider(PaymentProvider):
                 await asyncio.sleep(0.2 * (attempt + 1))
 
     async def _set(self, payment_id: str, status: str, only_from: str) -> None:
-        db = await self._ledger()
-        await db.execute(
+        await self._write(
             "UPDATE charges SET status = ? WHERE payment_id = ? AND status = ?",
             (status, payment_id, only_from),
         )
-        await db.commit()
+
+    async def _read(self, sql: str, *params: object) -> list[Any]:
+        try:
+            return list(await (await self._ledger()).execute_fetchall(sql, params))
+        except sqlite3.Error as exc:
+            raise ProviderUnavailable(f"the provider's records did not answer: {exc}") from exc
+
+    async def _write(self, sql: str, params: tuple[object, ...]) -> None:
+        """One statement in its own transaction. On any failure (a busy file, a value the
+        file refuses) the transaction is rolled back, so the connection never stays inside
+        it holding the write lock that every other process's charge then waits for, and the
+        caller may try again: a provider that did not answer has taken nothing."""
+        db = await self._ledger()
+        try:
+            await db.execute(sql, params)
+            await db.commit()
+        except (sqlite3.Error, OverflowError) as exc:
+            with contextlib.suppress(sqlite3.Error):
+                await db.rollback()
+            raise ProviderUnavailable(f"the provider's records did not answer: {exc}") from exc
 
     async def _ledger(self) -> aiosqlite.Connection:
         """The provider's own records, opened once per process (WAL: they outlive our crash)."""

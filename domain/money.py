@@ -1,6 +1,8 @@
 """Money: integer minor units and a currency, never a float (ARCHITECTURE §7).
 
-All rounding happens here, half up, on whole minor units.
+All rounding happens here, half up, on whole minor units. Every amount is bounded, so that
+any total the shop computes fits the 64-bit integers storage keeps (SQLite's INTEGER): one
+unit's price at most `MAX_UNIT_PRICE`, any amount at most `MAX_AMOUNT` either way.
 """
 
 from typing import Annotated, Self
@@ -11,10 +13,19 @@ from domain.errors import DomainError
 
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 BASIS_POINTS = 10_000
+MAX_UNIT_PRICE = 10**12
+"""One unit's price: a line of 9,999 units, a cart of 100 lines, tax and shipping on top all
+stay far below `MAX_AMOUNT`."""
+MAX_AMOUNT = 4 * 10**18
+"""Below 2**63 - 1, the largest integer SQLite stores."""
 
 
 class CurrencyMismatch(DomainError):
     code = "currency_mismatch"
+
+
+class AmountOutOfRange(DomainError):
+    code = "amount_out_of_range"
 
 
 class Money(BaseModel):
@@ -22,7 +33,7 @@ class Money(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    amount: StrictInt
+    amount: Annotated[StrictInt, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
     currency: CurrencyCode
 
     @classmethod
@@ -30,19 +41,25 @@ class Money(BaseModel):
         return cls(amount=0, currency=currency)
 
     def __add__(self, other: "Money") -> "Money":
-        return Money(amount=self.amount + self._same(other).amount, currency=self.currency)
+        return self._with(self.amount + self._same(other).amount)
 
     def __sub__(self, other: "Money") -> "Money":
-        return Money(amount=self.amount - self._same(other).amount, currency=self.currency)
+        return self._with(self.amount - self._same(other).amount)
 
     def times(self, quantity: int) -> "Money":
-        return Money(amount=self.amount * quantity, currency=self.currency)
+        return self._with(self.amount * quantity)
 
     def share(self, basis_points: int) -> "Money":
         """`basis_points`/10,000 of this amount, rounded half up to a minor unit."""
-        return Money(
-            amount=round_half_up(self.amount * basis_points, BASIS_POINTS), currency=self.currency
-        )
+        return self._with(round_half_up(self.amount * basis_points, BASIS_POINTS))
+
+    def _with(self, amount: int) -> "Money":
+        """A result in this currency; refused, not wrapped or stored wrong, if out of range."""
+        if not -MAX_AMOUNT <= amount <= MAX_AMOUNT:
+            raise AmountOutOfRange(
+                f"an amount is at most {MAX_AMOUNT} minor units", limit=MAX_AMOUNT
+            )
+        return Money(amount=amount, currency=self.currency)
 
     def min(self, other: "Money") -> "Money":
         return self if self.amount <= self._same(other).amount else other

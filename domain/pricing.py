@@ -6,7 +6,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.errors import DomainError
-from domain.money import Money
+from domain.money import MAX_UNIT_PRICE, Money
 
 
 class Market(StrEnum):
@@ -51,6 +51,8 @@ class ProductPricing(BaseModel):
             raise ValueError("all prices of a product share one currency")
         if any(p.amount < 0 for p in [*prices, self.wholesale_price]):
             raise ValueError("prices are never negative")
+        if any(p.amount > MAX_UNIT_PRICE for p in [*prices, self.wholesale_price]):
+            raise ValueError(f"a unit price is at most {MAX_UNIT_PRICE} minor units")
         if self.sold_retail and self.retail_price is None:
             raise ValueError("a product sold retail needs a retail price")
         return self

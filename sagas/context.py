@@ -8,6 +8,7 @@ rebuilds them by re-running the saga function against the journal.
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -16,10 +17,11 @@ from actors import faults
 from actors.correlation import correlation_id as correlation_var
 from actors.local_ref import LocalRef
 from sagas import metrics
-from sagas.errors import ReplayEnded, StepFailed, error_code, is_terminal
+from sagas.errors import ReplayEnded, StepFailed, is_terminal, public_failure
 from sagas.journal import SagaJournal
 from sagas.retry import DEFAULT_POLICY, RetryPolicy
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Action = Callable[[str], Awaitable[T]]
 Compensation = Callable[[Any], Awaitable[None]]
@@ -100,7 +102,9 @@ class SagaContext:
             except Exception as error:
                 await started
                 if is_terminal(error) or attempt >= retry.attempts:
-                    await self._fail(name, error_code(error), str(error))
+                    if not is_terminal(error):
+                        log.error("step %s of %s gave up: %r", name, self.saga_id, error)
+                    await self._fail(name, *public_failure(name, error))
                 message = f"{type(error).__name__}: {error}"
                 await self.record(
                     "StepAttemptFailed", {"name": name, "attempt": attempt, "message": message}

@@ -22,5 +22,14 @@ def is_terminal(error: BaseException) -> bool:
     return isinstance(error, DomainError)
 
 
-def error_code(error: BaseException) -> str:
-    return getattr(error, "code", type(error).__name__)
+UNAVAILABLE = "unavailable"
+
+
+def public_failure(step: str, error: BaseException) -> tuple[str, str]:
+    """The code and sentence a failed step leaves in the saga, the order and the client's
+    answer. A business refusal speaks for itself; anything else (a storage error, a bug, a
+    provider that never answered) is a stable code and a plain sentence: its details belong
+    in the logs and the saga's timeline, under the request's correlation id."""
+    if isinstance(error, DomainError):
+        return error.code, error.message
+    return UNAVAILABLE, f"{step.replace('_', ' ')} did not go through; please try again later"

@@ -2,6 +2,7 @@
 warehouse host in the middle of reserving: every saga still ends completed or compensated,
 the invariants of ARCHITECTURE §11 hold, and no payment is taken twice."""
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import ray
 
 from actors.config import RuntimeConfig
 from sagas.invariants import check_invariants
+from tests.conftest import kill_process
 from tests.shop_setup import checkout_input, ready_cart
 
 STEPS = [
@@ -93,6 +95,27 @@ async def test_a_warehouse_host_killed_during_reserve_inventory_does_not_break_t
     assert provider_charges(runtime_config, f"pay-co-{cart_id}") == [
         ("captured", outcome["result"]["total"])
     ]
+    assert await check_invariants(shop) == []
+
+
+async def test_a_shop_host_killed_with_16_checkouts_in_flight_completes_every_one_once(
+    shop: Any, runtime_config: RuntimeConfig
+) -> None:
+    carts = [await ready_cart(shop) for _ in range(16)]
+    payloads = [checkout_input(cart_id) for cart_id in carts]
+    sagas = [shop.sagas.get(payload["checkout_id"]) for payload in payloads]
+    await asyncio.gather(
+        *(s.start(saga_type="checkout", input=p) for s, p in zip(sagas, payloads, strict=True))
+    )
+    victim = shop.sagas.handle(*shop.sagas.host_for(payloads[0]["checkout_id"]))
+    kill_process(await victim.ready.remote())
+    outcomes = await asyncio.gather(*(s.outcome(timeout_s=240) for s in sagas))
+    assert [o["status"] for o in outcomes] == ["completed"] * 16, outcomes
+    for cart_id, outcome in zip(carts, outcomes, strict=True):
+        assert provider_charges(runtime_config, f"pay-co-{cart_id}") == [
+            ("captured", outcome["result"]["total"])
+        ]
+        assert (await shop.orders.get(f"ord-co-{cart_id}").view())["status"] == "PAID"
     assert await check_invariants(shop) == []
 
 

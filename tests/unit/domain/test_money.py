@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from domain.money import CurrencyMismatch, Money, round_half_up
+from domain.money import MAX_AMOUNT, AmountOutOfRange, CurrencyMismatch, Money, round_half_up
 
 
 def idr(amount: int) -> Money:
@@ -40,3 +40,13 @@ def test_a_share_is_an_integer_between_zero_and_the_whole(amount: int, bp: int) 
     share = idr(amount).share(bp)
     assert isinstance(share.amount, int)
     assert 0 <= share.amount <= amount
+
+
+def test_amounts_beyond_what_storage_holds_are_refused_not_wrapped() -> None:
+    with pytest.raises(ValidationError):
+        idr(2**63)
+    with pytest.raises(AmountOutOfRange):
+        idr(MAX_AMOUNT).times(2)
+    with pytest.raises(AmountOutOfRange):
+        idr(-MAX_AMOUNT) - idr(1)
+    assert idr(MAX_AMOUNT) - idr(1) == idr(MAX_AMOUNT - 1)
