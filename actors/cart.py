@@ -18,6 +18,7 @@ from domain.cart import (
     CartLine,
     CartNotYours,
     CartState,
+    PricesChanged,
     ShippingChoice,
     check_quantity,
 )
@@ -96,14 +97,18 @@ class Cart(DurableObject):
             ctx.emit("OwnerAssigned", {"owner": owner, "market": chosen.value})
         current = self.state.lines.get(sku)
         wanted = quantity + (current.quantity if current else 0)
-        quoted = (
-            await KindClient.shared(Catalog, ctx.config)
-            .get(CATALOG_KEY)
-            .quote(quantities={sku: wanted}, market=self.state.market.value)
-        )
-        facts = quoted[sku]
+        facts = (await self._quote(ctx, {sku: wanted}))[sku]
         self._add_line(ctx, sku, quantity, parse(Money, facts["unit_price"]), facts["title"])
         return self._touched(ctx)
+
+    async def _quote(self, ctx: CallContext, quantities: dict[str, int]) -> dict[str, Any]:
+        """The catalog's facts and unit prices for these quantities in the cart's market
+        (a quantity may reach another price tier, or fall below the minimum)."""
+        return (
+            await KindClient.shared(Catalog, ctx.config)
+            .get(CATALOG_KEY)
+            .quote(quantities=quantities, market=self.state.market.value)
+        )
 
     def _add_line(
         self, ctx: CallContext, sku: str, quantity: int, price: Money, title: str
@@ -132,9 +137,12 @@ class Cart(DurableObject):
 
     @command
     async def change_quantity(self, ctx: CallContext, sku: str, quantity: int) -> dict[str, Any]:
+        """Sets a line's quantity, priced at what the catalog asks for that quantity (the tier
+        it reaches), so the cart shows what checkout will charge."""
         line = self.state.require_line(sku)
         check_quantity(quantity)
-        changed = line.model_copy(update={"quantity": quantity})
+        price = parse(Money, (await self._quote(ctx, {sku: quantity}))[sku]["unit_price"])
+        changed = line.model_copy(update={"quantity": quantity, "unit_price": price})
         ctx.emit("QuantityChanged", {"line": changed.model_dump(mode="json")})
         return self._touched(ctx)
 
@@ -211,24 +219,18 @@ class Cart(DurableObject):
         as by `set_address` and `choose_shipping`, in the same write as the lock."""
         facts: dict[str, Any] = {}
         if prices is None:
-            quantities = {sku: line.quantity for sku, line in self.state.lines.items()}
-            facts = (
-                await KindClient.shared(Catalog, ctx.config)
-                .get(CATALOG_KEY)
-                .quote(quantities=quantities, market=self.state.market.value)
-            )
+            facts = await self._quote(ctx, self._quantities())
             prices = {sku: fact["unit_price"] for sku, fact in facts.items()}
         if self.state.checkout_id != checkout_id:
-            self.state.require_unlocked()
-            if address is not None:
-                self._set_address(ctx, address)
-            if shipping is not None:
-                self._choose_shipping(ctx, shipping)
-            self.state.require_ready_for_checkout()
+            self._ready_with(ctx, address, shipping)
             fresh = {
                 sku: parse(Money, prices.get(sku, line.unit_price.model_dump()))
                 for sku, line in self.state.lines.items()
             }
+            if self.state.repriced(fresh):
+                raise PricesChanged(
+                    "prices changed since the cart was shown; review the cart and check out again"
+                )
             ctx.emit(
                 "CheckoutStarted",
                 {
@@ -237,6 +239,47 @@ class Cart(DurableObject):
                 },
             )
         return {**self._checkout_view(ctx), "facts": facts}
+
+    @command
+    async def prepare_checkout(
+        self,
+        ctx: CallContext,
+        address: dict[str, Any] | None = None,
+        shipping: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """What a checkout request does before any saga starts: takes a one-step checkout's
+        `address` and `shipping`, refuses a cart that cannot be checked out (saying what is
+        missing), and re-prices lines whose catalog price moved since the cart was shown.
+
+        Returns the cart, with `prices_changed` naming the re-priced SKUs (checkout must not
+        go on if any: the shopper has not seen those prices).
+
+        Raises:
+            CheckoutNotReady, CartEmpty, CartLocked: nothing is changed.
+        """
+        self._ready_with(ctx, address, shipping)
+        facts = await self._quote(ctx, self._quantities())
+        fresh = {sku: parse(Money, fact["unit_price"]) for sku, fact in facts.items()}
+        changed = self.state.repriced(fresh)
+        if changed:
+            prices = {sku: price.model_dump() for sku, price in changed.items()}
+            ctx.emit("LinesRepriced", {"prices": prices})
+        return {**self._touched(ctx), "prices_changed": sorted(changed)}
+
+    def _ready_with(
+        self, ctx: CallContext, address: dict[str, Any] | None, shipping: dict[str, Any] | None
+    ) -> None:
+        """Sets a one-step checkout's `address` and `shipping` (as `set_address` and
+        `choose_shipping` would, in the same write), then requires a cart ready to check out."""
+        self.state.require_unlocked()
+        if address is not None:
+            self._set_address(ctx, address)
+        if shipping is not None:
+            self._choose_shipping(ctx, shipping)
+        self.state.require_ready_for_checkout()
+
+    def _quantities(self) -> dict[str, int]:
+        return {sku: line.quantity for sku, line in self.state.lines.items()}
 
     @command
     async def abandon_checkout(self, ctx: CallContext, checkout_id: str) -> dict[str, Any]:
@@ -276,6 +319,8 @@ class Cart(DurableObject):
             "lines": [line.model_dump(mode="json") for line in state.lines.values()],
             "address": state.address.model_dump(mode="json") if state.address else None,
             "shipping": state.shipping.model_dump(mode="json") if state.shipping else None,
+            "shipping_service": state.shipping_service,
+            "missing": state.missing_for_checkout(),
             "coupon": state.coupon.code if state.coupon else None,
             "locked": state.checkout_id is not None,
             "summary": state.summary(now).model_dump(mode="json"),

@@ -47,6 +47,13 @@ class CheckoutNotReady(DomainError):
     code = "checkout_not_ready"
 
 
+class PricesChanged(DomainError):
+    """The catalog's prices moved since the cart was shown: the shopper must see the new
+    total before paying it (`details["cart"]` is the re-priced cart)."""
+
+    code = "prices_changed"
+
+
 class CartLine(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -99,6 +106,9 @@ class CartState(BaseModel):
     coupon: CouponTerms | None = None
     address: Address | None = None
     shipping: ShippingChoice | None = None
+    shipping_service: str | None = None
+    """The service the shopper chose, kept when a change to the cart voids its price, so the
+    choice can be priced again rather than silently dropped."""
     checkout_id: str | None = None
 
     # checks
@@ -132,10 +142,28 @@ class CartState(BaseModel):
     def require_ready_for_checkout(self) -> None:
         if not self.lines:
             raise CartEmpty("the cart is empty")
+        missing = self.missing_for_checkout()
+        if "address" in missing:
+            raise CheckoutNotReady("choose a shipping address first", missing=missing)
+        if "shipping" in missing:
+            raise CheckoutNotReady("choose a shipping method first", missing=missing)
+
+    def missing_for_checkout(self) -> list[str]:
+        """What the shopper must still choose before checking out."""
+        missing = ["lines"] if not self.lines else []
         if self.address is None:
-            raise CheckoutNotReady("choose a shipping address first", missing="address")
+            missing.append("address")
         if self.shipping is None:
-            raise CheckoutNotReady("choose a shipping method first", missing="shipping")
+            missing.append("shipping")
+        return missing
+
+    def repriced(self, prices: dict[str, Money]) -> dict[str, Money]:
+        """The lines whose price differs from `prices` (fresh from the catalog), new prices."""
+        return {
+            sku: prices[sku]
+            for sku, line in self.lines.items()
+            if sku in prices and prices[sku] != line.unit_price
+        }
 
     # reading
 
@@ -193,18 +221,23 @@ class CartState(BaseModel):
                 self.market = Market(data.get("market", Market.RETAIL))
             case "ItemAdded" | "QuantityChanged":
                 self.lines[data["line"]["sku"]] = CartLine.model_validate(data["line"])
-                self.shipping = None
+                self._void_shipping_price()
             case "ItemRemoved":
                 self.lines.pop(data["sku"], None)
-                self.shipping = None
+                self._void_shipping_price()
             case "CartCleared":
                 self.lines.clear()
-                self.shipping = None
+                self._void_shipping_price()
             case "AddressSet":
                 self.address = Address.model_validate(data["address"])
-                self.shipping = None
+                self._void_shipping_price()
+            case "LinesRepriced":
+                for sku, price in data["prices"].items():
+                    line = self.lines[sku]
+                    self.lines[sku] = line.model_copy(update={"unit_price": Money(**price)})
             case "ShippingChosen":
                 self.shipping = ShippingChoice.model_validate(data["shipping"])
+                self.shipping_service = self.shipping.code
             case "CouponApplied":
                 self.coupon = CouponTerms.model_validate(data["coupon"])
             case "CouponRemoved":
@@ -220,7 +253,13 @@ class CartState(BaseModel):
                 self.checkout_id = None
                 self.lines.clear()
                 self.coupon = None
-                self.shipping = None
+                self.shipping = self.shipping_service = None
+
+    def _void_shipping_price(self) -> None:
+        """Weight, origin or destination changed: the price no longer holds, the choice does."""
+        if self.shipping is not None:
+            self.shipping_service = self.shipping.code
+        self.shipping = None
 
 
 def check_quantity(quantity: int) -> None:

@@ -10,14 +10,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.cart import Address, CheckoutNotReady, ShippingChoice
+from domain.cart import Address, CheckoutNotReady, PricesChanged, ShippingChoice
 from domain.errors import DomainError
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, services
 from serve_app.shipping_quotes import priced_choice, shipping_options
+from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
-router = APIRouter(prefix="/api", tags=["shopping"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/api", tags=["shopping"])
 User = Annotated[Principal, Depends(current_user)]
 SKU_PATTERN = r"^[A-Za-z0-9._-]+$"
 SKU = Field(min_length=1, max_length=64, pattern=SKU_PATTERN)
@@ -155,26 +156,33 @@ async def view_cart(request: Request, shopper: Holder) -> dict[str, Any]:
 
 @router.post("/cart/items", response_model=CartView, responses=CART_HOLDER)
 async def add_item(body: AddItem, request: Request, shopper: Holder) -> dict[str, Any]:
-    return await _cart(request, shopper).add_product(
+    cart = _cart(request, shopper)
+    view = await cart.add_product(
         sku=body.sku, quantity=body.quantity, owner=shopper.owner, market=shopper.market
     )
+    return await _keep_shipping(request, cart, view)
 
 
 @router.patch("/cart/items/{sku}", response_model=CartView, responses=CART_HOLDER)
 async def change_quantity(
     sku: Annotated[str, SKU_IN_PATH], body: ChangeQuantity, request: Request, shopper: Holder
 ) -> dict[str, Any]:
-    return await _cart(request, shopper).change_quantity(sku=sku, quantity=body.quantity)
+    cart = _cart(request, shopper)
+    view = await cart.change_quantity(sku=sku, quantity=body.quantity)
+    return await _keep_shipping(request, cart, view)
 
 
 @router.delete("/cart/items/{sku}", response_model=CartView, responses=CART_HOLDER)
 async def remove_item(sku: Annotated[str, SKU_IN_PATH], request: Request, shopper: Holder) -> dict:
-    return await _cart(request, shopper).remove_item(sku=sku)
+    cart = _cart(request, shopper)
+    return await _keep_shipping(request, cart, await cart.remove_item(sku=sku))
 
 
 @router.put("/cart/address", response_model=CartView, responses=CART_HOLDER)
 async def set_address(body: Address, request: Request, shopper: Holder) -> dict[str, Any]:
-    return await _cart(request, shopper).set_address(address=body.model_dump(mode="json"))
+    cart = _cart(request, shopper)
+    view = await cart.set_address(address=body.model_dump(mode="json"))
+    return await _keep_shipping(request, cart, view)
 
 
 @router.get("/cart/shipping-options", response_model=list[ShippingChoice], responses=CART_HOLDER)
@@ -191,6 +199,23 @@ async def choose_shipping(
     cart = _cart(request, shopper)
     viewed = await cart.view()
     choice = await priced_choice(services(request).shop, viewed, _address_of(viewed), body.service)
+    return await cart.choose_shipping(choice=choice.model_dump(mode="json"))
+
+
+async def _keep_shipping(request: Request, cart: Any, view: dict[str, Any]) -> dict[str, Any]:
+    """A change of lines or address voids the shipping price, not the shopper's choice of
+    service: the carrier prices that service again for the changed cart. Where it no longer
+    serves the cart, the view says shipping must be chosen again (`missing`)."""
+    service = view["shipping_service"]
+    if view["shipping"] is not None or service is None or "lines" in view["missing"]:
+        return view
+    if view["address"] is None:
+        return view
+    address = Address.model_validate(view["address"])
+    try:
+        choice = await priced_choice(services(request).shop, view, address, service)
+    except DomainError:
+        return view
     return await cart.choose_shipping(choice=choice.model_dump(mode="json"))
 
 
@@ -236,10 +261,14 @@ async def checkout(
         "customer_id": principal.user_id,
         "payment_method": body.payment_method,
         "payment_token": body.payment_token,
-        "address": body.address.model_dump(mode="json") if body.address else None,
-        "shipping": await _one_step_shipping(request, principal, body),
     }
     saga = services(request).shop.sagas.get(checkout_id)
+    try:
+        await _prepare_checkout(request, principal, body)
+    except DomainError:
+        if (await saga.view())["status"] == "new":
+            raise
+        # a repeat of a checkout that locked or emptied the cart answers for that checkout
     timeout = services(request).settings.saga_wait_s
     if wait:
         outcome = await saga.run(saga_type="checkout", input=payload, timeout_s=timeout)
@@ -255,16 +284,28 @@ async def checkout(
     )
 
 
-async def _one_step_shipping(
-    request: Request, principal: Principal, body: CheckoutRequest
-) -> dict[str, Any] | None:
-    """The priced shipping choice a one-step checkout names, or None to keep the cart's (and
-    for an emptied cart: a repeat of a finished checkout answers without re-pricing)."""
-    if body.shipping_service is None:
-        return None
-    cart = await _cart(request, CartHolder(cart_key(principal), principal)).view()
-    if not cart["lines"]:
-        return None
-    address = body.address or _address_of(cart)
-    choice = await priced_choice(services(request).shop, cart, address, body.shipping_service)
-    return choice.model_dump(mode="json")
+async def _prepare_checkout(request: Request, principal: Principal, body: CheckoutRequest) -> None:
+    """Refuses, before any saga or order exists, a checkout that cannot succeed or would
+    charge what the shopper was not shown: a 409 saying what is missing, or
+    `prices_changed` with the re-priced cart. A one-step checkout's address and shipping
+    service are set here; a service chosen earlier is priced again for the cart as it is."""
+    cart = _cart(request, CartHolder(cart_key(principal), principal))
+    viewed = await cart.view()
+    address = body.address or (
+        Address.model_validate(viewed["address"]) if viewed["address"] else None
+    )
+    service = body.shipping_service or (None if viewed["shipping"] else viewed["shipping_service"])
+    shipping = None
+    if service is not None and address is not None and viewed["lines"]:
+        choice = await priced_choice(services(request).shop, viewed, address, service)
+        shipping = choice.model_dump(mode="json")
+    prepared = await cart.prepare_checkout(
+        address=body.address.model_dump(mode="json") if body.address else None, shipping=shipping
+    )
+    changed = prepared.pop("prices_changed")
+    if changed:
+        raise PricesChanged(
+            "prices changed since the cart was shown; review the new total and check out again",
+            skus=changed,
+            cart=prepared,
+        )

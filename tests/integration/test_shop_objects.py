@@ -13,7 +13,7 @@ from actors.shop import Shop
 from actors.stock_alerts import StockAlerts
 from actors.stub import KindClient
 from actors.warehouse import Warehouse
-from domain.cart import CartLocked
+from domain.cart import CartLocked, PricesChanged
 from domain.inventory import InsufficientStock
 from domain.orders import OrderState
 from tests.conftest import eventually, kill_process
@@ -177,8 +177,10 @@ async def test_a_locked_cart_refuses_changes_until_the_checkout_ends(shop: Shop)
     await cart.add_item(sku="TEA", quantity=2, unit_price=idr(25_000))
     await cart.set_address(address=ADDRESS)
     await cart.choose_shipping(choice={"code": "REG", "price": idr(10_000)})
-    locked = await cart.begin_checkout(checkout_id="co-1", prices={"TEA": idr(24_000)})
-    assert locked["locked"] and locked["summary"]["subtotal"] == 48_000
+    with pytest.raises(PricesChanged):
+        await cart.begin_checkout(checkout_id="co-1", prices={"TEA": idr(24_000)})
+    locked = await cart.begin_checkout(checkout_id="co-1", prices={"TEA": idr(25_000)})
+    assert locked["locked"] and locked["summary"]["subtotal"] == 50_000
     with pytest.raises(CartLocked, match="being checked out"):
         await cart.add_item(sku="MUG", quantity=1, unit_price=idr(5_000))
     with pytest.raises(CartLocked):

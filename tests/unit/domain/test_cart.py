@@ -105,14 +105,26 @@ def test_an_expired_or_unmet_coupon_is_refused_and_gives_no_discount() -> None:
     assert summary.discount == 0 and summary.coupon_note and "at least 200" in summary.coupon_note
 
 
-def test_changing_lines_or_address_drops_the_shipping_choice() -> None:
+def test_changing_lines_or_address_voids_the_shipping_price_but_keeps_the_service() -> None:
     cart = cart_with(("A", 1, 100))
     cart.apply(
         "ShippingChosen",
         {"shipping": ShippingChoice(code="REG", price=idr(5)).model_dump(mode="json")},
     )
+    cart.apply("AddressSet", {"address": JAKARTA.model_dump()})
+    assert cart.shipping is None and cart.shipping_service == "REG"
+    assert cart.missing_for_checkout() == ["shipping"]
     cart.apply("ItemRemoved", {"sku": "A"})
-    assert cart.shipping is None
+    assert cart.missing_for_checkout() == ["lines", "shipping"]
+    cart.apply("CheckoutCompleted", {"checkout_id": "none"})
+    assert cart.shipping_service is None
+
+
+def test_repricing_names_only_the_lines_whose_price_moved() -> None:
+    cart = cart_with(("A", 1, 100), ("B", 2, 50))
+    assert cart.repriced({"A": idr(100), "B": idr(55)}) == {"B": idr(55)}
+    cart.apply("LinesRepriced", {"prices": {"B": idr(55).model_dump()}})
+    assert cart.summary(NOW).subtotal == 210
 
 
 def test_a_locked_cart_refuses_changes_until_checkout_ends() -> None:
