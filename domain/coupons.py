@@ -29,7 +29,7 @@ class CouponTerms(BaseModel):
     kind: CouponKind
     percent_basis_points: int | None = Field(default=None, ge=1, le=BASIS_POINTS)
     amount_off: Money | None = None
-    expires_at: float | None = None
+    expires_at: float | None = Field(default=None, allow_inf_nan=False)
     minimum_subtotal: Money | None = None
     max_redemptions: int | None = Field(default=None, ge=1)
     """How many checkouts may use the code in all; None for no limit."""

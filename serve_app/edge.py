@@ -7,12 +7,14 @@ back and carried into every object call. A valid bearer token is verified here o
 rate limit, and kept in the request state for the routes."""
 
 import asyncio
+import logging
 import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,6 +23,7 @@ from serve_app.errors import error_body
 from serve_app.rate_limit import RateLimiter
 from serve_app.tokens import InvalidToken
 
+log = logging.getLogger(__name__)
 CORRELATION_HEADER = "X-Correlation-ID"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -60,14 +63,19 @@ class Edge:
             if refusal is not None:
                 await refusal(scope, receive, send_tagged)
                 return
+            capped = _capped(receive, settings.max_body_bytes)
             try:
                 async with asyncio.timeout(settings.request_timeout_s):
-                    await self.app(scope, receive, send_tagged)
+                    await self.app(scope, capped, send_tagged)
             except TimeoutError:
                 if started:
                     raise
                 body = error_body("timeout", f"no answer within {settings.request_timeout_s:g} s")
                 await JSONResponse(body, status_code=504)(scope, receive, send_tagged)
+            except Exception as exc:
+                if started:
+                    raise
+                await _internal_error(scope, exc)(scope, receive, send_tagged)
         finally:
             correlation_id.reset(token)
 
@@ -86,6 +94,39 @@ class Edge:
             body = error_body("rate_limited", "too many requests", {"retry_after_s": int(seconds)})
             return JSONResponse(body, status_code=429, headers={"Retry-After": seconds})
         return None
+
+
+class BodyTooLarge(HTTPException):
+    """Raised by the capped `receive` as the body grows past the cap, however it is sent
+    (with a Content-Length, or chunked without one); answered 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"at most {limit} bytes")
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    """`receive` counting the body's bytes as they arrive."""
+    received = 0
+
+    async def receive_capped() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(limit)
+        return message
+
+    return receive_capped
+
+
+def _internal_error(scope: Scope, exc: Exception) -> Response:
+    """Our bug, never the client's: logged with its traceback under the correlation id,
+    answered in the error format (and, like every answer, tagged with that id)."""
+    log.error(
+        "unhandled %s on %s %s", type(exc).__name__, scope["method"], scope["path"], exc_info=exc
+    )
+    return JSONResponse(error_body("internal_error", "the shop failed to answer"), status_code=500)
 
 
 def _preflight(headers: Headers, allowed_origins: tuple[str, ...]) -> Response:

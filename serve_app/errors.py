@@ -38,6 +38,11 @@ STATUS_BY_CODE = {
     "invalid_signature": 401,
     "below_minimum_order_quantity": 422,
     "not_sold_in_market": 422,
+    "checkout_not_ready": 409,
+    "cart_empty": 409,
+    "prices_changed": 409,
+    "amount_out_of_range": 422,
+    "no_warehouse": 503,
 }
 
 
@@ -84,7 +89,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
+            exc.status_code, "http_error"
+        )
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
 
     @app.exception_handler(HostUnavailable)
@@ -93,16 +100,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(RuntimeFault)
-    @app.exception_handler(Exception)
-    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
-        """Our bug, never the client's: logged with its traceback, answered in the format."""
-        log.error(
-            "unhandled %s on %s %s",
-            type(exc).__name__,
-            request.method,
-            request.url.path,
-            exc_info=exc,
-        )
+    async def runtime_fault(request: Request, exc: RuntimeFault) -> JSONResponse:
+        """A fault of the runtime's (other unhandled errors are answered by the edge)."""
+        log.error("%s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
         return JSONResponse(
             error_body("internal_error", "the shop failed to answer"), status_code=500
         )

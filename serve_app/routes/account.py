@@ -11,9 +11,10 @@ from domain.identity import CompanyApplication, CompanyStatus
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, require_admin, services
 from serve_app.schemas import Company, SavedAddress
+from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
-router = APIRouter(prefix="/api", tags=["account"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/api", tags=["account"])
 User = Annotated[Principal, Depends(current_user)]
 Admin = Annotated[Principal, Depends(require_admin)]
 ADDRESS_ID = Path(min_length=1, max_length=40, pattern=r"^adr-[0-9a-f]+$")

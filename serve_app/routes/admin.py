@@ -20,10 +20,12 @@ from serve_app.schemas import (
     SagaSummary,
     StoryEvent,
 )
+from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
 Admin = Annotated[Principal, Depends(require_admin)]
 router = APIRouter(
+    route_class=StrictJsonRoute,
     prefix="/api/admin",
     tags=["admin"],
     responses={401: {"description": "not signed in"}, 403: {"description": "admins only"}},
@@ -60,7 +62,7 @@ async def list_sagas(
     admin: Admin,
     saga_type: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
-    older_than_s: Annotated[float, Query(ge=0)] = 0,
+    older_than_s: Annotated[float, Query(ge=0, allow_inf_nan=False)] = 0,
     after: Annotated[str, Query(max_length=200)] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SagaRow]:

@@ -11,9 +11,10 @@ from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, require_admin, services
 from serve_app.routes.shopping import GUEST_CART_PATTERN, join_guest_cart
 from serve_app.schemas import Company, SavedAddress
+from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import InvalidToken, Principal
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/api/auth", tags=["auth"])
 
 
 class SignUpRequest(BaseModel):

@@ -9,8 +9,9 @@ from pydantic import BaseModel
 from actors.catalog import CATALOG_KEY, Product
 from serve_app.routes.deps import services
 from serve_app.schemas import ProductListing
+from serve_app.strict_json import StrictJsonRoute
 
-router = APIRouter(prefix="/api", tags=["catalog"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/api", tags=["catalog"])
 
 
 class ProductPage(BaseModel):

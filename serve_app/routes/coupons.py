@@ -11,9 +11,11 @@ from domain.coupons import CouponKind
 from domain.money import Money
 from serve_app.routes.deps import require_admin, services
 from serve_app.schemas import IssuedCoupon
+from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
 router = APIRouter(
+    route_class=StrictJsonRoute,
     prefix="/api/admin/coupons",
     tags=["admin", "coupons"],
     responses={401: {"description": "not signed in"}, 403: {"description": "admins only"}},
@@ -30,7 +32,7 @@ class CouponTermsIn(BaseModel):
     kind: CouponKind
     percent_basis_points: int | None = Field(default=None, ge=1, le=10_000)
     amount_off: Money | None = None
-    expires_at: float | None = Field(default=None, ge=0)
+    expires_at: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     minimum_subtotal: Money | None = None
     max_redemptions: int | None = Field(default=None, ge=1, le=10_000_000)
 

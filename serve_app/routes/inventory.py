@@ -12,9 +12,10 @@ from sagas.checkout_steps import warehouse_sites
 from serve_app.errors import ApiError
 from serve_app.routes.deps import require_admin, services
 from serve_app.schemas import Reservation, StockBySku, StockLevel, WarehouseInfo
+from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
-router = APIRouter(prefix="/api", tags=["inventory"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/api", tags=["inventory"])
 Admin = Annotated[Principal, Depends(require_admin)]
 WAREHOUSE_ID = Path(min_length=1, max_length=40, pattern=r"^[a-z0-9-]+$")
 SKU_IN_PATH = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")

@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, require_admin, services
+from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
-router = APIRouter(prefix="/api", tags=["orders"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/api", tags=["orders"])
 User = Annotated[Principal, Depends(current_user)]
 Admin = Annotated[Principal, Depends(require_admin)]
 ORDER_ID = Path(min_length=1, max_length=200)

@@ -2,18 +2,21 @@
 order's cancellation, so money and stock stay in step), and the provider's webhook, accepted
 only with a valid HMAC signature of the raw body."""
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from actors.payment import webhook_secret
+from actors.payment_provider import signature_valid
+from serve_app import strict_json
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, require_admin, services
 from serve_app.routes.orders import OrderChange, require_status, run_order_saga, visible_order
+from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
-router = APIRouter(prefix="/api", tags=["payments"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/api", tags=["payments"])
 PAYMENT_ID = Path(min_length=1, max_length=200, pattern=r"^pay-")
 NOT_FOUND = {401: {"description": "not signed in"}, 404: {"description": "no such payment"}}
 MAX_WEBHOOK_BYTES = 8192
@@ -83,12 +86,16 @@ async def provider_webhook(
     request: Request,
     signature: Annotated[str, Header(alias="X-Signature", min_length=1, max_length=200)],
 ) -> dict[str, Any]:
-    """The provider settles a pending payment; the payment checks the signature itself."""
-    body = (await request.body()).decode("utf-8", errors="replace")
-    if len(body) > MAX_WEBHOOK_BYTES:
-        raise ApiError(413, "too_large", "a webhook body is small")
+    """The provider settles a pending payment. The signature is checked before the body is
+    parsed (nothing unsigned is parsed at all); the payment checks it again itself."""
+    raw = await request.body()
+    if len(raw) > MAX_WEBHOOK_BYTES:
+        raise ApiError(413, "body_too_large", "a webhook body is small")
+    body = raw.decode("utf-8", errors="replace")
+    if not signature_valid(webhook_secret(services(request).shop.config), body, signature):
+        raise ApiError(401, "invalid_signature", "the webhook signature does not match")
     try:
-        payment_id = json.loads(body)["payment_id"]
+        payment_id = strict_json.loads(body)["payment_id"]
     except (ValueError, TypeError, KeyError):
         raise ApiError(400, "bad_webhook", "a webhook body is JSON with a payment_id") from None
     if not isinstance(payment_id, str) or not payment_id.startswith("pay-"):

@@ -16,9 +16,10 @@ from actors.catalog import CATALOG_KEY, Product
 from domain.pricing import ProductPricing
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, services
+from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
-router = APIRouter(prefix="/api/products", tags=["products"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/api/products", tags=["products"])
 SKU_IN_PATH = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 MAX_IMAGE_BYTES = 1_000_000  # the gateway's default body cap
 IMAGE_KINDS = {  # first bytes -> (file suffix, media type)

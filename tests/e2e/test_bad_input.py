@@ -1,9 +1,10 @@
 """Bad input on every write route, generated from `/openapi.json`: malformed JSON, wrong
-types, negative and huge numbers, overlong strings, unknown fields. Every answer is a 4xx in
-the error format, never a 5xx, and the caller's cart and orders stay as they were."""
+types, negative, huge and non-finite numbers, overlong strings, unknown fields, deep
+nesting, and bodies past the cap sent chunked. Every answer is a 4xx in the error format,
+never a 5xx, and the caller's cart and orders stay as they were."""
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,9 @@ from tests.e2e.http_helpers import bearer, sign_up
 
 WRITES = ("post", "put", "patch", "delete")
 WRONG_TYPE = {"string": 12345, "integer": "many", "number": "lots", "boolean": "maybe"}
+JSON = {"Content-Type": "application/json"}
+DEEP = b"[" * 3_000 + b"]" * 3_000
+OVER_CAP = UNLIMITED.max_body_bytes + 100_000
 
 
 def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -42,6 +46,22 @@ def bad_bodies(spec: dict[str, Any], schema: dict[str, Any]) -> Iterator[tuple[s
             yield f"{name}: overlong", {name: "x" * 20_000}
         if kind == "object":
             yield f"{name}: not an object", {name: "flat"}
+
+
+def non_finite_bodies(spec: dict[str, Any], schema: dict[str, Any]) -> Iterator[tuple[str, bytes]]:
+    """(what is wrong, raw body) pairs: numbers JSON does not have, which Python's parser takes."""
+    for name, field in resolve(spec, schema).get("properties", {}).items():
+        if resolve(spec, field).get("type") in ("integer", "number"):
+            for number in ("NaN", "Infinity", "-Infinity", "1e999"):
+                yield f"{name}: {number}", f'{{"{name}": {number}}}'.encode()
+
+
+async def over_cap() -> AsyncIterator[bytes]:
+    """A body past the cap, chunked: no Content-Length tells the gateway its size."""
+    yield b'{"x": "'
+    for _ in range(OVER_CAP // 100_000):
+        yield b"x" * 100_000
+    yield b'"}'
 
 
 def write_routes(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -75,13 +95,16 @@ async def test_every_write_route_refuses_bad_input_with_a_4xx_and_changes_nothin
         if body_schema is None and not in_path:
             continue  # no body, no path: nothing to get wrong (`DELETE /api/cart/coupon`)
         cases: list[tuple[str, dict[str, Any]]] = [
-            (
-                "malformed JSON",
-                {"content": b"{oops", "headers": {"Content-Type": "application/json"}},
-            )
+            ("malformed JSON", {"content": b"{oops", "headers": JSON}),
+            ("deep nesting", {"content": DEEP, "headers": JSON}),
+            ("chunked past the cap", {"content": over_cap(), "headers": JSON}),
         ]
         if body_schema is not None:
             cases += [(what, {"json": body}) for what, body in bad_bodies(spec, body_schema)]
+            cases += [
+                (what, {"content": raw, "headers": JSON})
+                for what, raw in non_finite_bodies(spec, body_schema)
+            ]
         for what, request in cases:
             merged = {**headers, **request.pop("headers", {})}
             response = await client.request(method.upper(), path, headers=merged, **request)

@@ -8,85 +8,31 @@ import json
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
 from actors.payment import webhook_secret
-from actors.users import USERS_KEY
 from serve_app.settings import GatewaySettings
 from tests.conftest import eventually
 from tests.e2e.conftest import UNLIMITED
-from tests.e2e.http_helpers import JAKARTA, PASSWORD, assert_error, bearer, buy, sign_up
+from tests.e2e.http_helpers import (
+    JAKARTA,
+    WHOLESALE_PRICING,
+    admin,
+    assert_error,
+    bearer,
+    buy,
+    listed_product,
+    log_in,
+    seller,
+    sign_up,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-WHOLESALE_PRICING = {
-    "retail_price": {"amount": 30_000, "currency": "IDR"},
-    "wholesale_price": {"amount": 24_000, "currency": "IDR"},
-    "tiers": [{"min_quantity": 50, "unit_price": {"amount": 20_000, "currency": "IDR"}}],
-    "wholesale_min_quantity": 10,
-}
 
 
 @pytest.fixture(scope="module")
 def gateway_settings() -> GatewaySettings:
     return UNLIMITED
-
-
-async def log_in(client: httpx.AsyncClient, email: str, **extra: Any) -> dict[str, Any]:
-    response = await client.post(
-        "/api/auth/login", json={"email": email, "password": PASSWORD, **extra}
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def admin(client: httpx.AsyncClient, shop: Any) -> dict[str, str]:
-    """A new admin (the first admin of a shop is made by `rayshop seed`, not over HTTP)."""
-    account = await sign_up(client)
-    await shop.users.get(USERS_KEY).grant(user_id=account["user"]["user_id"], role="admin")
-    return bearer((await log_in(client, account["email"]))["access_token"])
-
-
-async def seller(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> dict[str, Any]:
-    """A customer an admin promotes to seller; the new role shows in the next token."""
-    account = await sign_up(client)
-    promoted = await client.post(
-        f"/api/auth/users/{account['user']['user_id']}/roles",
-        json={"role": "seller"},
-        headers=admin_headers,
-    )
-    assert promoted.json()["roles"] == ["customer", "seller"], promoted.text
-    tokens = await log_in(client, account["email"])
-    return {"user_id": account["user"]["user_id"], "headers": bearer(tokens["access_token"])}
-
-
-async def listed_product(
-    client: httpx.AsyncClient,
-    seller_headers: dict[str, str],
-    admin_headers: dict[str, str],
-    units: int = 500,
-) -> str:
-    sku = f"KOPI-{uuid.uuid4().hex[:8]}"
-    created = await client.post(
-        "/api/products",
-        json={
-            "sku": sku,
-            "title": "Kopi Luwak",
-            "category": "coffee",
-            "pricing": WHOLESALE_PRICING,
-        },
-        headers=seller_headers,
-    )
-    assert created.status_code == 201, created.text
-    delivery = {**admin_headers, "Idempotency-Key": uuid.uuid4().hex}
-    for _ in range(2):  # a retried delivery note is counted once
-        restocked = await client.post(
-            "/api/admin/warehouses/jkt/restock",
-            json={"sku": sku, "quantity": units},
-            headers=delivery,
-        )
-        assert restocked.json()["available"] == units, restocked.text
-    return sku
 
 
 async def test_signup_to_delivered_with_a_coupon_and_the_seller_fulfilling(
@@ -387,11 +333,24 @@ async def test_the_payment_webhook_needs_the_providers_signature(client: Any, sh
         "/api/payments/webhook", content=body, headers={"X-Signature": signature}
     )
     assert signed.status_code == 200 and signed.json()["status"] == "new", signed.text
-    assert_error(
-        await client.post("/api/payments/webhook", content=b"[]", headers={"X-Signature": "x"}),
-        400,
-        "bad_webhook",
-    )
+    deep = b"[" * 3_000 + b"]" * 3_000
+    for unsigned in (b"[]", deep):
+        assert_error(
+            await client.post(
+                "/api/payments/webhook", content=unsigned, headers={"X-Signature": "0" * 64}
+            ),
+            401,
+            "invalid_signature",
+        )
+    for malformed in (b"[]", deep):
+        signature = hmac.new(webhook_secret(shop.config), malformed, hashlib.sha256).hexdigest()
+        assert_error(
+            await client.post(
+                "/api/payments/webhook", content=malformed, headers={"X-Signature": signature}
+            ),
+            400,
+            "bad_webhook",
+        )
 
 
 async def test_each_seller_packs_their_own_lines_before_the_order_ships(

@@ -1,10 +1,23 @@
-"""Every failure leaves in the uniform error format, our own bugs included."""
+"""Every failure leaves in the uniform error format, our own bugs included, and every answer
+carries its correlation id."""
+
+from types import SimpleNamespace
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from domain.errors import DomainError
+from serve_app.edge import CORRELATION_HEADER, Edge
 from serve_app.errors import install_error_handlers
+from serve_app.rate_limit import RateLimiter
+from serve_app.settings import GatewaySettings
+from serve_app.tokens import TokenIssuer
+
+SERVICES = SimpleNamespace(
+    settings=GatewaySettings(),
+    limiter=RateLimiter(1_000, 60),
+    issuer=TokenIssuer(b"k" * 32),
+)
 
 
 class OutOfTea(DomainError):
@@ -19,12 +32,16 @@ def app_failing_with(error: Exception) -> TestClient:
     async def fail() -> None:
         raise error
 
+    app.add_middleware(Edge, services=lambda: SERVICES)
     return TestClient(app, raise_server_exceptions=False)
 
 
 def test_a_bug_is_a_500_in_the_error_format_without_its_details() -> None:
-    response = app_failing_with(KeyError("secret internals")).get("/fail")
+    response = app_failing_with(KeyError("secret internals")).get(
+        "/fail", headers={CORRELATION_HEADER: "req-500"}
+    )
     assert response.status_code == 500
+    assert response.headers[CORRELATION_HEADER] == "req-500", "the answer to trace most"
     assert response.json() == {
         "error": "internal_error",
         "message": "the shop failed to answer",
