@@ -84,7 +84,8 @@ async def http_point(base_url: str, clients: int, seconds: float) -> dict[str, f
 
 async def direct_flow(shop: Any, owner: str) -> float:
     """The calls the routes make for one flow, made through stubs from this process: two
-    `add_product`s, the carrier's price for the chosen service, the tagged checkout saga."""
+    `add_product`s, the carrier's price for the chosen service, the cart readied for
+    checkout (address, shipping, prices checked), the tagged checkout saga."""
     started = time.perf_counter()
     cart_id = f"cart-{owner}"
     cart = shop.carts.get(cart_id)
@@ -92,14 +93,13 @@ async def direct_flow(shop: Any, owner: str) -> float:
         await cart.add_product(sku=sku, quantity=1, owner=owner, market="retail")
     address = Address.model_validate(ADDRESS)
     shipping = await priced_choice(shop, await cart.view(), address, "REG")
+    prepared = await cart.prepare_checkout(
+        address=ADDRESS, shipping=shipping.model_dump(mode="json")
+    )
+    if prepared["prices_changed"]:
+        raise RuntimeError(f"prices moved during the bench: {prepared['prices_changed']}")
     checkout_id = f"co-{uuid.uuid4().hex}-{{{cart_id}}}"
-    payload = {
-        "checkout_id": checkout_id,
-        "cart_id": cart_id,
-        "customer_id": owner,
-        "address": ADDRESS,
-        "shipping": shipping.model_dump(mode="json"),
-    }
+    payload = {"checkout_id": checkout_id, "cart_id": cart_id, "customer_id": owner}
     outcome = await shop.sagas.get(checkout_id).run(
         saga_type="checkout", input=payload, timeout_s=120
     )
