@@ -46,7 +46,7 @@ class Replay(BaseModel):
 
     subscriber: str = Field(min_length=1, max_length=80)
     topic: str = Field(min_length=1, max_length=80)
-    seq: int = Field(ge=1)
+    seq: int = Field(ge=1, le=2**63 - 1)  # what SQLite stores
 
 
 class FaultSwitch(BaseModel):

@@ -42,6 +42,8 @@ def bad_bodies(spec: dict[str, Any], schema: dict[str, Any]) -> Iterator[tuple[s
         if kind in ("integer", "number"):
             yield f"{name}: negative", {name: -1}
             yield f"{name}: huge", {name: 10**15}
+        if kind == "integer":
+            yield f"{name}: beyond 64 bits", {name: 2**64}
         if kind == "string":
             yield f"{name}: overlong", {name: "x" * 20_000}
         if kind == "object":
