@@ -48,9 +48,10 @@ def _up(args: argparse.Namespace) -> int:
     if context is None:
         raise SystemExit("Ray started but cannot be reached")
     shop = connect(config=config)
-    processes = {pid for pids in shop.ensure_hosts().values() for pid in pids}
+    shop.ensure_hosts()  # before anyone calls: alarms fire, outboxes drain, sagas resume
     start_gateway(config, GatewaySettings.from_env(), args.api_port)
     accounts = asyncio.run(seed(shop))
+    processes = {pid for pids in shop.ensure_hosts().values() for pid in pids}
     api = f"http://{LOCALHOST}:{args.api_port}"
     print(f"rayshop is up; state in {config.state_dir} ({len(processes)} host processes)")
     print(f"  API:           {api}/api  (health: {api}/health/ready)")
