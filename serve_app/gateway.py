@@ -24,6 +24,7 @@ from serve_app.routes import (
     admin,
     auth,
     catalog,
+    checkout,
     coupons,
     deps,
     health,
@@ -62,6 +63,7 @@ app.include_router(products.router)
 app.include_router(inventory.router)
 app.include_router(account.router)
 app.include_router(shopping.router)
+app.include_router(checkout.router)
 app.include_router(orders.router)
 app.include_router(payments.router)
 app.include_router(coupons.router)

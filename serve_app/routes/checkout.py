@@ -1,0 +1,116 @@
+"""Checkout (ARCHITECTURE §5.6, §8): one saga per `Idempotency-Key`, refused before it starts
+when the cart cannot be checked out or would be charged at prices the shopper was not shown."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.cart import Address, PricesChanged
+from domain.errors import DomainError
+from serve_app.routes.deps import current_user, services
+from serve_app.routes.shopping import SERVICE_NAME, CartHolder, cart_key, cart_of
+from serve_app.shipping_quotes import priced_choice
+from serve_app.strict_json import StrictJsonRoute
+from serve_app.tokens import Principal
+
+router = APIRouter(route_class=StrictJsonRoute, prefix="/api", tags=["shopping"])
+User = Annotated[Principal, Depends(current_user)]
+REFUSALS = {
+    401: {"description": "not signed in"},
+    409: {"description": "the cart is empty or not ready, or its prices changed"},
+}
+
+
+class CheckoutRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    payment_method: Literal["card", "qris", "virtual_account"] = "card"
+    payment_token: str = Field(default="tok_success", min_length=1, max_length=64)
+    address: Address | None = None
+    shipping_service: str | None = Field(default=None, **SERVICE_NAME)
+    """One-step checkout: the address and the carrier service to use, set as the cart locks."""
+
+
+class CheckoutAccepted(BaseModel):
+    checkout_id: str
+    saga_id: str
+    order_id: str
+    status: str
+    failure: dict[str, Any] | None = None
+
+
+@router.post(
+    "/checkout",
+    response_model=CheckoutAccepted,
+    status_code=202,
+    responses={**REFUSALS, 200: {"description": "finished (with ?wait=true)"}},
+)
+async def checkout(
+    body: CheckoutRequest,
+    request: Request,
+    response: Response,
+    principal: User,
+    idempotency_key: Annotated[
+        str, Header(alias="Idempotency-Key", min_length=8, max_length=64, pattern=r"^[\w-]+$")
+    ],
+    wait: Annotated[bool, Query(description="answer when the checkout has ended")] = False,
+) -> CheckoutAccepted:
+    """Starts the checkout saga once per `Idempotency-Key`: the same key again answers for
+    the same checkout, never a second order or charge."""
+    cart_id = cart_key(principal)
+    checkout_id = f"co-{idempotency_key}-{{{cart_id}}}"  # lives beside the cart
+    payload = {
+        "checkout_id": checkout_id,
+        "cart_id": cart_id,
+        "customer_id": principal.user_id,
+        "payment_method": body.payment_method,
+        "payment_token": body.payment_token,
+    }
+    saga = services(request).shop.sagas.get(checkout_id)
+    try:
+        await _prepare_checkout(request, principal, body)
+    except DomainError:
+        if (await saga.view())["status"] == "new":
+            raise
+        # a repeat of a checkout that locked or emptied the cart answers for that checkout
+    timeout = services(request).settings.saga_wait_s
+    if wait:
+        outcome = await saga.run(saga_type="checkout", input=payload, timeout_s=timeout)
+        response.status_code = 200
+    else:
+        outcome = await saga.start(saga_type="checkout", input=payload)
+    return CheckoutAccepted(
+        checkout_id=checkout_id,
+        saga_id=checkout_id,
+        order_id=f"ord-{checkout_id}",
+        status=outcome["status"],
+        failure=outcome.get("failure"),
+    )
+
+
+async def _prepare_checkout(request: Request, principal: Principal, body: CheckoutRequest) -> None:
+    """Refuses, before any saga or order exists, a checkout that cannot succeed or would
+    charge what the shopper was not shown: a 409 saying what is missing, or
+    `prices_changed` with the re-priced cart. A one-step checkout's address and shipping
+    service are set here; a service chosen earlier is priced again for the cart as it is."""
+    cart = cart_of(request, CartHolder(cart_key(principal), principal))
+    viewed = await cart.view()
+    address = body.address or (
+        Address.model_validate(viewed["address"]) if viewed["address"] else None
+    )
+    service = body.shipping_service or (None if viewed["shipping"] else viewed["shipping_service"])
+    shipping = None
+    if service is not None and address is not None and viewed["lines"]:
+        choice = await priced_choice(services(request).shop, viewed, address, service)
+        shipping = choice.model_dump(mode="json")
+    prepared = await cart.prepare_checkout(
+        address=body.address.model_dump(mode="json") if body.address else None, shipping=shipping
+    )
+    changed = prepared.pop("prices_changed")
+    if changed:
+        raise PricesChanged(
+            "prices changed since the cart was shown; review the new total and check out again",
+            skus=changed,
+            cart=prepared,
+        )
