@@ -8,16 +8,18 @@ import asyncio
 import contextlib
 import logging
 import math
-import random
 import time
 from collections.abc import Awaitable, Callable
 
+from actors.retry import RetryPolicy
 from storage import LogFile
 from storage.records import AlarmRecord, WriteUnit
 
 log = logging.getLogger(__name__)
 
 MAX_SLEEP_S = 30.0
+ALARM_RETRY = RetryPolicy(first_backoff_s=1.0, max_backoff_s=300.0)
+"""When a failed alarm handler runs again: 1 s, doubling, at most 5 minutes apart."""
 
 
 class AlarmScheduler:
@@ -81,7 +83,7 @@ class AlarmScheduler:
 
 def retry_later(alarm: AlarmRecord, last_seq: int) -> WriteUnit:
     """The alarm again after a failed handler, with capped exponential backoff and jitter."""
-    backoff = min(2.0**alarm.attempts, 300.0) * random.uniform(0.8, 1.2)
+    backoff = ALARM_RETRY.backoff(alarm.attempts + 1)
     return WriteUnit(
         alarm.stream,
         last_seq,

@@ -11,7 +11,6 @@ is waited for, never dead-lettered.
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from typing import Any
 
@@ -19,14 +18,14 @@ from actors import bus_metrics
 from actors.errors import HostUnavailable
 from actors.kind import load_kind
 from actors.local_ref import LocalRef
+from actors.retry import RetryPolicy
 from actors.stub import KindClient
 from actors.subscriptions import Subscription
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
-ATTEMPTS = 4
-FIRST_BACKOFF_S = 0.05
+DELIVERY_RETRY = RetryPolicy(attempts=4, first_backoff_s=0.1, max_backoff_s=3.2)
 IDLE_POLL_S = 1.0
 LINGER_S = 0.1
 SAVE_EVERY_S = 1.0
@@ -88,7 +87,7 @@ async def _deliver_to(ref: LocalRef, subscription: Subscription, config: Any) ->
                 error = await _hand_over(target, name, [event])
                 if error is not None:
                     log.error("subscriber %s refused event %s: %s", name, event["event_id"], error)
-                    await ref.call("dead_letter", name, event, error, ATTEMPTS)
+                    await ref.call("dead_letter", name, event, error, DELIVERY_RETRY.attempts)
                     bus_metrics.dead_lettered(name)
                 cursor.advance([event])
             await cursor.save()
@@ -146,10 +145,9 @@ async def _hand_over(
         except HostUnavailable:
             attempt -= 1  # not the subscriber's fault: wait for its host
         except Exception as exc:
-            if attempt >= ATTEMPTS:
+            if attempt >= DELIVERY_RETRY.attempts:
                 return f"{type(exc).__name__}: {exc}"
-        backoff = FIRST_BACKOFF_S * 2 ** min(attempt, 6)
-        await asyncio.sleep(backoff * (0.5 + random.random()))
+        await asyncio.sleep(DELIVERY_RETRY.backoff(max(attempt, 1)))
 
 
 def _register(bus_key: str) -> asyncio.Event:

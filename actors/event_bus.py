@@ -24,8 +24,7 @@ CREATE TABLE IF NOT EXISTS bus_log (
     topic TEXT NOT NULL, seq INTEGER NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL,
     correlation_id TEXT, at REAL NOT NULL, envelope TEXT NOT NULL, PRIMARY KEY (topic, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS bus_log_by_correlation ON bus_log (correlation_id)
-    WHERE correlation_id IS NOT NULL;
+DROP INDEX IF EXISTS bus_log_by_correlation;
 CREATE TABLE IF NOT EXISTS dead_letters (
     subscriber TEXT NOT NULL, topic TEXT NOT NULL, seq INTEGER NOT NULL,
     event_id TEXT NOT NULL, error TEXT NOT NULL, attempts INTEGER NOT NULL, at REAL NOT NULL,
@@ -263,13 +262,6 @@ class EventBus(DurableObject):
     @query
     async def heads(self, ctx: CallContext) -> dict[str, int]:
         return dict(self.state.heads)
-
-    @query
-    async def by_correlation(self, ctx: CallContext, correlation_id: str) -> list[dict[str, Any]]:
-        rows = await ctx.read(
-            "SELECT envelope FROM bus_log WHERE correlation_id = ? ORDER BY at", (correlation_id,)
-        )
-        return [json.loads(envelope) for (envelope,) in rows]
 
     # helpers
 

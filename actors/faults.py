@@ -27,10 +27,6 @@ def arm(point: str, action: str = KILL_SELF) -> None:
     _armed[point] = action
 
 
-def disarm_all() -> None:
-    _armed.clear()
-
-
 async def strike(point: str) -> None:
     action = _armed.pop(point, None)
     if action is None:

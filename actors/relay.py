@@ -16,6 +16,7 @@ from typing import Any
 
 from actors import bus_metrics
 from actors.kind import load_kind
+from actors.retry import RetryPolicy
 from actors.subscriptions import BUS_KEY
 from storage import LogFile
 
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 BUS_PATH = "actors.event_bus:EventBus"
 BATCH = 1000
 LINGER_S = 0.1
+RELAY_RETRY = RetryPolicy(first_backoff_s=0.05, max_backoff_s=2.0)
+"""Waits while the bus does not take the outbox (the messages stay safe in the files)."""
 
 
 class OutboxRelay:
@@ -47,7 +50,7 @@ class OutboxRelay:
         self._task.cancel()
 
     async def _relay(self) -> None:
-        backoff = 0.05
+        failures = 0
         while True:
             await self._wakeup.wait()
             await asyncio.sleep(LINGER_S)
@@ -56,12 +59,12 @@ class OutboxRelay:
             try:
                 while woken:
                     woken = await self._send(woken)
-                backoff = 0.05
+                failures = 0
             except Exception as exc:
                 log.warning("relay to the event bus failed, retrying: %r", exc)
                 self._woken |= woken
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
+                failures += 1
+                await asyncio.sleep(RELAY_RETRY.backoff(failures))
                 self._wakeup.set()
 
     async def _send(self, woken: set[Any]) -> set[Any]:

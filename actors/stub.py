@@ -28,6 +28,7 @@ from actors.placement import (
     host_name,
     stored_dedicated_keys,
 )
+from actors.retry import RetryPolicy
 from storage import StorageError
 from storage.log_file import ObjectRow
 from storage.records import StoredEvent
@@ -37,6 +38,8 @@ K = TypeVar("K", bound=DurableObject)
 RETRYABLE = (RayActorError, ActorUnavailableError)
 _shared: dict[tuple[str, str], KindClient[Any]] = {}
 STORAGE_RETRIES = 3
+HOST_RETRY = RetryPolicy(first_backoff_s=0.02, max_backoff_s=0.5)
+"""Waits between tries of a call whose host is restarting (until the stub's deadline)."""
 
 
 class KindClient(Generic[K]):
@@ -159,7 +162,6 @@ class KindClient(Generic[K]):
         name, host_arg = self.host_for(key)
         local = in_process.host(self._config.state_dir, name)
         deadline = time.monotonic() + self._retry_deadline_s
-        delay = 0.02
         attempt = 0
         while True:
             call = Call(
@@ -190,8 +192,7 @@ class KindClient(Generic[K]):
             if time.monotonic() > deadline:
                 raise HostUnavailable(f"{self.kind.kind} {key!r}: {error}") from error
             attempt += 1
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.5)
+            await asyncio.sleep(HOST_RETRY.backoff(attempt))
 
     def _channel(self, name: str, host_arg: int | str) -> HostChannel:
         loop = asyncio.get_running_loop()

@@ -5,8 +5,8 @@ forward (each step retried until it succeeds)."""
 import asyncio
 from typing import Any
 
+from actors.retry import RetryPolicy
 from sagas.context import SagaContext
-from sagas.retry import RetryPolicy
 
 FORWARD = RetryPolicy(attempts=20, max_backoff_s=5.0)
 

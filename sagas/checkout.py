@@ -12,6 +12,7 @@ shipments; every participant call carries `<saga id>:<step>[:<warehouse>]` as it
 from typing import Any
 
 from actors.coupons import COUPONS_KEY
+from actors.retry import RetryPolicy
 from sagas.checkout_input import CheckoutInput, PaymentNotCompleted
 from sagas.checkout_steps import (
     cancel_shipments,
@@ -26,7 +27,6 @@ from sagas.checkout_steps import (
     reserve_inventory,
 )
 from sagas.context import SagaContext
-from sagas.retry import RetryPolicy
 
 PAYMENT_POLICY = RetryPolicy(attempts=6, first_backoff_s=0.05)
 

@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 from actors import faults
 from actors.correlation import correlation_id as correlation_var
 from actors.local_ref import LocalRef
+from actors.retry import DEFAULT_POLICY, RetryPolicy
 from sagas import metrics
 from sagas.errors import ReplayEnded, StepFailed, is_terminal, public_failure
 from sagas.journal import SagaJournal
-from sagas.retry import DEFAULT_POLICY, RetryPolicy
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -7,8 +7,8 @@ cancellation racing a fulfilment is refused by the order before any stock leaves
 
 from typing import Any
 
+from actors.retry import RetryPolicy
 from sagas.context import SagaContext
-from sagas.retry import RetryPolicy
 
 FORWARD = RetryPolicy(attempts=20, max_backoff_s=5.0)
 

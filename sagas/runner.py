@@ -10,11 +10,11 @@ from typing import Any
 
 from actors import faults
 from actors.local_ref import LocalRef
+from actors.retry import COMPENSATION_ATTEMPTS, DEFAULT_POLICY
 from sagas import metrics
 from sagas.context import SagaContext
 from sagas.errors import ReplayEnded, StepFailed
 from sagas.journal import SagaJournal, SagaStatus
-from sagas.retry import COMPENSATION_ATTEMPTS, DEFAULT_POLICY
 
 log = logging.getLogger(__name__)
 
