@@ -1,8 +1,12 @@
 """The cart object (partitioned): one shopper's cart, durable between visits (ARCHITECTURE §6).
 
-Prices come in with each line (the caller read them from the catalog) and are refreshed when
-checkout locks the cart; a locked cart refuses changes until the checkout completes or is
-abandoned. A cart idle for 7 days is deleted by its alarm.
+Each line is priced by the catalog for the quantity it holds, when added and when changed;
+checkout re-reads the prices and refuses any that moved since the cart was shown, so the
+total shown is the total charged. A locked cart refuses changes until its checkout completes
+or is abandoned. A cart idle for 7 days is deleted by its alarm.
+
+Over 300 lines: one small command per thing a shopper does to a cart; the rules they apply
+live in `domain.cart`.
 """
 
 from typing import Any
