@@ -17,7 +17,7 @@ class DomainError(Exception):
         self.message = message
         self.details = details
 
-    def __reduce__(self):  # picklable with its details, across Ray calls and in the log
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable with details, across Ray and in logs
         return (_rebuild, (type(self), self.message, self.details))
 
 

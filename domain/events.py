@@ -2,6 +2,7 @@
 event type, so every producer and consumer agrees on the shape of what crosses the bus."""
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -77,14 +78,14 @@ class EventEnvelope(BaseModel):
     source: str
     correlation_id: str | None = None
     causation_id: str | None = None
-    payload: dict
+    payload: dict[str, Any]
 
     def parsed(self) -> Payload:
         """The payload as its event type's model."""
         return PAYLOADS[self.type][1].model_validate(self.payload)
 
 
-def checked_payload(event_type: str, payload: dict) -> tuple[Topic, dict]:
+def checked_payload(event_type: str, payload: dict[str, Any]) -> tuple[Topic, dict[str, Any]]:
     """The topic of `event_type` and its payload, validated against the type's model.
 
     Raises:
