@@ -37,6 +37,11 @@ LOCKED_RECHECK_S = 24 * 3600
 EXPIRY_ALARM = "expire"
 
 
+def cart_key_of(user_id: str) -> str:
+    """A signed-in shopper's cart: one per user (guests' carts have ids of their own)."""
+    return f"cart-{user_id}"
+
+
 class Cart(DurableObject):
     kind = "cart"
     collection = "carts"

@@ -22,11 +22,13 @@ from typing import Any
 import aiohttp
 from ray import serve
 
+from actors.cart import cart_key_of
 from actors.config import RuntimeConfig
 from bench.load import closed_loop
 from bench.local_ray import bench_seconds, local_ray
 from bench.report import print_figures, print_table
 from domain.cart import Address
+from sagas.checkout_input import CheckoutInput
 from sagas.registry import shop_for
 from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
@@ -87,7 +89,7 @@ async def direct_flow(shop: Any, owner: str) -> float:
     `add_product`s, the carrier's price for the chosen service, the cart readied for
     checkout (address, shipping, prices checked), the tagged checkout saga."""
     started = time.perf_counter()
-    cart_id = f"cart-{owner}"
+    cart_id = cart_key_of(owner)
     cart = shop.carts.get(cart_id)
     for sku in ("TEA", "MUG"):
         await cart.add_product(sku=sku, quantity=1, owner=owner, market="retail")
@@ -98,10 +100,9 @@ async def direct_flow(shop: Any, owner: str) -> float:
     )
     if prepared["prices_changed"]:
         raise RuntimeError(f"prices moved during the bench: {prepared['prices_changed']}")
-    checkout_id = f"co-{uuid.uuid4().hex}-{{{cart_id}}}"
-    payload = {"checkout_id": checkout_id, "cart_id": cart_id, "customer_id": owner}
-    outcome = await shop.sagas.get(checkout_id).run(
-        saga_type="checkout", input=payload, timeout_s=120
+    data = CheckoutInput.for_cart(uuid.uuid4().hex, cart_id, owner)
+    outcome = await shop.sagas.get(data.checkout_id).run(
+        saga_type="checkout", input=data.model_dump(mode="json"), timeout_s=120
     )
     if outcome["status"] != "completed":
         raise RuntimeError(f"checkout ended {outcome}")

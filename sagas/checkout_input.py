@@ -27,6 +27,16 @@ class CheckoutInput(BaseModel):
     shipping: dict[str, Any] | None = None
     """A one-step checkout's address and shipping choice, set on the cart as it locks."""
 
+    @classmethod
+    def for_cart(
+        cls, request_key: str, cart_id: str, customer_id: str, **choices: Any
+    ) -> "CheckoutInput":
+        """The checkout a client's request key names for a cart. Its id carries the cart's
+        key as a hash tag, so the saga and the order, payment and shipments derived from it
+        live in the cart's partition (ARCHITECTURE §3)."""
+        checkout_id = f"co-{request_key}-{{{cart_id}}}"
+        return cls(checkout_id=checkout_id, cart_id=cart_id, customer_id=customer_id, **choices)
+
     @property
     def order_id(self) -> str:
         return f"ord-{self.checkout_id}"

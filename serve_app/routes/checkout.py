@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.cart import Address, PricesChanged
 from domain.errors import DomainError
+from sagas.checkout_input import CheckoutInput
 from serve_app.routes.deps import current_user, services
 from serve_app.routes.shopping import SERVICE_NAME, CartHolder, cart_key, cart_of
 from serve_app.shipping_quotes import priced_choice
@@ -58,16 +59,15 @@ async def checkout(
 ) -> CheckoutAccepted:
     """Starts the checkout saga once per `Idempotency-Key`: the same key again answers for
     the same checkout, never a second order or charge."""
-    cart_id = cart_key(principal)
-    checkout_id = f"co-{idempotency_key}-{{{cart_id}}}"  # lives beside the cart
-    payload = {
-        "checkout_id": checkout_id,
-        "cart_id": cart_id,
-        "customer_id": principal.user_id,
-        "payment_method": body.payment_method,
-        "payment_token": body.payment_token,
-    }
-    saga = services(request).shop.sagas.get(checkout_id)
+    data = CheckoutInput.for_cart(
+        idempotency_key,
+        cart_key(principal),
+        principal.user_id,
+        payment_method=body.payment_method,
+        payment_token=body.payment_token,
+    )
+    payload = data.model_dump(mode="json")
+    saga = services(request).shop.sagas.get(data.checkout_id)
     try:
         await _prepare_checkout(request, principal, body)
     except DomainError:
@@ -81,9 +81,9 @@ async def checkout(
     else:
         outcome = await saga.start(saga_type="checkout", input=payload)
     return CheckoutAccepted(
-        checkout_id=checkout_id,
-        saga_id=checkout_id,
-        order_id=f"ord-{checkout_id}",
+        checkout_id=data.checkout_id,
+        saga_id=data.checkout_id,
+        order_id=data.order_id,
         status=outcome["status"],
         failure=outcome.get("failure"),
     )

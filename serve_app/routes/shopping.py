@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from actors.cart import cart_key_of
 from domain.cart import Address, CheckoutNotReady, ShippingChoice
 from domain.errors import DomainError
 from serve_app.errors import ApiError
@@ -81,7 +82,7 @@ class CartHolder:
 
 
 def cart_key(principal: Principal) -> str:
-    return f"cart-{principal.user_id}"
+    return cart_key_of(principal.user_id)
 
 
 async def cart_holder(
