@@ -159,15 +159,7 @@ class HostRuntime:
                 )
                 if earlier is not None:
                     return earlier
-            ctx = CallContext(
-                resident.obj,
-                resident.last_seq,
-                idempotency_key=key,
-                correlation_id=call.correlation_id,
-                history=lambda: self._history(resident),
-                config=self._config,
-                reader=lambda sql, params: self._read(resident, sql, params),
-            )
+            ctx = self._context(resident, call.correlation_id, idempotency_key=key)
             reply = await self._run_method(resident, ctx, call)
             if not resident.alive:
                 return reply
@@ -192,9 +184,7 @@ class HostRuntime:
         resident = await self._residents.acquire(call.key)
         try:
             self_ref = LocalRef(self.call, call.key, call.correlation_id)
-            ctx = CallContext(
-                resident.obj, resident.last_seq, config=self._config, self_ref=self_ref
-            )
+            ctx = self._context(resident, call.correlation_id, self_ref=self_ref)
             reply = await self._run_method(resident, ctx, call)
             if resident.last_commit is not None:
                 await resident.last_commit
@@ -213,6 +203,27 @@ class HostRuntime:
             if not isinstance(exc, DomainError):
                 log.exception("%s.%s on %s failed", self.kind.kind, call.method, call.key)
             return Reply(False, exc)
+
+    def _context(
+        self,
+        resident: Resident,
+        correlation: str | None,
+        *,
+        idempotency_key: str | None = None,
+        self_ref: LocalRef | None = None,
+    ) -> CallContext:
+        """The one way a call, a waiter or an alarm handler gets its context: the same
+        settings, history and owner-table reads for all three."""
+        return CallContext(
+            resident.obj,
+            resident.last_seq,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation,
+            history=lambda: self._history(resident),
+            config=self._config,
+            reader=lambda sql, params: self._read(resident, sql, params),
+            self_ref=self_ref,
+        )
 
     def _submit(self, resident: Resident, key: str, unit: WriteUnit) -> None:
         if unit.is_empty():
@@ -264,7 +275,7 @@ class HostRuntime:
                         await resident.last_commit
                 if not resident.alive or not await self._still_due(alarm):
                     return
-                ctx = CallContext(resident.obj, resident.last_seq)
+                ctx = self._context(resident, None)
                 ctx.cancel_alarm(alarm.name)
                 try:
                     await resident.obj.on_alarm(ctx, alarm.name)

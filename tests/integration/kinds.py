@@ -9,6 +9,7 @@ from actors.cart import Cart
 from actors.context import CallContext
 from actors.kind import DurableObject, Event, command, query
 from actors.placement import Dedicated, Partitioned
+from actors.stub import KindClient
 from actors.subscriber import Subscriber
 from domain.events import EventEnvelope
 
@@ -61,6 +62,9 @@ class Counter(DurableObject):
 
     async def on_alarm(self, ctx: CallContext, name: str) -> None:
         ctx.emit("AlarmFired", {"name": name})
+        if name.startswith("poke:"):  # an alarm handler calls other objects like any call
+            other = KindClient.shared(Counter, ctx.config).get(name.removeprefix("poke:"))
+            await other.increment(idempotency_key=f"{self.key}:{name}")
 
 
 class Ledger(DurableObject):

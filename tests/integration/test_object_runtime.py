@@ -68,6 +68,14 @@ async def test_an_overdue_alarm_fires_once_the_host_is_back(shop: Shop) -> None:
     assert state["fired"] == ["late"]
 
 
+async def test_an_alarm_handler_calls_other_objects_as_any_call_does(shop: Shop) -> None:
+    await shop.counters.get("alarmist").wake_me("poke:poked", delay_s=0.0)
+    poked = await eventually(
+        shop.counters.get("poked").read, lambda s: s["value"] == 1, what="the poke"
+    )
+    assert poked["value"] == 1
+
+
 async def test_a_passivated_object_reactivates_with_identical_state(shop: Shop) -> None:
     counter = shop.counters.get("napper")
     for _ in range(25):  # past two snapshots (every 10 events) and a tail of 5
