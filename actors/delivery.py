@@ -9,7 +9,6 @@ is waited for, never dead-lettered.
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Any
@@ -18,6 +17,7 @@ from actors import bus_metrics
 from actors.errors import HostUnavailable
 from actors.kind import load_kind
 from actors.local_ref import LocalRef
+from actors.notifier import notifier, woken
 from actors.retry import RetryPolicy
 from actors.stub import KindClient
 from actors.subscriptions import Subscription
@@ -29,73 +29,80 @@ DELIVERY_RETRY = RetryPolicy(attempts=4, first_backoff_s=0.1, max_backoff_s=3.2)
 IDLE_POLL_S = 1.0
 LINGER_S = 0.1
 SAVE_EVERY_S = 1.0
-
-_wakeups: dict[str, set[asyncio.Event]] = {}
+APPENDED = "bus-appended"
 
 
 def wake_deliveries(bus_key: str) -> None:
     """Something new to deliver: every delivery loop of this bus looks at once."""
-    for event in _wakeups.get(bus_key, ()):
-        event.set()
+    notifier.notify(APPENDED, bus_key)
 
 
 async def deliver_forever(ref: LocalRef, config: Any) -> None:
     """Keeps one delivery loop running per subscription of the bus `ref` points at."""
     loops: dict[str, asyncio.Task[None]] = {}
-    wakeup = _register(ref.key)
     try:
-        while True:
-            wakeup.clear()
-            for raw in await ref.call("subscriptions"):
-                subscription = Subscription.model_validate(raw)
-                running = loops.get(subscription.name)
-                if running is None or running.done():
-                    loop = _deliver_to(ref, subscription, config)
-                    loops[subscription.name] = asyncio.get_running_loop().create_task(loop)
-            await _idle(wakeup)
+        with notifier.listening(APPENDED, ref.key) as wakeup:
+            await _keep_loops(ref, config, loops, wakeup)
     finally:
         for task in loops.values():
             task.cancel()
-        _wakeups.get(ref.key, set()).discard(wakeup)
+
+
+async def _keep_loops(
+    ref: LocalRef, config: Any, loops: dict[str, asyncio.Task[None]], wakeup: asyncio.Event
+) -> None:
+    while True:
+        wakeup.clear()
+        for raw in await ref.call("subscriptions"):
+            subscription = Subscription.model_validate(raw)
+            running = loops.get(subscription.name)
+            if running is None or running.done():
+                loop = _deliver_to(ref, subscription, config)
+                loops[subscription.name] = asyncio.get_running_loop().create_task(loop)
+        await woken(wakeup, IDLE_POLL_S)
 
 
 async def _deliver_to(ref: LocalRef, subscription: Subscription, config: Any) -> None:
     target = KindClient.shared(load_kind(subscription.kind_path), config).get(subscription.key)
     name = subscription.name
-    wakeup = _register(ref.key)
     cursor = _Cursor(ref, name)
     try:
-        while True:
-            wakeup.clear()
-            found = await ref.call("pending", name, cursor.position, BATCH)
-            cursor.read_from(found["positions"])
-            for event in found["replays"]:
-                error = await _hand_over(target, name, [event], replay=True)
-                await ref.call("replayed", name, event, error)
-            batch = found["events"]
-            if not batch:
-                await cursor.save()
-                await _idle(wakeup)
-                await asyncio.sleep(LINGER_S)  # one call then carries what comes meanwhile
-                continue
-            if await _hand_over(target, name, batch) is None:
-                cursor.advance(batch)
-                bus_metrics.delivered(name, len(batch), time.time() - batch[-1]["at"])
-                await cursor.save_now_and_then()
-                continue
-            for event in batch:  # find the event at fault; the others go through
-                error = await _hand_over(target, name, [event])
-                if error is not None:
-                    log.error("subscriber %s refused event %s: %s", name, event["event_id"], error)
-                    await ref.call("dead_letter", name, event, error, DELIVERY_RETRY.attempts)
-                    bus_metrics.dead_lettered(name)
-                cursor.advance([event])
-            await cursor.save()
+        with notifier.listening(APPENDED, ref.key) as wakeup:
+            await _deliver_batches(ref, target, name, cursor, wakeup)
     except Exception:
         log.exception("delivery to %s stopped; it restarts with the next look", name)
         raise
-    finally:
-        _wakeups.get(ref.key, set()).discard(wakeup)
+
+
+async def _deliver_batches(
+    ref: LocalRef, target: Any, name: str, cursor: "_Cursor", wakeup: asyncio.Event
+) -> None:
+    while True:
+        wakeup.clear()
+        found = await ref.call("pending", name, cursor.position, BATCH)
+        cursor.read_from(found["positions"])
+        for event in found["replays"]:
+            error = await _hand_over(target, name, [event], replay=True)
+            await ref.call("replayed", name, event, error)
+        batch = found["events"]
+        if not batch:
+            await cursor.save()
+            await woken(wakeup, IDLE_POLL_S)
+            await asyncio.sleep(LINGER_S)  # one call then carries what comes meanwhile
+            continue
+        if await _hand_over(target, name, batch) is None:
+            cursor.advance(batch)
+            bus_metrics.delivered(name, len(batch), time.time() - batch[-1]["at"])
+            await cursor.save_now_and_then()
+            continue
+        for event in batch:  # find the event at fault; the others go through
+            error = await _hand_over(target, name, [event])
+            if error is not None:
+                log.error("subscriber %s refused event %s: %s", name, event["event_id"], error)
+                await ref.call("dead_letter", name, event, error, DELIVERY_RETRY.attempts)
+                bus_metrics.dead_lettered(name)
+            cursor.advance([event])
+        await cursor.save()
 
 
 class _Cursor:
@@ -148,14 +155,3 @@ async def _hand_over(
             if attempt >= DELIVERY_RETRY.attempts:
                 return f"{type(exc).__name__}: {exc}"
         await asyncio.sleep(DELIVERY_RETRY.backoff(max(attempt, 1)))
-
-
-def _register(bus_key: str) -> asyncio.Event:
-    event = asyncio.Event()
-    _wakeups.setdefault(bus_key, set()).add(event)
-    return event
-
-
-async def _idle(wakeup: asyncio.Event) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(wakeup.wait(), IDLE_POLL_S)

@@ -149,6 +149,12 @@ class FakeProvider(PaymentProvider):
                 await db.rollback()
             raise ProviderUnavailable(f"the provider's records did not answer: {exc}") from exc
 
+    async def close(self) -> None:
+        """Closes the ledger's connection (a host that stops, or a test that is done)."""
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
     async def _ledger(self) -> aiosqlite.Connection:
         """The provider's own records, opened once per process (WAL: they outlive our crash)."""
         async with self._lock:

@@ -7,7 +7,6 @@ rebuilds them by re-running the saga function against the journal.
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -16,6 +15,7 @@ from typing import Any, TypeVar
 from actors import faults
 from actors.correlation import correlation_id as correlation_var
 from actors.local_ref import LocalRef
+from actors.notifier import notifier, woken
 from actors.retry import DEFAULT_POLICY, RetryPolicy
 from sagas import metrics
 from sagas.errors import ReplayEnded, StepFailed, is_terminal, public_failure
@@ -26,14 +26,12 @@ T = TypeVar("T")
 Action = Callable[[str], Awaitable[T]]
 Compensation = Callable[[Any], Awaitable[None]]
 
-_wakeups: dict[tuple[str, str], asyncio.Event] = {}
+RECEIVED = "saga-event-received"
 
 
 def wake(saga_id: str, name: str) -> None:
     """An event a saga may be waiting for has been recorded."""
-    event = _wakeups.get((saga_id, name))
-    if event is not None:
-        event.set()
+    notifier.notify(RECEIVED, saga_id, name)
 
 
 class SagaContext:
@@ -139,20 +137,16 @@ class SagaContext:
         if wait is None:
             await self.record("WaitStarted", {"name": name, "deadline": time.time() + timeout_s})
         deadline = self.journal.waits[name].deadline
-        wakeup = _wakeups.setdefault((self.saga_id, name), asyncio.Event())
-        try:
-            while (left := deadline - time.time()) > 0:
+        with notifier.listening(RECEIVED, self.saga_id, name) as wakeup:
+            while True:
+                wakeup.clear()  # before looking: a signal from now on is not missed
                 payload = await self._received(name, poll)
                 if payload is not None:
                     return payload
-                wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wakeup.wait(), min(left, poll_every_s))
-            payload = await self._received(name, poll)
-            if payload is not None:
-                return payload
-        finally:
-            _wakeups.pop((self.saga_id, name), None)
+                left = deadline - time.time()
+                if left <= 0:
+                    break
+                await woken(wakeup, min(left, poll_every_s))
         await self.record("WaitTimedOut", {"name": name})
         raise StepFailed(name, "timeout", f"no {name} before the deadline")
 

@@ -4,11 +4,11 @@ Its events are the saga's journal. Starting it spawns the driver in the host pro
 that restarts resumes every saga still running or compensating (`resume_statuses`).
 """
 
-import asyncio
 from typing import Any
 
 from actors.context import CallContext
 from actors.kind import DurableObject, Event, command, query, waiter
+from actors.notifier import notifier, woken
 from actors.placement import SHOP_GROUP, Partitioned
 from domain.errors import DomainError
 from sagas.context import wake
@@ -32,7 +32,7 @@ JOURNAL_EVENTS = frozenset(
     }
 )
 
-_settled: dict[str, asyncio.Event] = {}
+SETTLED = "saga-settled"
 
 
 class UnknownSagaType(DomainError):
@@ -56,9 +56,6 @@ class Saga(DurableObject):
 
     def apply(self, event: Event) -> None:
         self.state.apply(event.type, event.data)
-        settled = _settled.get(self.key)
-        if settled is not None and self.state.status in (*FINISHED, SagaStatus.STUCK):
-            settled.set()
 
     def index(self) -> tuple[str | None, str | None]:
         return self.state.saga_type, self.state.status.value
@@ -90,7 +87,6 @@ class Saga(DurableObject):
             raise SagaNotStuck(
                 f"saga is {self.state.status.value}, not stuck", status=self.state.status.value
             )
-        _settled.pop(self.key, None)
         ctx.emit("SagaRetried", {})
         self._drive(ctx)
         return self.summary()
@@ -104,6 +100,7 @@ class Saga(DurableObject):
         ctx.emit_all(list(entries))
         outcome = ENDINGS.get(entries[-1][0]) if entries else None
         if outcome is not None:
+            notifier.notify(SETTLED, self.key)  # waiters answer once this write is durable
             failure = self.state.failure
             ctx.publish(
                 "SagaEnded",
@@ -145,15 +142,9 @@ class Saga(DurableObject):
     @waiter
     async def outcome(self, ctx: CallContext, timeout_s: float = 60.0) -> dict[str, Any]:
         """Waits until the saga completed, compensated or got stuck (or `timeout_s` passed)."""
-        if self.state.status not in (*FINISHED, SagaStatus.STUCK):
-            settled = _settled.setdefault(self.key, asyncio.Event())
-            try:
-                await asyncio.wait_for(settled.wait(), timeout_s)
-            except TimeoutError:
-                pass
-            finally:
-                if settled.is_set():
-                    _settled.pop(self.key, None)
+        with notifier.listening(SETTLED, self.key) as settled:
+            if self.state.status not in (*FINISHED, SagaStatus.STUCK):
+                await woken(settled, timeout_s)
         return await ctx.self_ref.call("view")
 
     @waiter

@@ -24,10 +24,14 @@ async def test_a_charge_the_ledger_refuses_leaves_it_open_to_every_other_host(
     fail with "database is locked" until a restart."""
     ledger = tmp_path / "ledger.sqlite"
     poisoned, other = provider(ledger), provider(ledger)
-    await other.charge("pay-a", 10_000, "IDR", "card", "tok_success")
-    with pytest.raises(ProviderUnavailable):
-        await poisoned.charge("pay-huge", 2**63, "IDR", "card", "tok_success")
-    repeated = await poisoned.charge("pay-a", 10_000, "IDR", "card", "tok_success")
-    await other.charge("pay-b", 20_000, "IDR", "card", "tok_success")
-    answer = await poisoned.charge("pay-c", 30_000, "IDR", "card", "tok_success")
-    assert (repeated.status, answer.status) == ("captured", "captured")
+    try:
+        await other.charge("pay-a", 10_000, "IDR", "card", "tok_success")
+        with pytest.raises(ProviderUnavailable):
+            await poisoned.charge("pay-huge", 2**63, "IDR", "card", "tok_success")
+        repeated = await poisoned.charge("pay-a", 10_000, "IDR", "card", "tok_success")
+        await other.charge("pay-b", 20_000, "IDR", "card", "tok_success")
+        answer = await poisoned.charge("pay-c", 30_000, "IDR", "card", "tok_success")
+        assert (repeated.status, answer.status) == ("captured", "captured")
+    finally:
+        await poisoned.close()
+        await other.close()
