@@ -12,6 +12,9 @@ from domain.geography import region
 from domain.money import Money
 from sagas.checkout_steps import warehouse_sites
 
+SERVICE_NAME: dict[str, Any] = {"min_length": 1, "max_length": 40, "pattern": r"^[A-Z0-9_]+$"}
+"""How a client names a carrier service (a field's constraints)."""
+
 
 class UnknownShippingService(DomainError):
     code = "unknown_shipping_service"

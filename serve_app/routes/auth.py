@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from actors.users import USERS_KEY
 from domain.identity import SELF_SERVICE_ROLES, Role
 from serve_app.errors import ApiError
+from serve_app.routes.access import GUEST_CART_PATTERN, join_guest_cart
 from serve_app.routes.deps import current_user, require_admin, services
-from serve_app.routes.shopping import GUEST_CART_PATTERN, join_guest_cart
 from serve_app.schemas import Company, SavedAddress
 from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import InvalidToken, Principal

@@ -1,6 +1,7 @@
 """Orders after checkout (ARCHITECTURE §8): mine, a seller's, all for admins; detail with its
 event history; cancel (the customer or an admin), fulfil (the seller of a line or an admin),
-deliver (an admin, on the carrier's word); shipment tracking.
+deliver (an admin, on the carrier's word); an admin's refund, which is the paid order's
+cancellation; shipment tracking.
 
 An order someone may not see answers 404, as if it did not exist. Cancel, fulfil and deliver
 run as sagas keyed by the order, so a repeated request joins the first one."""
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from serve_app.errors import ApiError
+from serve_app.routes.access import sells_in, visible_order, visible_payment
 from serve_app.routes.deps import current_user, require_admin, services
 from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
@@ -22,6 +24,8 @@ Admin = Annotated[Principal, Depends(require_admin)]
 ORDER_ID = Path(min_length=1, max_length=200)
 NOT_FOUND = {401: {"description": "not signed in"}, 404: {"description": "no such order"}}
 REFUSED = {**NOT_FOUND, 409: {"description": "not possible in the order's state"}}
+PAYMENT_ID = Path(min_length=1, max_length=200, pattern=r"^pay-")
+PAYMENT_NOT_FOUND = {401: {"description": "not signed in"}, 404: {"description": "no such payment"}}
 
 
 @dataclass(frozen=True)
@@ -74,26 +78,6 @@ class Tracking(BaseModel):
     status: str
     tracking_number: str | None
     tracking: list[dict[str, Any]]
-
-
-def sells_in(order: dict[str, Any], principal: Principal) -> bool:
-    return principal.has("seller") and any(
-        line.get("seller_id") == principal.user_id for line in order["lines"]
-    )
-
-
-async def visible_order(request: Request, principal: Principal, order_id: str) -> dict[str, Any]:
-    """The order if the caller may see it (its customer, a seller of one of its lines, an
-    admin); 404 otherwise, whether or not it exists."""
-    order = await services(request).shop.orders.get(order_id).view()
-    allowed = (
-        order["customer_id"] == principal.user_id
-        or principal.has("admin")
-        or sells_in(order, principal)
-    )
-    if order["status"] == "NEW" or not allowed:
-        raise ApiError(404, "not_found", "no such order")
-    return order
 
 
 async def run_order_saga(
@@ -255,3 +239,32 @@ async def track(
         raise ApiError(404, "not_found", "no such shipment")
     await visible_order(request, principal, tracked["order_id"])
     return tracked
+
+
+class RefundRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="refunded by an admin", min_length=1, max_length=200)
+
+
+@router.post(
+    "/admin/payments/{payment_id}/refund",
+    response_model=OrderChange,
+    tags=["admin"],
+    responses={
+        **PAYMENT_NOT_FOUND,
+        403: {"description": "admins only"},
+        409: {"description": "shipped"},
+    },
+)
+async def refund(
+    payment_id: Annotated[str, PAYMENT_ID],
+    request: Request,
+    admin: Annotated[Principal, Depends(require_admin)],
+    body: RefundRequest | None = None,
+) -> OrderChange:
+    """Refunds in full by cancelling the paid order: stock goes back and labels are voided."""
+    payment, order = await visible_payment(request, admin, payment_id)
+    require_status(order, "PAID", "CANCELLED", action="refund")
+    reason = (body or RefundRequest()).reason
+    return await run_order_saga(request, "cancel_order", payment["order_id"], reason)

@@ -1,18 +1,18 @@
-"""Payments (ARCHITECTURE §8): status for whoever may see the order, refund by an admin (the
-order's cancellation, so money and stock stay in step), and the provider's webhook, accepted
-only with a valid HMAC signature of the raw body."""
+"""Payments (ARCHITECTURE §8): status for whoever may see the order, and the provider's
+webhook, accepted only with a valid HMAC signature of the raw body. (An admin's refund is the
+order's cancellation, so money and stock stay in step: it lives with the orders.)"""
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from actors.payment import webhook_secret
 from actors.payment_provider import signature_valid
 from serve_app import strict_json
 from serve_app.errors import ApiError
-from serve_app.routes.deps import current_user, require_admin, services
-from serve_app.routes.orders import OrderChange, require_status, run_order_saga, visible_order
+from serve_app.routes.access import visible_payment
+from serve_app.routes.deps import current_user, services
 from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
@@ -32,22 +32,6 @@ class PaymentView(BaseModel):
     reason: str
 
 
-class RefundRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(default="refunded by an admin", min_length=1, max_length=200)
-
-
-async def visible_payment(
-    request: Request, principal: Principal, payment_id: str
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The payment and its order, if the caller may see the order; 404 otherwise."""
-    payment = await services(request).shop.payments.get(payment_id).status()
-    if payment["order_id"] is None:
-        raise ApiError(404, "not_found", "no such payment")
-    return payment, await visible_order(request, principal, payment["order_id"])
-
-
 @router.get("/payments/{payment_id}", response_model=PaymentView, responses=NOT_FOUND)
 async def payment_status(
     payment_id: Annotated[str, PAYMENT_ID],
@@ -56,25 +40,6 @@ async def payment_status(
 ) -> dict[str, Any]:
     payment, _ = await visible_payment(request, principal, payment_id)
     return payment
-
-
-@router.post(
-    "/admin/payments/{payment_id}/refund",
-    response_model=OrderChange,
-    tags=["admin"],
-    responses={**NOT_FOUND, 403: {"description": "admins only"}, 409: {"description": "shipped"}},
-)
-async def refund(
-    payment_id: Annotated[str, PAYMENT_ID],
-    request: Request,
-    admin: Annotated[Principal, Depends(require_admin)],
-    body: RefundRequest | None = None,
-) -> OrderChange:
-    """Refunds in full by cancelling the paid order: stock goes back and labels are voided."""
-    payment, order = await visible_payment(request, admin, payment_id)
-    require_status(order, "PAID", "CANCELLED", action="refund")
-    reason = (body or RefundRequest()).reason
-    return await run_order_saga(request, "cancel_order", payment["order_id"], reason)
 
 
 @router.post(

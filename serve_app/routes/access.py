@@ -1,0 +1,107 @@
+"""Who may reach what (ARCHITECTURE §8): the cart a request works on (a signed-in user's, or
+a guest's named by an unguessable id), and the orders and payments a caller may see.
+Anything of another user answers 404, whether or not it exists."""
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+
+from actors.cart import cart_key_of
+from domain.errors import DomainError
+from serve_app.errors import ApiError
+from serve_app.routes.deps import current_user, services
+from serve_app.tokens import Principal
+
+GUEST_CART_PATTERN = r"^guest-[0-9a-f]{32}$"
+
+
+@dataclass(frozen=True)
+class CartHolder:
+    """Whose cart a request works on: a signed-in user's, or a guest's named by its id."""
+
+    cart_id: str
+    principal: Principal | None
+
+    @property
+    def owner(self) -> str | None:
+        return self.principal.user_id if self.principal else None
+
+    @property
+    def market(self) -> str:
+        return self.principal.market if self.principal else "retail"
+
+
+def cart_key(principal: Principal) -> str:
+    return cart_key_of(principal.user_id)
+
+
+async def cart_holder(
+    request: Request,
+    guest_cart: Annotated[
+        str | None, Header(alias="X-Guest-Cart", max_length=100, description="a guest's cart id")
+    ] = None,
+) -> CartHolder:
+    """The signed-in caller's cart when a token is sent, else the guest cart named; 401 for
+    neither. A guest id is unguessable and never names a user's cart: any other id is 404."""
+    if request.headers.get("authorization") or guest_cart is None:
+        principal = await current_user(request)
+        return CartHolder(cart_key(principal), principal)
+    if not re.fullmatch(GUEST_CART_PATTERN, guest_cart):
+        raise ApiError(404, "not_found", "no such guest cart")
+    return CartHolder(guest_cart, None)
+
+
+Holder = Annotated[CartHolder, Depends(cart_holder)]
+
+
+def cart_of(request: Request, holder: CartHolder) -> Any:
+    return services(request).shop.carts.get(holder.cart_id)
+
+
+async def join_guest_cart(shop: Any, guest_cart_id: str, principal: Principal) -> bool:
+    """Moves a guest cart's lines into the user's cart (once per guest cart, safe to repeat);
+    False if the user's cart cannot take them now (it is being checked out, or full)."""
+    guest = shop.carts.get(guest_cart_id)
+    lines = (await guest.view())["lines"]
+    if not lines:
+        return True
+    try:
+        await shop.carts.get(cart_key(principal)).merge_lines(
+            lines=lines, idempotency_key=f"join:{guest_cart_id}"
+        )
+    except DomainError:
+        return False
+    await guest.clear(idempotency_key=f"joined:{guest_cart_id}")
+    return True
+
+
+def sells_in(order: dict[str, Any], principal: Principal) -> bool:
+    return principal.has("seller") and any(
+        line.get("seller_id") == principal.user_id for line in order["lines"]
+    )
+
+
+async def visible_order(request: Request, principal: Principal, order_id: str) -> dict[str, Any]:
+    """The order if the caller may see it (its customer, a seller of one of its lines, an
+    admin); 404 otherwise, whether or not it exists."""
+    order = await services(request).shop.orders.get(order_id).view()
+    allowed = (
+        order["customer_id"] == principal.user_id
+        or principal.has("admin")
+        or sells_in(order, principal)
+    )
+    if order["status"] == "NEW" or not allowed:
+        raise ApiError(404, "not_found", "no such order")
+    return order
+
+
+async def visible_payment(
+    request: Request, principal: Principal, payment_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The payment and its order, if the caller may see the order; 404 otherwise."""
+    payment = await services(request).shop.payments.get(payment_id).status()
+    if payment["order_id"] is None:
+        raise ApiError(404, "not_found", "no such payment")
+    return payment, await visible_order(request, principal, payment["order_id"])
