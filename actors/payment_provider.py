@@ -137,9 +137,10 @@ class FakeProvider(PaymentProvider):
 
     async def _write(self, sql: str, params: tuple[object, ...]) -> None:
         """One statement in its own transaction. On any failure (a busy file, a value the
-        file refuses) the transaction is rolled back, so the connection never stays inside
-        it holding the write lock that every other process's charge then waits for, and the
-        caller may try again: a provider that did not answer has taken nothing."""
+        file refuses) the transaction is rolled back: left open, its next read would pin an
+        old snapshot, and once another process wrote, every later write on this connection
+        would fail as "database is locked". The caller may try again: a provider that did
+        not answer has taken nothing."""
         db = await self._ledger()
         try:
             await db.execute(sql, params)

@@ -57,9 +57,9 @@ class Shop:
         """Starts every host the stored state needs (each partitioned kind's, and one per
         stored dedicated object), so alarms fire and outboxes drain after a restart before
         anyone calls; returns their pids by collection."""
-        return asyncio.run(self.start_hosts())
+        return asyncio.run(self._start_hosts())
 
-    async def start_hosts(self) -> dict[str, list[int]]:
+    async def _start_hosts(self) -> dict[str, list[int]]:
         clients = list(self._clients.items())
         pids = await asyncio.gather(*(client.ensure_hosts() for _, client in clients))
         return {name: found for (name, _), found in zip(clients, pids, strict=True)}

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from actors.cart import cart_key_of
+from sagas.checkout_input import CheckoutInput
 from serve_app.settings import GatewaySettings
 from tests.e2e.conftest import UNLIMITED
 from tests.e2e.http_helpers import (
@@ -142,9 +144,10 @@ async def test_a_checkout_that_cannot_start_is_refused_before_any_order(
         unready = await client.post(f"/api/checkout{wait}", json={}, headers=key)
         body = assert_error(unready, 409, "checkout_not_ready")
         assert body["details"]["missing"] == ["shipping"]
-    checkout_id = f"co-{key['Idempotency-Key']}-{{cart-{account['user']['user_id']}}}"
-    assert (await shop.sagas.get(checkout_id).view())["status"] == "new", "no saga started"
-    assert (await shop.orders.get(f"ord-{checkout_id}").view())["status"] == "NEW"
+    user_id = account["user"]["user_id"]
+    checkout = CheckoutInput.for_cart(key["Idempotency-Key"], cart_key_of(user_id), user_id)
+    assert (await shop.sagas.get(checkout.checkout_id).view())["status"] == "new", "no saga"
+    assert (await shop.orders.get(checkout.order_id).view())["status"] == "NEW", "no order"
 
 
 async def test_a_cart_change_keeps_the_chosen_shipping_priced_for_the_new_cart(
