@@ -5,10 +5,11 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from actors.context import CallContext
-from actors.kind import query
-from actors.subscriber import Subscriber
-from domain.events import EventEnvelope, OrderChanged, SagaEnded
+from domain.events import OrderChanged, SagaEnded, payload_of
+from durable import Envelope
+from durable.context import CallContext
+from durable.events.subscriber import Subscriber
+from durable.kind import query
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sales_daily (
@@ -26,16 +27,20 @@ def day_of(at: float) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(at))
 
 
+ANALYTICS_KEY = "analytics"
+"""The key of the one Analytics object the bus delivers to."""
+
+
 class Analytics(Subscriber):
     kind = "analytics"
     collection = "analytics"
     owner_schema = SCHEMA
 
-    async def handle(self, ctx: CallContext, events: list[EventEnvelope]) -> None:
+    async def handle(self, ctx: CallContext, events: list[Envelope]) -> None:
         sales: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
         outcomes: dict[tuple[str, str], int] = defaultdict(int)
         for envelope in events:
-            payload = envelope.parsed()
+            payload = payload_of(envelope.type, envelope.payload)
             if isinstance(payload, OrderChanged) and envelope.type == "OrderConfirmed":
                 for line in payload.lines:
                     added = sales[(day_of(envelope.at), line.sku, payload.currency or "")]

@@ -12,11 +12,8 @@ live in `domain.cart`.
 from typing import Any
 
 from actors.catalog import CATALOG_KEY, Catalog
-from actors.context import CallContext
 from actors.coupons import COUPONS_KEY, Coupons
-from actors.kind import DurableObject, Event, command, query
-from actors.placement import SHOP_GROUP, Partitioned
-from actors.stub import KindClient
+from actors.groups import SHOP_GROUP
 from domain.cart import (
     Address,
     CartLine,
@@ -31,6 +28,9 @@ from domain.errors import InvalidInput, parse
 from domain.geography import region
 from domain.money import Money
 from domain.pricing import Market
+from durable.context import CallContext
+from durable.kind import DurableObject, Event, command, query
+from durable.placement.policy import Partitioned
 
 CART_TTL_S = 7 * 24 * 3600
 LOCKED_RECHECK_S = 24 * 3600
@@ -114,9 +114,9 @@ class Cart(DurableObject):
         """The catalog's facts and unit prices for these quantities in the cart's market
         (a quantity may reach another price tier, or fall below the minimum)."""
         return (
-            await KindClient.shared(Catalog, ctx.config)
+            await ctx.objects(Catalog)
             .get(CATALOG_KEY)
-            .quote(quantities=quantities, market=self.state.market.value)
+            .call(Catalog.quote, quantities=quantities, market=self.state.market.value)
         )
 
     def _add_line(
@@ -195,7 +195,8 @@ class Cart(DurableObject):
     async def apply_coupon(self, ctx: CallContext, code: str) -> dict[str, Any]:
         """Applies an issued coupon: its terms come from the coupons object, never the client."""
         self.state.require_unlocked()
-        terms = await KindClient.shared(Coupons, ctx.config).get(COUPONS_KEY).terms(code=code)
+        coupons = ctx.objects(Coupons).get(COUPONS_KEY)
+        terms = await coupons.call(Coupons.terms, code=code)
         coupon = parse(CouponTerms, terms)
         subtotal = self.state.subtotal()
         if subtotal is not None:

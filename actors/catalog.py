@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from actors.context import CallContext
-from actors.kind import DurableObject, Event, command, query
-from actors.placement import Dedicated
 from domain.errors import DomainError, parse
 from domain.pricing import Market, ProductPricing
+from durable.context import CallContext
+from durable.kind import DurableObject, Event, command, query
+from durable.placement.policy import Dedicated
 
 CATALOG_KEY = "catalog"
 

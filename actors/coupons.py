@@ -6,11 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from actors.context import CallContext
-from actors.kind import DurableObject, Event, command, query
-from actors.placement import Dedicated
 from domain.coupons import CouponTerms
 from domain.errors import DomainError, parse
+from durable.context import CallContext
+from durable.kind import DurableObject, Event, command, query
+from durable.placement.policy import Dedicated
 
 COUPONS_KEY = "coupons"
 

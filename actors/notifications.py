@@ -4,12 +4,13 @@ read whole and each user reads for themselves. Mail also leaves through the mail
 
 from typing import Any
 
-from actors.context import CallContext
-from actors.kind import command, query
-from actors.local_ref import LocalRef
-from actors.mailer import MailboxOnly, mailer_from_env
-from actors.subscriber import Subscriber
-from domain.events import EventEnvelope, LowStockDetected, OrderChanged
+from actors.mailer import MailboxOnly, Mailer
+from domain.events import LowStockDetected, OrderChanged, payload_of
+from durable import Envelope
+from durable.context import CallContext
+from durable.events.subscriber import Subscriber
+from durable.host.local_ref import LocalRef
+from durable.kind import command, query
 
 ADMINS = "admins"
 """The mailbox of every admin."""
@@ -32,12 +33,10 @@ ORDER_MAIL = {
 }
 FIELDS = ("message_id", "recipient", "subject", "body", "event_id", "type", "at", "status")
 
-_mailer = mailer_from_env()
 
-
-def compose(envelope: EventEnvelope) -> tuple[str, str, str] | None:
+def compose(envelope: Envelope) -> tuple[str, str, str] | None:
     """(recipient, subject, body) of the mail an event calls for, if any."""
-    payload = envelope.parsed()
+    payload = payload_of(envelope.type, envelope.payload)
     if isinstance(payload, OrderChanged) and envelope.type in ORDER_MAIL and payload.customer_id:
         subject, body = ORDER_MAIL[envelope.type]
         money = f"{payload.total} {payload.currency or ''}".strip()
@@ -50,13 +49,18 @@ def compose(envelope: EventEnvelope) -> tuple[str, str, str] | None:
     return None
 
 
+MAILBOX_KEY = "mail"
+"""The key of the one Notifications object the bus delivers to."""
+
+
 class Notifications(Subscriber):
     kind = "notifications"
     collection = "notifications"
     owner_schema = SCHEMA
 
-    async def handle(self, ctx: CallContext, events: list[EventEnvelope]) -> None:
-        sending = not isinstance(_mailer, MailboxOnly)
+    async def handle(self, ctx: CallContext, events: list[Envelope]) -> None:
+        mailer = ctx.adapter(Mailer)
+        sending = not isinstance(mailer, MailboxOnly)
         for envelope in events:
             mail = compose(envelope)
             if mail is None:
@@ -76,7 +80,7 @@ class Notifications(Subscriber):
                 },
             )
         if sending:
-            ctx.spawn(send_queued)
+            ctx.spawn(lambda ref: send_queued(ref, mailer))
 
     @query
     async def mailbox(
@@ -104,9 +108,9 @@ class Notifications(Subscriber):
             ctx.put_row("mailbox", {"message_id": message["message_id"]}, {**row, "status": "sent"})
 
 
-async def send_queued(ref: LocalRef) -> None:
+async def send_queued(ref: LocalRef, mailer: Mailer) -> None:
     """Sends queued mail through the port until none is left; a failure waits for the next."""
     while queued := await ref.call("queued"):
         for message in queued:
-            await _mailer.send(message["recipient"], message["subject"], message["body"])
+            await mailer.send(message["recipient"], message["subject"], message["body"])
         await ref.call("mark_sent", queued)

@@ -3,11 +3,12 @@ events are its history (ARCHITECTURE §6, §7)."""
 
 from typing import Any
 
-from actors.context import CallContext
-from actors.kind import DurableObject, Event, command, query
-from actors.placement import SHOP_GROUP, Partitioned
+from actors.groups import SHOP_GROUP
 from domain.errors import parse
 from domain.orders import Events, OrderLine, OrderState, OrderStatus
+from durable.context import CallContext
+from durable.kind import DurableObject, Event, command, query
+from durable.placement.policy import Partitioned
 
 STATUS_EVENTS = {
     OrderStatus.PENDING: "OrderPlaced",

@@ -5,10 +5,11 @@ it now is, so each event simply replaces the order's row."""
 import json
 from typing import Any
 
-from actors.context import CallContext
-from actors.kind import query
-from actors.subscriber import Subscriber
-from domain.events import EventEnvelope, OrderChanged
+from domain.events import OrderChanged, payload_of
+from durable import Envelope
+from durable.context import CallContext
+from durable.events.subscriber import Subscriber
+from durable.kind import query
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS order_view (
@@ -27,14 +28,18 @@ COLUMNS = ("order_id", "customer_id", "status", "currency", "total", "lines", "r
 MAX_PAGE = 500
 
 
+ORDER_VIEWS_KEY = "orders"
+"""The key of the one OrderViews object the bus delivers to."""
+
+
 class OrderViews(Subscriber):
     kind = "order_views"
     collection = "order_views"
     owner_schema = SCHEMA
 
-    async def handle(self, ctx: CallContext, events: list[EventEnvelope]) -> None:
+    async def handle(self, ctx: CallContext, events: list[Envelope]) -> None:
         for envelope in events:
-            order = envelope.parsed()
+            order = payload_of(envelope.type, envelope.payload)
             assert isinstance(order, OrderChanged)
             lines = [line.model_dump() for line in order.lines]
             row = {

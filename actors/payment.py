@@ -6,24 +6,19 @@ the same payment id, so even a repeat after a crash does not charge twice. Pendi
 """
 
 import json
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from actors import callbacks
-from actors.config import RuntimeConfig
-from actors.context import CallContext
-from actors.kind import DurableObject, Event, command, query
-from actors.payment_provider import FakeProvider, PaymentProvider, signature_valid
-from actors.placement import SHOP_GROUP, Partitioned
+from actors.groups import SHOP_GROUP
+from actors.payment_provider import PaymentProvider, signature_valid
 from actors.secrets import secret
-from actors.stub import KindClient
 from domain.errors import DomainError
 from domain.money import MAX_AMOUNT
+from durable import Callback, CallContext, DurableObject, Event, Partitioned, command, query
+from durable.config import RuntimeConfig
 
 METHODS = ("card", "qris", "virtual_account")
-_providers: dict[str, PaymentProvider] = {}
 
 
 class InvalidSignature(DomainError):
@@ -41,7 +36,8 @@ class PaymentState(BaseModel):
     currency: str | None = None
     method: str | None = None
     reason: str = ""
-    notify: dict[str, Any] | None = None
+    notify: Callback | None = None
+    """Who to tell when a pending payment settles (a checkout saga waiting for it)."""
 
 
 class Payment(DurableObject):
@@ -57,7 +53,8 @@ class Payment(DurableObject):
             case "PaymentRequested":
                 state.order_id, state.amount = data["order_id"], data["amount"]
                 state.currency, state.method = data["currency"], data["method"]
-                state.notify = data.get("notify")
+                notify = data.get("notify")
+                state.notify = Callback.model_validate(notify) if notify else None
             case "PaymentCaptured":
                 state.status = "captured"
             case "PaymentPending":
@@ -83,7 +80,7 @@ class Payment(DurableObject):
         currency: str,
         method: str,
         token: str,
-        notify: dict[str, Any] | None = None,
+        notify: Callback | None = None,
     ) -> dict[str, Any]:
         """Charges once; returns the payment with status captured, declined or pending."""
         if self.state.status != "new":
@@ -92,9 +89,12 @@ class Payment(DurableObject):
             raise InvalidPayment(
                 "a payment needs a known method and a positive amount", method=method
             )
-        answer = await provider(ctx.config).charge(self.key, amount, currency, method, token)
+        answer = await ctx.adapter(PaymentProvider).charge(
+            self.key, amount, currency, method, token
+        )
         requested = {"order_id": order_id, "amount": amount, "currency": currency, "method": method}
-        ctx.emit("PaymentRequested", {**requested, "notify": notify})
+        told = notify.model_dump() if notify is not None else None
+        ctx.emit("PaymentRequested", {**requested, "notify": told})
         outcome = {
             "captured": "PaymentCaptured",
             "declined": "PaymentDeclined",
@@ -121,19 +121,16 @@ class Payment(DurableObject):
     def _tell_settled(self, ctx: CallContext) -> None:
         """Tells whoever waits for this pending payment (the checkout saga) how it ended,
         once the change is durable."""
-        notify = self.state.notify
+        notify, settled = self.state.notify, self.view_state()
         if notify is not None:
-            settled = {
-                **notify,
-                "kwargs": {**notify.get("kwargs", {}), "payload": self.view_state()},
-            }
-            ctx.spawn(lambda _: callbacks.invoke(ctx.config, settled))
+            objects = ctx.objects
+            ctx.spawn(lambda _: objects.run_callback(notify, payload=settled))
 
     @command
     async def cancel_if_present(self, ctx: CallContext, reason: str) -> dict[str, Any]:
         """Refunds a captured payment or voids a pending one; otherwise does nothing."""
         if self.state.status == "captured":
-            await provider(ctx.config).refund(self.key)
+            await ctx.adapter(PaymentProvider).refund(self.key)
             ctx.emit("PaymentRefunded", {"amount": self.state.amount, "reason": reason})
         elif self.state.status == "pending":
             await self._void(ctx, reason)
@@ -149,7 +146,7 @@ class Payment(DurableObject):
         return self.view_state()
 
     async def _void(self, ctx: CallContext, reason: str) -> None:
-        await provider(ctx.config).void(self.key)
+        await ctx.adapter(PaymentProvider).void(self.key)
         ctx.emit("PaymentVoided", {"reason": reason})
 
     @query
@@ -171,19 +168,3 @@ class Payment(DurableObject):
 
 def webhook_secret(config: RuntimeConfig) -> bytes:
     return secret(config.state_dir, "webhook", "RAYSHOP_WEBHOOK_SECRET")
-
-
-def provider(config: RuntimeConfig) -> PaymentProvider:
-    """The provider adapter of this process (the fake, which stands in for a real one)."""
-    found = _providers.get(config.state_dir)
-    if found is None:
-        payments = KindClient.shared(Payment, config)
-
-        async def deliver(body: str, signature: str) -> None:
-            await payments.get(json.loads(body)["payment_id"]).webhook(
-                body=body, signature=signature
-            )
-
-        ledger = Path(config.state_dir) / "provider" / "ledger.sqlite"
-        found = _providers[config.state_dir] = FakeProvider(ledger, webhook_secret(config), deliver)
-    return found

@@ -5,13 +5,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from actors.carrier import FakeCarrier
-from actors.context import CallContext
-from actors.kind import DurableObject, Event, command, query
-from actors.placement import SHOP_GROUP, Partitioned
+from actors.carrier import Carrier
+from actors.groups import SHOP_GROUP
 from domain.errors import DomainError
-
-CARRIER = FakeCarrier()
+from durable.context import CallContext
+from durable.kind import DurableObject, Event, command, query
+from durable.placement.policy import Partitioned
 
 
 class ShipmentStateError(DomainError):
@@ -58,7 +57,7 @@ class Shipment(DurableObject):
     ) -> dict[str, Any]:
         """Buys the label once (a repeat returns it). Raises ShippingUnavailable."""
         if self.state.status == "new":
-            label = CARRIER.create_label(
+            label = ctx.adapter(Carrier).create_label(
                 self.key, origin_region, destination_region, weight_grams, service
             )
             ctx.emit(

@@ -3,10 +3,11 @@ pages that decide what to restock."""
 
 from typing import Any
 
-from actors.context import CallContext
-from actors.kind import query
-from actors.subscriber import Subscriber
-from domain.events import EventEnvelope, LowStockDetected
+from domain.events import LowStockDetected, payload_of
+from durable import Envelope
+from durable.context import CallContext
+from durable.events.subscriber import Subscriber
+from durable.kind import query
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stock_alerts (
@@ -17,14 +18,18 @@ CREATE TABLE IF NOT EXISTS stock_alerts (
 FIELDS = ("warehouse_id", "sku", "available", "threshold", "at")
 
 
+ALERTS_KEY = "alerts"
+"""The key of the one StockAlerts object the bus delivers to."""
+
+
 class StockAlerts(Subscriber):
     kind = "stock_alerts"
     collection = "stock_alerts"
     owner_schema = SCHEMA
 
-    async def handle(self, ctx: CallContext, events: list[EventEnvelope]) -> None:
+    async def handle(self, ctx: CallContext, events: list[Envelope]) -> None:
         for envelope in events:
-            alert = envelope.parsed()
+            alert = payload_of(envelope.type, envelope.payload)
             if isinstance(alert, LowStockDetected):
                 ctx.put_row(
                     "stock_alerts",

@@ -9,9 +9,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from actors.context import CallContext
-from actors.kind import DurableObject, Event, command, query
-from actors.placement import Dedicated
 from domain.cart import Address
 from domain.errors import DomainError, parse
 from domain.geography import region
@@ -23,6 +20,9 @@ from domain.identity import (
     Role,
     market_of,
 )
+from durable.context import CallContext
+from durable.kind import DurableObject, Event, command, query
+from durable.placement.policy import Dedicated
 
 COLUMNS = ("user_id", "email", "password_hash", "name", "roles", "created_at")
 

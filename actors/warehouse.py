@@ -10,12 +10,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from actors.context import CallContext
-from actors.kind import DurableObject, Event, command, query
-from actors.placement import Dedicated
 from domain.errors import parse
 from domain.geography import region
 from domain.inventory import DEFAULT_RESERVATION_TTL_S, Events, WarehouseStock
+from durable.context import CallContext
+from durable.kind import DurableObject, Event, command, query
+from durable.placement.policy import Dedicated
 
 EXPIRY_PREFIX = "expire:"
 

@@ -17,13 +17,13 @@ import signal
 import time
 from typing import Any
 
-from actors.config import RuntimeConfig
 from bench import load
+from bench.invariants import check_invariants
 from bench.local_ray import bench_seconds, local_ray
 from bench.report import print_figures, print_table
-from sagas.invariants import check_invariants
-from sagas.registry import shop_for
-from tests.shop_setup import address, checkout_input, idr, stock_shop
+from bench.shop_data import address, checkout_input, idr, stock_shop
+from bootstrap import shop_objects
+from durable.config import RuntimeConfig
 
 _ids = itertools.count()
 
@@ -148,7 +148,7 @@ async def run(shop: Any, seconds: float) -> dict[str, Any]:
 
 def main() -> None:
     with local_ray("checkout") as state_dir:
-        shop = shop_for(RuntimeConfig(state_dir=state_dir, idle_seconds=600))
+        shop = shop_objects(RuntimeConfig(state_dir=state_dir, idle_seconds=600))
         shop.ensure_hosts()
         figures = asyncio.run(run(shop, bench_seconds(20)))
     print()

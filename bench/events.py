@@ -18,27 +18,26 @@ import signal
 import time
 from typing import Any
 
-from actors.config import RuntimeConfig
-from actors.registry import APP_KINDS
-from actors.shop import Shop
-from actors.stub import KindClient
-from actors.subscriptions import BUS_KEY
 from bench.kinds import LatencyProbe, OrderFeed
 from bench.local_ray import bench_seconds, local_ray
 from bench.report import percentile, print_figures, print_table
+from bootstrap import SHOP
+from durable import Objects
+from durable.config import RuntimeConfig
+from durable.events.subscriptions import BUS_KEY
 
 PER_CALL = 50
 PRODUCERS = 16
 _numbers = itertools.count()
 
 
-async def publish(shop: Shop, count: int) -> None:
+async def publish(shop: Objects, count: int) -> None:
     first = next(_numbers) * PER_CALL
     feed = shop.order_feeds.get(f"feed-{first % 64}")
     await feed.publish_orders(first=first, count=count)
 
 
-async def all_applied(shop: Shop, published: int, timeout_s: float = 600) -> float:
+async def all_applied(shop: Objects, published: int, timeout_s: float = 600) -> float:
     """Waits until the bus holds `published` order events and no subscriber lags; returns
     the time it happened."""
     bus = shop.event_buses.get(BUS_KEY)
@@ -53,7 +52,7 @@ async def all_applied(shop: Shop, published: int, timeout_s: float = 600) -> flo
     raise TimeoutError("subscribers did not catch up")
 
 
-async def measure_throughput(shop: Shop, seconds: float, published: int) -> dict[str, float]:
+async def measure_throughput(shop: Objects, seconds: float, published: int) -> dict[str, float]:
     stop_at = time.perf_counter() + seconds
     sent = 0
 
@@ -75,7 +74,7 @@ async def measure_throughput(shop: Shop, seconds: float, published: int) -> dict
     }
 
 
-async def paced(shop: Shop, rate: float, seconds: float) -> int:
+async def paced(shop: Objects, rate: float, seconds: float) -> int:
     """Publishes `rate` events/s in calls of 10 for `seconds`; returns how many."""
     per_call = 10
     interval = per_call / rate
@@ -88,15 +87,15 @@ async def paced(shop: Shop, rate: float, seconds: float) -> int:
     return len(calls) * per_call
 
 
-async def measure_latency(shop: Shop, published: int) -> tuple[dict[str, float], int]:
+async def measure_latency(shop: Objects, published: int) -> tuple[dict[str, float], int]:
     bus = shop.event_buses.get(BUS_KEY)
-    probe = KindClient(LatencyProbe, shop.config).get("probe")
+    probe = shop(LatencyProbe).get("probe")
     await probe.delays_ms()  # its host is up before the first event heads its way
     await bus.subscribe(
         subscription={
             "name": "latency_probe",
             "topics": ["orders"],
-            "kind_path": LatencyProbe.path(),
+            "kind": LatencyProbe.kind,
             "key": "probe",
             "from_start": False,
         }
@@ -114,7 +113,7 @@ async def measure_latency(shop: Shop, published: int) -> tuple[dict[str, float],
     }, sent
 
 
-async def measure_kill(shop: Shop, published: int) -> tuple[float, int]:
+async def measure_kill(shop: Objects, published: int) -> tuple[float, int]:
     """SIGKILLs the bus host under a steady load; seconds until everything sent before the
     kill is applied everywhere."""
     handle = shop.event_buses.handle(*shop.event_buses.host_for(BUS_KEY))
@@ -128,7 +127,7 @@ async def measure_kill(shop: Shop, published: int) -> tuple[float, int]:
     return done - killed_at, sent
 
 
-async def run(shop: Shop, seconds: float) -> dict[str, Any]:
+async def run(shop: Objects, seconds: float) -> dict[str, Any]:
     await publish(shop, 1)  # the bus and its subscribers come up
     published = await warm_up(shop)
     throughput = await measure_throughput(shop, seconds, published)
@@ -155,7 +154,7 @@ async def run(shop: Shop, seconds: float) -> dict[str, Any]:
     }
 
 
-async def warm_up(shop: Shop) -> int:
+async def warm_up(shop: Objects) -> int:
     """A few seconds of load so that hosts, files and delivery loops exist; returns the
     number of events published so far."""
     await asyncio.gather(*(publish(shop, PER_CALL) for _ in range(40)))
@@ -167,7 +166,7 @@ async def warm_up(shop: Shop) -> int:
 def main() -> None:
     with local_ray("events") as state_dir:
         config = RuntimeConfig(state_dir=state_dir, idle_seconds=3600)
-        shop = Shop([*APP_KINDS, OrderFeed], config)
+        shop = Objects(SHOP.with_kinds(OrderFeed, LatencyProbe), config)
         shop.ensure_hosts()
         figures = asyncio.run(run(shop, bench_seconds(15)))
     print()

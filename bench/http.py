@@ -23,17 +23,17 @@ import aiohttp
 from ray import serve
 
 from actors.cart import cart_key_of
-from actors.config import RuntimeConfig
+from actors.shipping import priced_choice
 from bench.load import closed_loop
 from bench.local_ray import bench_seconds, local_ray
 from bench.report import print_figures, print_table
+from bench.shop_data import stock_shop
+from bootstrap import shop_objects
 from domain.cart import Address
-from sagas.checkout_input import CheckoutInput
-from sagas.registry import shop_for
+from durable.config import RuntimeConfig
+from sagas.checkout.models import CheckoutInput
 from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
-from serve_app.shipping_quotes import priced_choice
-from tests.shop_setup import stock_shop
 
 ADDRESS = {
     "recipient": "Ani",
@@ -148,7 +148,7 @@ def free_port() -> int:
 
 def main() -> None:
     with local_ray("http") as state_dir:
-        shop = shop_for(RuntimeConfig(state_dir=state_dir, idle_seconds=600))
+        shop = shop_objects(RuntimeConfig(state_dir=state_dir, idle_seconds=600))
         shop.ensure_hosts()
         port = free_port()
         try:

@@ -4,11 +4,11 @@ producer of order events and a subscriber that times their delivery."""
 from pydantic import BaseModel
 
 from actors.cart import Cart
-from actors.context import CallContext
-from actors.kind import DurableObject, Event, command, query
-from actors.placement import Partitioned
-from actors.subscriber import Subscriber
-from domain.events import EventEnvelope
+from durable import Envelope
+from durable.context import CallContext
+from durable.events.subscriber import Subscriber
+from durable.kind import DurableObject, Event, command, query
+from durable.placement.policy import Partitioned
 
 
 class OneHostCart(Cart):
@@ -122,7 +122,7 @@ class LatencyProbe(Subscriber):
         " arrived REAL NOT NULL) WITHOUT ROWID;"
     )
 
-    async def handle(self, ctx: CallContext, events: list[EventEnvelope]) -> None:
+    async def handle(self, ctx: CallContext, events: list[Envelope]) -> None:
         now = ctx.now()
         for envelope in events:
             arrival = {"sent": envelope.at, "arrived": now}

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import ray
 
-from actors.config import NAMESPACE
+from durable.config import NAMESPACE
 
 
 @contextmanager

@@ -18,13 +18,13 @@ from typing import Any
 import psutil
 import ray
 
-from actors.cart import Cart
-from actors.config import RuntimeConfig
-from actors.placement import partition_file
-from actors.shop import Shop
 from bench.kinds import OneHostCart, PlainTally, Tally
 from bench.local_ray import bench_seconds, local_ray
 from bench.report import median, percentile, print_figures, print_table
+from bootstrap import SHOP
+from durable import Objects
+from durable.config import RuntimeConfig
+from durable.placement.policy import partition_file
 from storage import LogFile, NewEvent, WriteUnit
 
 SKUS = [f"SKU-{n}" for n in range(5)]
@@ -67,7 +67,7 @@ ADDRESSES = [
 ]
 
 
-async def build_history(shop: Shop, key: str, events: int) -> None:
+async def build_history(shop: Objects, key: str, events: int) -> None:
     """A few lines, then address changes: events that need no other object (a quantity
     change would ask the catalog for its price), so only the cart's own log is measured."""
     cart = shop.carts.get(key)
@@ -78,7 +78,7 @@ async def build_history(shop: Shop, key: str, events: int) -> None:
             await cart.set_address(address=ADDRESSES[n % len(ADDRESSES)])
 
 
-async def measure_activation(shop: Shop, objects: int = 200) -> dict[str, float]:
+async def measure_activation(shop: Objects, objects: int = 200) -> dict[str, float]:
     """First call on a passivated object whose log holds a snapshot plus 0-99 events."""
     rng = random.Random(7)
     keys = [f"act-{n}" for n in range(objects)]
@@ -160,7 +160,7 @@ def rss_mb(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 2**20
 
 
-async def measure_memory(shop: Shop, resident: int) -> dict[str, float]:
+async def measure_memory(shop: Objects, resident: int) -> dict[str, float]:
     client = shop.bench_carts
     (host_pid,) = await client.ensure_hosts()
     empty_rss = rss_mb(host_pid)
@@ -185,7 +185,7 @@ async def measure_memory(shop: Shop, resident: int) -> dict[str, float]:
 # throughput
 
 
-async def measure_hot(shop: Shop, seconds: float) -> dict[str, float]:
+async def measure_hot(shop: Objects, seconds: float) -> dict[str, float]:
     hot = shop.tallies.get("hot")
     ours = await measured(lambda _: hot.add(by=1), seconds)
     plain = ray.remote(PlainTally).remote()
@@ -195,7 +195,7 @@ async def measure_hot(shop: Shop, seconds: float) -> dict[str, float]:
     return {"hot_object_calls_per_s": ours, "raw_ray_calls_per_s": raw, "hot_ratio": ours / raw}
 
 
-async def measure_spread(shop: Shop, seconds: float, objects: int = 1000) -> dict[str, float]:
+async def measure_spread(shop: Objects, seconds: float, objects: int = 1000) -> dict[str, float]:
     keys = [f"spread-{n}" for n in range(objects)]
     stubs = [shop.tallies.get(k) for k in keys]
     counters = [0] * IN_FLIGHT
@@ -228,7 +228,7 @@ def main() -> None:
         config = RuntimeConfig(state_dir=state_dir, idle_seconds=3600, snapshot_every=100)
         seconds = bench_seconds(8)
         asyncio.run(write_passivated_carts(config, 110_000))
-        shop = Shop([Cart, OneHostCart, Tally], config)
+        shop = Objects(SHOP.with_kinds(OneHostCart, Tally), config)
         shop.ensure_hosts()
         figures: dict[str, Any] = {}
         figures |= asyncio.run(measure_activation(shop))

@@ -14,17 +14,17 @@ from typing import Any
 
 import ray
 
-from actors.config import RuntimeConfig
-from actors.shop import Shop
-from actors.warehouse import Warehouse
 from bench.kinds import PlainWarehouse
 from bench.local_ray import bench_seconds, local_ray
 from bench.objects import measured
 from bench.report import print_figures, print_table
+from bootstrap import SHOP
 from domain.inventory import InsufficientStock
+from durable import Objects
+from durable.config import RuntimeConfig
 
 
-async def measure_reserve(shop: Shop, seconds: float) -> dict[str, float]:
+async def measure_reserve(shop: Objects, seconds: float) -> dict[str, float]:
     warehouse = shop.warehouses.get("bench-hot")
     await warehouse.configure(name="Hot", region_code="ID-JK", latitude=-6.2, longitude=106.85)
     await warehouse.restock(sku="TEA", quantity=100_000_000)
@@ -39,7 +39,9 @@ async def measure_reserve(shop: Shop, seconds: float) -> dict[str, float]:
     return {"reserve_per_s": ours, "plain_reserve_per_s": raw, "reserve_ratio": ours / raw}
 
 
-async def measure_contention(shop: Shop, units: int = 100, callers: int = 1000) -> dict[str, Any]:
+async def measure_contention(
+    shop: Objects, units: int = 100, callers: int = 1000
+) -> dict[str, Any]:
     warehouse = shop.warehouses.get("bench-contended")
     await warehouse.configure(
         name="Contended", region_code="ID-JK", latitude=-6.2, longitude=106.85
@@ -65,7 +67,7 @@ async def measure_contention(shop: Shop, units: int = 100, callers: int = 1000) 
 
 def main() -> None:
     with local_ray("warehouse") as state_dir:
-        shop = Shop([Warehouse], RuntimeConfig(state_dir=state_dir, idle_seconds=3600))
+        shop = Objects(SHOP, RuntimeConfig(state_dir=state_dir, idle_seconds=3600))
         figures: dict[str, Any] = {}
         figures |= asyncio.run(measure_reserve(shop, bench_seconds(8)))
         figures |= asyncio.run(measure_contention(shop))

@@ -1,4 +1,4 @@
-"""Messages between bounded contexts (ARCHITECTURE §9): an envelope and one payload model per
+"""Messages between bounded contexts (ARCHITECTURE §9): one payload model per
 event type, so every producer and consumer agrees on the shape of what crosses the bus."""
 
 from enum import StrEnum
@@ -65,27 +65,12 @@ PAYLOADS: dict[str, tuple[Topic, type[Payload]]] = {
 }
 
 
-class EventEnvelope(BaseModel):
-    """What the bus carries. `causation_id` is the idempotency key of the call that produced
-    the event (a saga step's key, a client's key), `source` the producing object."""
-
-    model_config = ConfigDict(frozen=True)
-
-    event_id: str
-    type: str
-    topic: Topic
-    at: float
-    source: str
-    correlation_id: str | None = None
-    causation_id: str | None = None
-    payload: dict[str, Any]
-
-    def parsed(self) -> Payload:
-        """The payload as its event type's model."""
-        return PAYLOADS[self.type][1].model_validate(self.payload)
+def payload_of(event_type: str, payload: dict[str, Any]) -> Payload:
+    """A published payload as its event type's model (for subscribers)."""
+    return PAYLOADS[event_type][1].model_validate(payload)
 
 
-def checked_payload(event_type: str, payload: dict[str, Any]) -> tuple[Topic, dict[str, Any]]:
+def checked_payload(event_type: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The topic of `event_type` and its payload, validated against the type's model.
 
     Raises:
@@ -95,4 +80,4 @@ def checked_payload(event_type: str, payload: dict[str, Any]) -> tuple[Topic, di
     if known is None:
         raise InvalidInput(f"unknown event type {event_type!r}")
     topic, model = known
-    return topic, parse(model, payload).model_dump(mode="json")
+    return topic.value, parse(model, payload).model_dump(mode="json")

@@ -5,14 +5,14 @@ forward (each step retried until it succeeds)."""
 import asyncio
 from typing import Any
 
-from actors.retry import RetryPolicy
-from sagas.context import SagaContext
+from durable.retry import RetryPolicy
+from durable.saga.context import SagaContext
 
 FORWARD = RetryPolicy(attempts=20, max_backoff_s=5.0)
 
 
 async def cancel_order(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
-    shop = ctx.shop
+    shop = ctx.objects
     order_id, reason = raw["order_id"], raw.get("reason", "cancelled by request")
     order = shop.orders.get(order_id)
     cancelled = await ctx.step(

@@ -7,14 +7,14 @@ cancellation racing a fulfilment is refused by the order before any stock leaves
 
 from typing import Any
 
-from actors.retry import RetryPolicy
-from sagas.context import SagaContext
+from durable.retry import RetryPolicy
+from durable.saga.context import SagaContext
 
 FORWARD = RetryPolicy(attempts=20, max_backoff_s=5.0)
 
 
 async def fulfil_order(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
-    shop = ctx.shop
+    shop = ctx.objects
     order_id = raw["order_id"]
     order = shop.orders.get(order_id)
     shipments = (await order.view())["shipments"]
@@ -39,7 +39,7 @@ async def fulfil_order(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 async def deliver_order(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
-    shop = ctx.shop
+    shop = ctx.objects
     order_id = raw["order_id"]
     order = shop.orders.get(order_id)
     shipments = (await order.view())["shipments"]

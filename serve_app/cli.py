@@ -11,17 +11,17 @@ from typing import Any
 import ray
 from ray import serve
 
-from actors.config import NAMESPACE, RuntimeConfig
-from actors.local_ray import LocalRay
-from sagas.registry import connect
+from bootstrap import connect_shop
+from durable.config import NAMESPACE, RuntimeConfig
+from durable.local_ray import LocalRay
 from serve_app.demo import seed
 from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
 
 LOCALHOST = "127.0.0.1"
 TRY_IT = (
-    '-c "import asyncio; from sagas.registry import connect; '
-    "print(asyncio.run(connect().carts.get('demo').add_product(sku='TEA-01', quantity=2)))\""
+    '-c "import asyncio; from bootstrap import connect_shop; '
+    "print(asyncio.run(connect_shop().carts.get('demo').add_product(sku='TEA-01', quantity=2)))\""
 )
 
 
@@ -47,7 +47,7 @@ def _up(args: argparse.Namespace) -> int:
         context = _join_shop_ray(config)
     if context is None:
         raise SystemExit("Ray started but cannot be reached")
-    shop = connect(config=config)
+    shop = connect_shop(config=config)
     shop.ensure_hosts()  # before anyone calls: alarms fire, outboxes drain, sagas resume
     start_gateway(config, GatewaySettings.from_env(), args.api_port)
     accounts = asyncio.run(seed(shop))
@@ -67,7 +67,7 @@ def _seed(args: argparse.Namespace) -> int:
     if _join_shop_ray(RuntimeConfig.from_env()) is None:
         print(f"rayshop is not running (start it with `{_beside_python('rayshop')} up`)")
         return 1
-    _print_accounts(asyncio.run(seed(connect(config=RuntimeConfig.from_env()))))
+    _print_accounts(asyncio.run(seed(connect_shop(config=RuntimeConfig.from_env()))))
     return 0
 
 

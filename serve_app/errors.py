@@ -9,8 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from actors.errors import HostUnavailable
 from domain.errors import DomainError
+from durable.errors import HostUnavailable
 
 STATUS_BY_CODE = {
     "invalid_input": 422,

@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from ray import serve
 from ray.serve.schema import LoggingConfig
 
-from actors.config import RuntimeConfig
 from actors.secrets import secret
-from sagas.registry import SHOP_KINDS
+from bootstrap import SHOP
+from durable import Objects, RuntimeConfig
 from serve_app.edge import Edge
 from serve_app.errors import install_error_handlers
 from serve_app.password_service import PasswordService
@@ -79,11 +79,9 @@ class Gateway:
     """One replica: its own stubs and rate-limit counts; all state lives in the objects."""
 
     def __init__(self, config: RuntimeConfig, settings: GatewaySettings, passwords: Any) -> None:
-        from actors.shop import Shop
-
         deps.install(
             Services(
-                shop=Shop(SHOP_KINDS, config),
+                shop=Objects(SHOP, config),
                 issuer=TokenIssuer(secret(config.state_dir, "jwt", "RAYSHOP_JWT_SECRET")),
                 passwords=passwords,
                 limiter=RateLimiter(settings.rate_limit, settings.rate_window_s),

@@ -1,5 +1,7 @@
 """Errors of the storage layer; both are retryable from the caller's point of view."""
 
+from typing import Any
+
 
 class StorageError(Exception):
     """Base of every storage failure."""
@@ -13,7 +15,7 @@ class ConcurrencyConflict(StorageError):
         self.stream = stream
         self.expected_seq = expected_seq
 
-    def __reduce__(self):  # keep it picklable across Ray calls
+    def __reduce__(self) -> tuple[Any, ...]:  # keep it picklable across Ray calls
         return (ConcurrencyConflict, (self.stream, self.expected_seq))
 
 

@@ -190,7 +190,8 @@ async def in_connection_thread(conn: aiosqlite.Connection, work: Callable[..., T
     aiosqlite has no public call for this; `_execute` is its internal hand-over (pinned in
     pyproject). A batch then costs one hand-over instead of one per statement.
     """
-    return await conn._execute(lambda: work(conn._conn, *args))
+    result: T = await conn._execute(lambda: work(conn._conn, *args))  # type: ignore[no-untyped-call]
+    return result
 
 
 def _unit_error(unit: WriteUnit, exc: sqlite3.Error) -> StorageError:

@@ -130,14 +130,16 @@ class LogFile:
 
     async def lookup_result(self, key: str) -> bytes | None:
         """The recorded result of the call made with idempotency key `key`, if any."""
-        rows = await self._reader.execute_fetchall(
-            "SELECT result FROM idempotency WHERE key = ?", (key,)
+        rows = list(
+            await self._reader.execute_fetchall(
+                "SELECT result FROM idempotency WHERE key = ?", (key,)
+            )
         )
         return rows[0][0] if rows else None
 
     async def next_alarm_at(self, after: float = 0.0) -> float | None:
-        rows = await self._reader.execute_fetchall(
-            "SELECT min(at) FROM alarms WHERE at > ?", (after,)
+        rows = list(
+            await self._reader.execute_fetchall("SELECT min(at) FROM alarms WHERE at > ?", (after,))
         )
         return rows[0][0] if rows else None
 

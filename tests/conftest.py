@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import pytest
 import ray
 
-from actors.config import NAMESPACE, RuntimeConfig
+from durable.config import NAMESPACE, RuntimeConfig
 
 T = TypeVar("T")
 
@@ -61,13 +61,21 @@ async def eventually(
 
 
 @pytest.fixture(scope="module")
-def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Any:
+def shop_app() -> Any:
+    """The application the module's `shop` runs: the shop itself, unless a module adds kinds."""
+    from bootstrap import SHOP
+
+    return SHOP
+
+
+@pytest.fixture(scope="module")
+def shop(ray_cluster: None, runtime_config: RuntimeConfig, shop_app: Any) -> Any:
     """Every kind of the shop on real hosts, with a catalog and three stocked warehouses.
     (Modules that test the runtime alone define their own `shop`.)"""
-    from sagas.registry import shop_for
-    from tests.shop_setup import stock_shop
+    from bench.shop_data import stock_shop
+    from durable import Objects
 
-    shop = shop_for(runtime_config)
+    shop = Objects(shop_app, runtime_config)
     shop.ensure_hosts()
     asyncio.run(stock_shop(shop))
     return shop

@@ -6,12 +6,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from actors.shipping import priced_choice
 from domain.cart import Address, PricesChanged
 from domain.errors import DomainError
-from sagas.checkout_input import CheckoutInput
+from sagas.checkout.models import CheckoutInput
 from serve_app.routes.access import CartHolder, cart_key, cart_of
 from serve_app.routes.deps import current_user, services
-from serve_app.shipping_quotes import SERVICE_NAME, priced_choice
+from serve_app.schemas import SERVICE_NAME
 from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 

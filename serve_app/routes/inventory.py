@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from sagas.checkout_steps import warehouse_sites
+from actors.shipping import warehouse_sites
 from serve_app.errors import ApiError
 from serve_app.routes.deps import require_admin, services
 from serve_app.schemas import Reservation, StockBySku, StockLevel, WarehouseInfo

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from actors.shipping import priced_choice, shipping_options
 from domain.cart import Address, CheckoutNotReady, ShippingChoice
 from domain.errors import DomainError
 from serve_app.routes.access import Holder, cart_of
 from serve_app.routes.deps import services
-from serve_app.shipping_quotes import SERVICE_NAME, priced_choice, shipping_options
+from serve_app.schemas import SERVICE_NAME
 from serve_app.strict_json import StrictJsonRoute
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/api", tags=["shopping"])

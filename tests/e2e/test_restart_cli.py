@@ -18,7 +18,7 @@ import httpx
 import psutil
 import pytest
 
-from actors.local_ray import LocalRay, free_port
+from durable.local_ray import LocalRay, free_port
 from tests.conftest import eventually
 from tests.e2e.http_helpers import JAKARTA, bearer
 

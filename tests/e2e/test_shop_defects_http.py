@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from actors.cart import cart_key_of
-from sagas.checkout_input import CheckoutInput
+from sagas.checkout.models import CheckoutInput
 from serve_app.settings import GatewaySettings
 from tests.e2e.conftest import UNLIMITED
 from tests.e2e.http_helpers import (

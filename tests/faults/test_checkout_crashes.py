@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import ray
 
-from actors.config import RuntimeConfig
-from sagas.invariants import check_invariants
+from bench.invariants import check_invariants
+from bench.shop_data import checkout_input, ready_cart
+from durable.config import RuntimeConfig
 from tests.conftest import kill_process
-from tests.shop_setup import checkout_input, ready_cart
 
 STEPS = [
     "lock_cart",

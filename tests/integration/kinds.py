@@ -6,12 +6,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from actors.cart import Cart
-from actors.context import CallContext
-from actors.kind import DurableObject, Event, command, query
-from actors.placement import Dedicated, Partitioned
-from actors.stub import KindClient
-from actors.subscriber import Subscriber
-from domain.events import EventEnvelope
+from durable import Envelope
+from durable.context import CallContext
+from durable.events.subscriber import Subscriber
+from durable.kind import DurableObject, Event, command, query
+from durable.placement.policy import Dedicated, Partitioned
 
 
 class CounterState(BaseModel):
@@ -63,7 +62,7 @@ class Counter(DurableObject):
     async def on_alarm(self, ctx: CallContext, name: str) -> None:
         ctx.emit("AlarmFired", {"name": name})
         if name.startswith("poke:"):  # an alarm handler calls other objects like any call
-            other = KindClient.shared(Counter, ctx.config).get(name.removeprefix("poke:"))
+            other = ctx.objects(Counter).get(name.removeprefix("poke:"))
             await other.increment(idempotency_key=f"{self.key}:{name}")
 
 
@@ -117,7 +116,7 @@ class EventTally(Subscriber):
     collection = "event_tallies"
     owner_schema = TALLY_SCHEMA
 
-    async def handle(self, ctx: CallContext, events: list[EventEnvelope]) -> None:
+    async def handle(self, ctx: CallContext, events: list[Envelope]) -> None:
         for envelope in events:
             if envelope.payload.get("sku") == "POISON" and not await ctx.read(
                 "SELECT sku FROM allowed WHERE sku = 'POISON'", ()

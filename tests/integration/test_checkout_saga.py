@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from actors.config import RuntimeConfig
-from actors.correlation import correlation_id
+from bench.invariants import check_invariants
+from bench.shop_data import address, checkout_input, idr, ready_cart
 from domain.orders import IllegalTransition
-from sagas.checkout_input import CheckoutInput
-from sagas.checkout_steps import reserve_inventory
-from sagas.invariants import check_invariants
-from tests.shop_setup import address, checkout_input, idr, ready_cart
+from durable.config import RuntimeConfig
+from durable.observe.correlation import correlation_id
+from sagas.checkout.models import CheckoutInput
+from sagas.checkout.steps import reserve_inventory
 
 
 async def run_checkout(shop: Any, payload: dict[str, Any]) -> dict[str, Any]:

@@ -4,15 +4,22 @@ read models, and survival of the bus host being SIGKILLed."""
 import asyncio
 from typing import Any
 
+import pytest
 from ray.exceptions import RayError
 
-from actors.correlation import correlation_id
-from actors.stub import KindClient
-from actors.subscriptions import BUS_KEY
-from sagas.invariants import check_invariants
+from bench.invariants import check_invariants
+from bench.shop_data import checkout_input, ready_cart
+from bootstrap import SHOP
+from durable import Application
+from durable.events.subscriptions import BUS_KEY
+from durable.observe.correlation import correlation_id
 from tests.conftest import eventually, kill_process
 from tests.integration.kinds import EventTally
-from tests.shop_setup import checkout_input, ready_cart
+
+
+@pytest.fixture(scope="module")
+def shop_app() -> Application:
+    return SHOP.with_kinds(EventTally)
 
 
 def bus(shop: Any) -> Any:
@@ -42,12 +49,12 @@ async def subscribe_tally(
         subscription={
             "name": name,
             "topics": topics,
-            "kind_path": "tests.integration.kinds:EventTally",
+            "kind": EventTally.kind,
             "key": name,
             "from_start": from_start,
         }
     )
-    return KindClient(EventTally, shop.config).get(name)
+    return shop(EventTally).get(name)
 
 
 async def test_after_checkouts_the_order_read_model_equals_the_order_objects(shop: Any) -> None:

@@ -5,8 +5,8 @@ import asyncio
 import pytest
 import ray
 
-from actors.config import RuntimeConfig
-from actors.shop import Shop
+from durable import Application, Objects
+from durable.config import RuntimeConfig
 from tests.conftest import eventually, kill_process
 from tests.integration.kinds import Counter, Ledger
 
@@ -14,18 +14,18 @@ pytestmark = pytest.mark.usefixtures("ray_cluster")
 
 
 @pytest.fixture(scope="module")
-def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Shop:
-    shop = Shop([Counter, Ledger], runtime_config)
+def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Objects:
+    shop = Objects(Application("runtime-tests", kinds=(Counter, Ledger)), runtime_config)
     shop.ensure_hosts()
     return shop
 
 
-def host_pid(shop: Shop, key: str) -> int:
+def host_pid(shop: Objects, key: str) -> int:
     name, arg = shop.counters.host_for(key)
     return ray.get(shop.counters.handle(name, arg).ready.remote())
 
 
-async def test_concurrent_calls_on_one_object_never_interleave(shop: Shop) -> None:
+async def test_concurrent_calls_on_one_object_never_interleave(shop: Objects) -> None:
     counter = shop.counters.get("busy")
     results = await asyncio.gather(*(counter.increment(pause_s=0.001) for _ in range(200)))
     state = await counter.read()
@@ -34,7 +34,7 @@ async def test_concurrent_calls_on_one_object_never_interleave(shop: Shop) -> No
     assert state["interleavings"] == 0
 
 
-async def test_many_objects_run_concurrently_on_one_host(shop: Shop) -> None:
+async def test_many_objects_run_concurrently_on_one_host(shop: Objects) -> None:
     keys = [f"many-{i}" for i in range(50)]
     started = asyncio.get_running_loop().time()
     await asyncio.gather(*(shop.counters.get(k).increment(pause_s=0.5) for k in keys))
@@ -42,7 +42,7 @@ async def test_many_objects_run_concurrently_on_one_host(shop: Shop) -> None:
     assert elapsed < 0.5 * len(keys) / 4, "objects must not wait for each other"
 
 
-async def test_acknowledged_writes_survive_a_host_killed_with_sigkill(shop: Shop) -> None:
+async def test_acknowledged_writes_survive_a_host_killed_with_sigkill(shop: Objects) -> None:
     counter = shop.counters.get("crash")
     for _ in range(30):
         await counter.increment()
@@ -51,7 +51,7 @@ async def test_acknowledged_writes_survive_a_host_killed_with_sigkill(shop: Shop
     assert state["value"] == 30
 
 
-async def test_an_alarm_set_before_a_kill_fires_after_the_restart(shop: Shop) -> None:
+async def test_an_alarm_set_before_a_kill_fires_after_the_restart(shop: Objects) -> None:
     counter = shop.counters.get("sleeper")
     await counter.wake_me("ring", delay_s=1.0)
     kill_process(host_pid(shop, "sleeper"))
@@ -59,7 +59,7 @@ async def test_an_alarm_set_before_a_kill_fires_after_the_restart(shop: Shop) ->
     assert state["fired"] == ["ring"]
 
 
-async def test_an_overdue_alarm_fires_once_the_host_is_back(shop: Shop) -> None:
+async def test_an_overdue_alarm_fires_once_the_host_is_back(shop: Objects) -> None:
     counter = shop.counters.get("overdue")
     pid = host_pid(shop, "overdue")
     await counter.wake_me("late", delay_s=0.0)
@@ -68,7 +68,7 @@ async def test_an_overdue_alarm_fires_once_the_host_is_back(shop: Shop) -> None:
     assert state["fired"] == ["late"]
 
 
-async def test_an_alarm_handler_calls_other_objects_as_any_call_does(shop: Shop) -> None:
+async def test_an_alarm_handler_calls_other_objects_as_any_call_does(shop: Objects) -> None:
     await shop.counters.get("alarmist").wake_me("poke:poked", delay_s=0.0)
     poked = await eventually(
         shop.counters.get("poked").read, lambda s: s["value"] == 1, what="the poke"
@@ -76,7 +76,7 @@ async def test_an_alarm_handler_calls_other_objects_as_any_call_does(shop: Shop)
     assert poked["value"] == 1
 
 
-async def test_a_passivated_object_reactivates_with_identical_state(shop: Shop) -> None:
+async def test_a_passivated_object_reactivates_with_identical_state(shop: Objects) -> None:
     counter = shop.counters.get("napper")
     for _ in range(25):  # past two snapshots (every 10 events) and a tail of 5
         await counter.increment(by=3)
@@ -89,7 +89,9 @@ async def test_a_passivated_object_reactivates_with_identical_state(shop: Shop) 
     assert before["value"] == 75
 
 
-async def test_a_stub_call_interrupted_by_a_host_death_completes_exactly_once(shop: Shop) -> None:
+async def test_a_stub_call_interrupted_by_a_host_death_completes_exactly_once(
+    shop: Objects,
+) -> None:
     counter = shop.counters.get("interrupted")
     pid = host_pid(shop, "interrupted")
     calls = [asyncio.ensure_future(counter.increment(pause_s=0.02)) for _ in range(100)]
@@ -101,7 +103,7 @@ async def test_a_stub_call_interrupted_by_a_host_death_completes_exactly_once(sh
     assert sorted(results) == list(range(1, 101))
 
 
-async def test_a_call_that_fails_after_emitting_changes_nothing(shop: Shop) -> None:
+async def test_a_call_that_fails_after_emitting_changes_nothing(shop: Objects) -> None:
     counter = shop.counters.get("broken")
     await counter.increment(by=5)
     with pytest.raises(RuntimeError, match="failed halfway"):
@@ -109,7 +111,7 @@ async def test_a_call_that_fails_after_emitting_changes_nothing(shop: Shop) -> N
     assert (await counter.read())["value"] == 5
 
 
-async def test_a_repeated_idempotency_key_returns_the_first_answer(shop: Shop) -> None:
+async def test_a_repeated_idempotency_key_returns_the_first_answer(shop: Objects) -> None:
     counter = shop.counters.get("idem")
     first = await counter.increment(by=2, idempotency_key="order-1:reserve")
     again = await counter.increment(by=2, idempotency_key="order-1:reserve")
@@ -117,7 +119,7 @@ async def test_a_repeated_idempotency_key_returns_the_first_answer(shop: Shop) -
     assert (await counter.read())["value"] == 2
 
 
-async def test_a_repeated_key_is_recognised_after_a_restart(shop: Shop) -> None:
+async def test_a_repeated_key_is_recognised_after_a_restart(shop: Objects) -> None:
     counter = shop.counters.get("idem-restart")
     await counter.increment(by=4, idempotency_key="k-restart")
     kill_process(host_pid(shop, "idem-restart"))
@@ -125,7 +127,7 @@ async def test_a_repeated_key_is_recognised_after_a_restart(shop: Shop) -> None:
     assert (await counter.read())["value"] == 4
 
 
-async def test_objects_are_listed_by_key_prefix_and_status(shop: Shop) -> None:
+async def test_objects_are_listed_by_key_prefix_and_status(shop: Objects) -> None:
     for i in range(6):
         await shop.counters.get(f"list-{i}").increment(by=i)
     listed = await shop.counters.list(prefix="list-")
@@ -137,7 +139,7 @@ async def test_objects_are_listed_by_key_prefix_and_status(shop: Shop) -> None:
 
 
 async def test_dedicated_objects_get_their_own_host_and_file(
-    shop: Shop, runtime_config: RuntimeConfig
+    shop: Objects, runtime_config: RuntimeConfig
 ) -> None:
     assert await shop.ledgers.get("north").post(ref="a", amount=5) == 5
     assert await shop.ledgers.get("south").post(ref="b", amount=7) == 7
@@ -151,12 +153,12 @@ async def test_dedicated_objects_get_their_own_host_and_file(
     assert files == ["north.sqlite", "south.sqlite"]
 
 
-async def test_calling_an_unmarked_method_is_refused(shop: Shop) -> None:
+async def test_calling_an_unmarked_method_is_refused(shop: Objects) -> None:
     with pytest.raises(Exception, match="no callable method 'apply'"):
         await shop.counters.get("x").apply(None)
 
 
-async def test_an_unexpected_failure_is_not_replayed_to_a_retry(shop: Shop) -> None:
+async def test_an_unexpected_failure_is_not_replayed_to_a_retry(shop: Objects) -> None:
     counter = shop.counters.get("flaky")
     with pytest.raises(RuntimeError):
         await counter.break_after_emitting(idempotency_key="flaky-1")

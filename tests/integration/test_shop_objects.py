@@ -6,16 +6,14 @@ import sqlite3
 import pytest
 import ray
 
-from actors.config import RuntimeConfig
-from actors.order import Order
-from actors.placement import dedicated_file
-from actors.shop import Shop
-from actors.stock_alerts import StockAlerts
-from actors.stub import KindClient
-from actors.warehouse import Warehouse
+from actors.stock_alerts import ALERTS_KEY, StockAlerts
+from bootstrap import SHOP
 from domain.cart import CartLocked, PricesChanged
 from domain.inventory import InsufficientStock
 from domain.orders import OrderState
+from durable import Objects
+from durable.config import RuntimeConfig
+from durable.placement.policy import dedicated_file
 from tests.conftest import eventually, kill_process
 from tests.integration.kinds import ShortLivedCart
 
@@ -36,13 +34,13 @@ ADDRESS = {
 
 
 @pytest.fixture(scope="module")
-def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Shop:
-    shop = Shop([ShortLivedCart, Order, Warehouse], runtime_config)
+def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Objects:
+    shop = Objects(SHOP.with_kinds(ShortLivedCart), runtime_config)
     shop.ensure_hosts()
     return shop
 
 
-async def new_warehouse(shop: Shop, key: str, **stock: int) -> object:
+async def new_warehouse(shop: Objects, key: str, **stock: int) -> object:
     warehouse = shop.warehouses.get(key)
     await warehouse.configure(name=key, region_code="ID-JK", latitude=-6.2, longitude=106.85)
     for sku, quantity in stock.items():
@@ -50,13 +48,13 @@ async def new_warehouse(shop: Shop, key: str, **stock: int) -> object:
     return warehouse
 
 
-def warehouse_pid(shop: Shop, key: str) -> int:
+def warehouse_pid(shop: Objects, key: str) -> int:
     name, arg = shop.warehouses.host_for(key)
     return ray.get(shop.warehouses.handle(name, arg).ready.remote())
 
 
 async def test_fifty_concurrent_single_unit_reservations_against_ten_oversell_nothing(
-    shop: Shop,
+    shop: Objects,
 ) -> None:
     warehouse = await new_warehouse(shop, "contended", TEA=10)
     results = await asyncio.gather(
@@ -69,7 +67,7 @@ async def test_fifty_concurrent_single_unit_reservations_against_ten_oversell_no
     assert (level["available"], level["reserved"], level["on_hand"]) == (0, 10, 10)
 
 
-async def test_replaying_a_reserve_with_the_same_key_reserves_once(shop: Shop) -> None:
+async def test_replaying_a_reserve_with_the_same_key_reserves_once(shop: Objects) -> None:
     warehouse = await new_warehouse(shop, "replayed", TEA=10)
     first = await warehouse.reserve(
         reservation_id="o1", lines={"TEA": 3}, idempotency_key="saga-1:reserve"
@@ -81,7 +79,7 @@ async def test_replaying_a_reserve_with_the_same_key_reserves_once(shop: Shop) -
     assert (await warehouse.levels(skus=["TEA"]))["TEA"]["available"] == 7
 
 
-async def test_an_expired_reservation_is_released_by_its_alarm(shop: Shop) -> None:
+async def test_an_expired_reservation_is_released_by_its_alarm(shop: Objects) -> None:
     warehouse = await new_warehouse(shop, "expiring", TEA=5)
     await warehouse.reserve(reservation_id="slow", lines={"TEA": 2}, ttl_s=1)
     levels = await eventually(
@@ -92,7 +90,7 @@ async def test_an_expired_reservation_is_released_by_its_alarm(shop: Shop) -> No
 
 
 async def test_a_reservation_expires_even_if_the_warehouse_host_was_killed_meanwhile(
-    shop: Shop, runtime_config: RuntimeConfig
+    shop: Objects, runtime_config: RuntimeConfig
 ) -> None:
     warehouse = await new_warehouse(shop, "crashing", TEA=5)
     await warehouse.reserve(reservation_id="doomed", lines={"TEA": 4}, ttl_s=2)
@@ -115,10 +113,10 @@ async def test_a_reservation_expires_even_if_the_warehouse_host_was_killed_meanw
     assert kinds[-1] == "ReservationExpired"
 
 
-async def test_reaching_the_low_stock_threshold_sends_an_alert_over_the_bus(shop: Shop) -> None:
+async def test_reaching_the_low_stock_threshold_sends_an_alert_over_the_bus(shop: Objects) -> None:
     warehouse = await new_warehouse(shop, "lowstock", TEA=8)
     await warehouse.reserve(reservation_id="big", lines={"TEA": 4})
-    alerts = KindClient(StockAlerts, shop.config).get("alerts")
+    alerts = shop(StockAlerts).get(ALERTS_KEY)
     found = await eventually(
         lambda: alerts.alerts(warehouse_id="lowstock"), bool, what="the low-stock alert"
     )
@@ -126,7 +124,7 @@ async def test_reaching_the_low_stock_threshold_sends_an_alert_over_the_bus(shop
 
 
 async def test_confirm_and_ship_keep_the_projection_in_step(
-    shop: Shop, runtime_config: RuntimeConfig
+    shop: Objects, runtime_config: RuntimeConfig
 ) -> None:
     warehouse = await new_warehouse(shop, "shipping", TEA=10, MUG=3)
     await warehouse.reserve(reservation_id="o9", lines={"TEA": 2, "MUG": 1})
@@ -140,7 +138,9 @@ async def test_confirm_and_ship_keep_the_projection_in_step(
     assert rows == [("MUG", 2, 0, 0), ("TEA", 8, 0, 0)]
 
 
-async def test_an_order_replayed_from_snapshot_and_events_equals_the_live_one(shop: Shop) -> None:
+async def test_an_order_replayed_from_snapshot_and_events_equals_the_live_one(
+    shop: Objects,
+) -> None:
     order = shop.orders.get("ord-replay")
     await order.place(
         customer_id="u1",
@@ -172,7 +172,7 @@ async def test_an_order_replayed_from_snapshot_and_events_equals_the_live_one(sh
     assert live["status"] == "PAID"
 
 
-async def test_a_locked_cart_refuses_changes_until_the_checkout_ends(shop: Shop) -> None:
+async def test_a_locked_cart_refuses_changes_until_the_checkout_ends(shop: Objects) -> None:
     cart = shop.short_carts.get("locked")
     await cart.add_item(sku="TEA", quantity=2, unit_price=idr(25_000))
     await cart.set_address(address=ADDRESS)
@@ -191,7 +191,7 @@ async def test_a_locked_cart_refuses_changes_until_the_checkout_ends(shop: Shop)
     assert emptied["lines"] == [] and not emptied["locked"]
 
 
-async def test_an_idle_cart_is_deleted_by_its_alarm(shop: Shop) -> None:
+async def test_an_idle_cart_is_deleted_by_its_alarm(shop: Objects) -> None:
     cart = shop.short_carts.get("forgotten")
     await cart.add_item(sku="TEA", quantity=1, unit_price=idr(25_000))
     assert [row.stream for row in await shop.short_carts.list(prefix="forgotten")] == ["forgotten"]
@@ -201,7 +201,7 @@ async def test_an_idle_cart_is_deleted_by_its_alarm(shop: Shop) -> None:
     assert (await cart.view())["lines"] == []
 
 
-async def test_a_guest_cart_merges_into_the_shoppers_cart_all_or_nothing(shop: Shop) -> None:
+async def test_a_guest_cart_merges_into_the_shoppers_cart_all_or_nothing(shop: Objects) -> None:
     guest = shop.short_carts.get("guest-1")
     await guest.add_item(sku="TEA", quantity=2, unit_price=idr(25_000))
     await guest.add_item(sku="MUG", quantity=1, unit_price=idr(40_000))

@@ -2,8 +2,8 @@
 
 import pytest
 
-from actors.context import CallContext
-from actors.snapshots import snapshot_due
+from durable.context import CallContext
+from durable.host.snapshots import snapshot_due
 from tests.integration.kinds import Counter
 
 

@@ -3,12 +3,14 @@
 import json
 import logging
 
-from actors.correlation import correlation_id
-from actors.logs import JsonFormatter
+from durable.observe.correlation import correlation_id
+from durable.observe.logs import JsonFormatter
 
 
 def record(message: str, exc_info: object = None) -> logging.LogRecord:
-    return logging.LogRecord("actors.host", logging.WARNING, __file__, 1, message, None, exc_info)
+    return logging.LogRecord(
+        "durable.host.actor", logging.WARNING, __file__, 1, message, None, exc_info
+    )
 
 
 def test_a_log_line_is_json_with_the_correlation_id() -> None:
@@ -20,7 +22,7 @@ def test_a_log_line_is_json_with_the_correlation_id() -> None:
     assert line["correlation_id"] == "corr-42"
     assert (line["level"], line["logger"], line["message"]) == (
         "WARNING",
-        "actors.host",
+        "durable.host.actor",
         "reserve failed",
     )
     assert line["at"].endswith("Z")

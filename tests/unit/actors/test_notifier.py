@@ -1,6 +1,6 @@
 """Waiting for a wake-up: one registered before the look is never lost; topics are exact."""
 
-from actors.notifier import Notifier, woken
+from durable.host.notifier import Notifier, woken
 
 
 async def test_a_wake_up_between_the_look_and_the_wait_is_not_lost() -> None:

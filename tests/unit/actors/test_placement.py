@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from actors.config import parse_counts
-from actors.layout import LayoutMismatch, fix_partitions
-from actors.placement import Partitioned, dedicated_file, effective, partition_file, safe_name
+from durable.config import parse_counts
+from durable.placement.layout import LayoutMismatch, fix_partitions
+from durable.placement.policy import (
+    Partitioned,
+    dedicated_file,
+    effective,
+    partition_file,
+    safe_name,
+)
 
 
 def test_a_key_always_lands_in_the_same_partition() -> None:

@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from domain.inventory import InsufficientStock
-from sagas.errors import UNAVAILABLE, public_failure
+from durable.saga.errors import UNAVAILABLE, public_failure
 
 
 @pytest.mark.parametrize(

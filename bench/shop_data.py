@@ -1,0 +1,86 @@
+"""Shop data for tests and load tests: a catalog, three warehouses in Java, and carts
+ready to check out."""
+
+import itertools
+from typing import Any
+
+from actors.catalog import CATALOG_KEY
+
+_numbers = itertools.count()
+
+WAREHOUSES = {
+    "jkt": ("Jakarta DC", "ID-JK", -6.2, 106.85),
+    "bdg": ("Bandung DC", "ID-JB", -6.9, 107.6),
+    "sby": ("Surabaya DC", "ID-JI", -7.25, 112.75),
+}
+PRODUCTS = {"TEA": 25_000, "MUG": 40_000, "BAG": 120_000}
+
+
+def idr(amount: int) -> dict[str, Any]:
+    return {"amount": amount, "currency": "IDR"}
+
+
+def address(region: str = "ID-JK") -> dict[str, Any]:
+    return {
+        "recipient": "Ani",
+        "line1": "Jl. Sudirman 1",
+        "city": "Kota",
+        "region": region,
+        "postal_code": "10220",
+    }
+
+
+async def stock_shop(shop: Any, units: int = 1_000) -> None:
+    catalog = shop.catalogs.get(CATALOG_KEY)
+    for sku, price in PRODUCTS.items():
+        await catalog.save_product(
+            product={
+                "sku": sku,
+                "title": sku.title(),
+                "seller_id": "seller-1",
+                "weight_grams": 400,
+                "pricing": {"retail_price": idr(price), "wholesale_price": idr(price * 8 // 10)},
+            }
+        )
+    for key, (name, region, lat, lon) in WAREHOUSES.items():
+        warehouse = shop.warehouses.get(key)
+        await warehouse.configure(
+            name=name, region_code=region, latitude=lat, longitude=lon, low_stock_threshold=0
+        )
+        for sku in PRODUCTS:
+            await warehouse.restock(sku=sku, quantity=units, idempotency_key=f"seed:{key}:{sku}")
+
+
+async def ready_cart(
+    shop: Any,
+    *,
+    region: str = "ID-JK",
+    lines: dict[str, int] | None = None,
+    prices: dict[str, int] | None = None,
+) -> str:
+    cart_id = f"cart-{next(_numbers)}"
+    cart = shop.carts.get(cart_id)
+    await cart.assign_owner(owner="customer-1")
+    for sku, quantity in (lines or {"TEA": 2, "MUG": 1}).items():
+        await cart.add_item(
+            sku=sku,
+            quantity=quantity,
+            unit_price=idr({**PRODUCTS, **(prices or {})}[sku]),
+            title=sku.title(),
+        )
+    await cart.set_address(address=address(region))
+    await cart.choose_shipping(choice={"code": "REG", "label": "Regular", "price": idr(15_000)})
+    return cart_id
+
+
+def checkout_input(
+    cart_id: str, token: str = "tok_success", method: str = "card", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "checkout_id": f"co-{cart_id}",
+        "cart_id": cart_id,
+        "customer_id": "customer-1",
+        "payment_method": method,
+        "payment_token": token,
+        **extra,
+    }

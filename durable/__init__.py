@@ -1,0 +1,60 @@
+"""Durable objects, durable sagas and an event bus for Ray: the public API.
+
+An application declares its kinds (`DurableObject` subclasses with `@command`, `@query` and
+`@waiter` methods), its sagas and its subscriptions in one `Application`, and calls its
+objects through `connect(app)` or, inside an object or a saga, `ctx.objects(Kind)`. Every
+other module of this package is internal.
+"""
+
+from durable.app import Application, PayloadCheck, SagaFunction
+from durable.client.connect import connect
+from durable.client.objects import Objects
+from durable.client.stub import Callback, KindClient, ObjectStub
+from durable.config import NAMESPACE, RuntimeConfig
+from durable.context import CallContext
+from durable.errors import HostUnavailable, RuntimeFault, TerminalError
+from durable.events.bus import EventBus
+from durable.events.envelope import Envelope
+from durable.events.subscriber import Subscriber
+from durable.events.subscriptions import BUS_KEY, Subscription
+from durable.kind import DurableObject, Event, command, query, waiter
+from durable.local_ray import LocalRay
+from durable.placement.policy import Dedicated, Partitioned
+from durable.retry import RetryPolicy
+from durable.saga.context import SagaContext
+from durable.saga.errors import StepFailed
+from durable.saga.saga_object import Saga
+
+__all__ = [
+    "BUS_KEY",
+    "NAMESPACE",
+    "Application",
+    "CallContext",
+    "Callback",
+    "Dedicated",
+    "DurableObject",
+    "Envelope",
+    "Event",
+    "EventBus",
+    "HostUnavailable",
+    "KindClient",
+    "LocalRay",
+    "ObjectStub",
+    "Objects",
+    "Partitioned",
+    "PayloadCheck",
+    "RetryPolicy",
+    "RuntimeConfig",
+    "RuntimeFault",
+    "Saga",
+    "SagaContext",
+    "SagaFunction",
+    "StepFailed",
+    "Subscriber",
+    "Subscription",
+    "TerminalError",
+    "command",
+    "connect",
+    "query",
+    "waiter",
+]

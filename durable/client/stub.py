@@ -1,0 +1,307 @@
+"""Stubs (ARCHITECTURE §3): callers name an object by kind and key; the stub finds the host,
+caches its handle, batches calls to it, and retries a call whose host died, with the same
+idempotency key, so the call takes effect exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import time
+import uuid
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
+
+import ray
+from pydantic import BaseModel, Field
+from ray.exceptions import ActorUnavailableError, RayActorError
+
+from durable.client import in_process
+from durable.client.calls import Call, Reply
+from durable.client.channel import HostChannel
+from durable.config import NAMESPACE, RuntimeConfig
+from durable.errors import HostUnavailable, UnknownMethod
+from durable.host.actor import host_title, remote_host_class
+from durable.kind import COMMAND, WAITER, DurableObject
+from durable.observe.correlation import correlation_id
+from durable.placement.policy import (
+    Dedicated,
+    Partitioned,
+    effective,
+    host_name,
+    stored_dedicated_keys,
+)
+from durable.retry import RetryPolicy
+from storage import StorageError
+from storage.log_file import ObjectRow
+from storage.records import StoredEvent
+
+if TYPE_CHECKING:
+    from durable.app import Application
+    from durable.context import CallContext
+
+K = TypeVar("K", bound=DurableObject)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+RETRYABLE = (RayActorError, ActorUnavailableError)
+STORAGE_RETRIES = 3
+HOST_RETRY = RetryPolicy(first_backoff_s=0.02, max_backoff_s=0.5)
+"""Waits between tries of a call whose host is restarting (until the stub's deadline)."""
+
+
+class KindClient(Generic[K]):
+    """All objects of one kind: `get(key)` for a stub, `list(...)` to find them."""
+
+    def __init__(
+        self,
+        kind: type[K],
+        app: Application,
+        config: RuntimeConfig,
+        *,
+        retry_deadline_s: float = 60.0,
+    ) -> None:
+        self.kind = kind
+        self._app = app
+        self._config = config
+        self._retry_deadline_s = retry_deadline_s
+        self._markers = kind.callable_methods()
+        self.placement = effective(kind.placement, kind.kind, config.hosts, config.partitions)
+        self._handles: dict[str, Any] = {}
+        self._channels: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, HostChannel]]
+        self._channels = weakref.WeakKeyDictionary()
+        self._host_resources = _host_resources()
+
+    def get(self, key: str) -> ObjectStub[K]:
+        if not isinstance(key, str) or not key:
+            raise ValueError("an object key is a non-empty string")
+        return ObjectStub(self, key)
+
+    async def list(
+        self,
+        *,
+        prefix: str = "",
+        owner: str | None = None,
+        status: str | None = None,
+        after: str = "",
+        limit: int = 100,
+    ) -> builtins.list[ObjectRow]:
+        """Objects of this kind in key order, read from their owners' files."""
+        filters: dict[str, Any] = {"prefix": prefix, "owner": owner, "status": status}
+        filters |= {"after": after, "limit": limit}
+        pages = await asyncio.gather(
+            *(
+                self.handle(name, arg).list_objects.remote(self.kind.kind, filters)
+                for name, arg in await self._hosts()
+            )
+        )
+        rows = sorted((row for page in pages for row in page), key=lambda row: row.stream)
+        return rows[:limit]
+
+    async def events_by_correlation(self, correlation_id: str) -> builtins.list[StoredEvent]:
+        """Every event of this kind's objects written under `correlation_id`."""
+        found = await asyncio.gather(
+            *(
+                self.handle(name, arg).events_by_correlation.remote(self.kind.kind, correlation_id)
+                for name, arg in await self._hosts()
+            )
+        )
+        return [event for events in found for event in events]
+
+    async def arm_fault(self, point: str, action: str = "kill") -> int:
+        """Arms a fault switch on every host of this kind; returns how many were armed."""
+        hosts = await self._hosts()
+        await asyncio.gather(*(self.handle(n, a).arm_fault.remote(point, action) for n, a in hosts))
+        return len(hosts)
+
+    async def ensure_hosts(self) -> builtins.list[int]:
+        """Starts every host of the kind (of a dedicated kind: one per stored object) and
+        waits until each is up, its alarms armed and its outbox relayed; returns their pids."""
+        hosts = await self._hosts()
+        return list(await asyncio.gather(*(self.handle(n, a).ready.remote() for n, a in hosts)))
+
+    def host_for(self, key: str) -> tuple[str, int | str]:
+        placement = self.placement
+        host: int | str = key
+        if isinstance(placement, Partitioned):
+            host = placement.host_of(placement.partition_of(key))
+        return host_name(placement, self.kind.kind, host), host
+
+    def handle(self, name: str, host_arg: int | str) -> Any:
+        """The host's actor handle, created on first use (get_if_exists makes that race-free)."""
+        handle = self._handles.get(name)
+        if handle is None:
+            title = host_title(self.placement, self.kind.kind, host_arg)
+            handle = (
+                remote_host_class(title)
+                .options(
+                    name=name,
+                    namespace=NAMESPACE,
+                    lifetime="detached",
+                    get_if_exists=True,
+                    max_restarts=-1,
+                    max_task_retries=0,
+                    num_cpus=0,
+                    resources=self._host_resources,
+                )
+                .remote(self._app, self._hosted_kinds(), host_arg, self._config)
+            )
+            self._handles[name] = handle
+        return handle
+
+    async def invoke(
+        self,
+        key: str,
+        method: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        idempotency_key: str | None,
+    ) -> Any:
+        marker = self._markers.get(method)
+        if marker is None:
+            raise UnknownMethod(self.kind.kind, method)
+        fresh = marker == COMMAND and idempotency_key is None
+        if fresh:
+            idempotency_key = uuid.uuid4().hex
+        name, host_arg = self.host_for(key)
+        local = in_process.host(self._config.state_dir, name)
+        deadline = time.monotonic() + self._retry_deadline_s
+        attempt = 0
+        while True:
+            call = Call(
+                key,
+                method,
+                args,
+                kwargs,
+                idempotency_key,
+                fresh and attempt == 0,
+                correlation_id.get(),
+            )
+            try:
+                if local is not None:
+                    reply = await local.call_here(self.kind.kind, call)
+                elif marker == WAITER:
+                    handle = self.handle(name, host_arg)
+                    reply = Reply(*await handle.call.remote(self.kind.kind, call))
+                else:
+                    reply = await self._channel(name, host_arg).send(call)
+            except RETRYABLE as exc:
+                error: Exception = exc
+            else:
+                if reply.ok:
+                    return reply.value
+                if not isinstance(reply.value, StorageError) or attempt >= STORAGE_RETRIES:
+                    raise reply.value
+                error = reply.value  # a lost commit: the object reloaded, try once more
+            if time.monotonic() > deadline:
+                raise HostUnavailable(f"{self.kind.kind} {key!r}: {error}") from error
+            attempt += 1
+            await asyncio.sleep(HOST_RETRY.backoff(attempt))
+
+    def _channel(self, name: str, host_arg: int | str) -> HostChannel:
+        loop = asyncio.get_running_loop()
+        channels = self._channels.setdefault(loop, {})
+        channel = channels.get(name)
+        if channel is None:
+            channel = channels[name] = HostChannel(self.handle(name, host_arg), self.kind.kind)
+        return channel
+
+    def _hosted_kinds(self) -> tuple[str, ...]:
+        """The kinds a new host of this kind must run: this one, or its whole group."""
+        group = self.placement.group if isinstance(self.placement, Partitioned) else None
+        if group is None:
+            return (self.kind.kind,)
+        return self._app.group_members(group)
+
+    async def _hosts(self) -> builtins.list[tuple[str, int | str]]:
+        """Every host of the kind: a partitioned kind's by number; a dedicated kind's one per
+        object stored, found from the files, so hosts that are not running yet count too."""
+        placement = self.placement
+        if isinstance(placement, Partitioned):
+            return [(host_name(placement, self.kind.kind, h), h) for h in range(placement.hosts)]
+        assert isinstance(placement, Dedicated)
+        keys = await self._stored_keys()
+        return [(host_name(placement, self.kind.kind, key), key) for key in keys]
+
+    async def _stored_keys(self) -> builtins.list[str]:
+        """Read where the files are: here, or on a node holding state when the cluster has
+        such nodes (the files live there, §10)."""
+        if not self._host_resources:
+            return stored_dedicated_keys(self._config.state_dir, self.kind.kind)
+        return await _stored_keys_remotely.options(resources=self._host_resources).remote(
+            self._config.state_dir, self.kind.kind
+        )
+
+
+class ObjectStub(Generic[K]):
+    """One object. `await stub.call(Kind.method, *args, **kwargs)` calls it, checked by the
+    type checker against the method's signature; `stub.once(key)` is the same stub whose
+    calls carry an idempotency key. `await stub.method(...)` is the same call, unchecked."""
+
+    __slots__ = ("_client", "_idempotency_key", "key")
+
+    def __init__(self, client: KindClient[K], key: str, idempotency_key: str | None = None) -> None:
+        self._client = client
+        self.key = key
+        self._idempotency_key = idempotency_key
+
+    def once(self, idempotency_key: str) -> ObjectStub[K]:
+        """This object, called with `idempotency_key`: a repeat gets the first answer."""
+        return ObjectStub(self._client, self.key, idempotency_key)
+
+    def call(
+        self,
+        method: Callable[Concatenate[K, CallContext, P], Awaitable[R]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Awaitable[R]:
+        """Calls `method` (a `@command`, `@query` or `@waiter` of the kind) on this object."""
+        name = method.__name__
+        return self._client.invoke(self.key, name, args, kwargs, self._idempotency_key)
+
+    def later(
+        self, method: Callable[Concatenate[K, CallContext, ...], Awaitable[Any]], /, **kwargs: Any
+    ) -> Callback:
+        """`method` on this object as data, for another object to call when something
+        happens (a payment settles), with these and the caller's keyword arguments: see
+        `Objects.run_callback`."""
+        kind = self._client.kind.kind
+        return Callback(kind=kind, key=self.key, method=method.__name__, kwargs=dict(kwargs))
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("_"):
+            raise AttributeError(method)
+        client, key = self._client, self.key
+
+        bound_key = self._idempotency_key
+
+        async def call(*args: Any, idempotency_key: str | None = None, **kwargs: Any) -> Any:
+            chosen = idempotency_key or bound_key
+            return await client.invoke(key, method, args, kwargs, chosen)
+
+        call.__name__ = method
+        return call
+
+
+class Callback(BaseModel):  # type: ignore[no-redef]  # a field named kwargs (stored data)
+    """A call to make later, stored as data: the kind by name, the key, the method and its
+    keyword arguments. Made by `ObjectStub.later`, so the method named exists."""
+
+    kind: str
+    key: str
+    method: str
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+@ray.remote(num_cpus=0)
+def _stored_keys_remotely(state_dir: str, kind: str) -> list[str]:
+    return stored_dedicated_keys(state_dir, kind)
+
+
+def _host_resources() -> dict[str, float]:
+    """Hosts go to nodes that hold state (custom resource `state`, §10) when the cluster has any."""
+    resources = ray.cluster_resources() if ray.is_initialized() else {}  # type: ignore[no-untyped-call]
+    if resources.get("state", 0) > 0:
+        return {"state": 0.001}
+    return {}

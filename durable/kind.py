@@ -1,0 +1,121 @@
+"""Object kinds: plain classes holding one object's state, folded from its events.
+
+A kind declares its placement and exposes methods marked `@command` (may write) or `@query`
+(reads only). Only marked methods can be called through a stub. Commands validate first and
+emit events after: if a command raises after emitting, the object is reloaded from its file.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from pydantic import BaseModel
+
+from durable.placement.policy import Partitioned, Placement
+from storage.records import JsonDict
+
+if TYPE_CHECKING:
+    from durable.context import CallContext
+
+Method = TypeVar("Method", bound=Callable[..., Awaitable[Any]])
+
+COMMAND = "command"
+QUERY = "query"
+WAITER = "waiter"
+
+
+def command(method: Method) -> Method:
+    """Marks a method that may change state; its reply waits until its writes are durable."""
+    method.__rayshop_call__ = COMMAND  # type: ignore[attr-defined]
+    return method
+
+
+def query(method: Method) -> Method:
+    """Marks a read-only method; it still waits for earlier writes of the object to be durable."""
+    method.__rayshop_call__ = QUERY  # type: ignore[attr-defined]
+    return method
+
+
+def waiter(method: Method) -> Method:
+    """Marks a read-only method that may wait long (for an outcome): it runs outside the input
+    gate, so the calls it waits for can get in, and stubs send it unbatched."""
+    method.__rayshop_call__ = WAITER  # type: ignore[attr-defined]
+    return method
+
+
+class Event:
+    """What `apply` receives: the type and payload of a stored or freshly emitted event."""
+
+    __slots__ = ("data", "type")
+
+    def __init__(self, type: str, data: JsonDict) -> None:
+        self.type = type
+        self.data = data
+
+
+class DurableObject:
+    """Base of every kind. Subclasses set `kind`, `collection` and usually `placement`.
+
+    State is either `self.state`, an instance of `state_model` (snapshotted as JSON for free),
+    or anything the subclass snapshots itself by overriding `snapshot` and `restore`.
+    """
+
+    kind: ClassVar[str]
+    collection: ClassVar[str]
+    placement: ClassVar[Placement] = Partitioned()
+    state_model: ClassVar[type[BaseModel] | None] = None
+    owner_schema: ClassVar[str] = ""
+    resume_statuses: ClassVar[tuple[str, ...]] = ()
+    """A host starting up calls `resume` on each of its objects listed with these statuses."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        if self.state_model is not None:
+            self.state = self.state_model()
+
+    def apply(self, event: Event) -> None:
+        """Folds one event into the state. Must not fail for an event it emitted itself."""
+        raise NotImplementedError(f"{type(self).__name__} does not apply events")
+
+    def snapshot(self) -> JsonDict:
+        if self.state_model is None:
+            raise NotImplementedError(f"{type(self).__name__} has no state_model to snapshot")
+        return self.state.model_dump(mode="json")
+
+    def restore(self, snapshot: JsonDict) -> None:
+        if self.state_model is None:
+            raise NotImplementedError(f"{type(self).__name__} has no state_model to restore")
+        self.state = self.state_model.model_validate(snapshot)
+
+    def index(self) -> tuple[str | None, str | None]:
+        """(owner, status) for listing; None leaves the stored value as it is."""
+        return None, None
+
+    async def on_alarm(self, ctx: "CallContext", name: str) -> None:
+        """Runs when the alarm `name` is due. Raising retries it later with backoff."""
+
+    @classmethod
+    def path(cls) -> str:
+        return f"{cls.__module__}:{cls.__qualname__}"
+
+    @classmethod
+    def callable_methods(cls) -> dict[str, str]:
+        """Method name -> COMMAND, QUERY or WAITER, for every method a stub may call."""
+        found: dict[str, str] = {}
+        for name in dir(cls):
+            marker = getattr(getattr(cls, name, None), "__rayshop_call__", None)
+            if marker is not None:
+                found[name] = marker
+        return found
+
+
+def load_kind(path: str) -> type[DurableObject]:
+    """Imports a kind from `module:Class`, as hosts do in their own process."""
+    import importlib
+
+    module_name, _, qualname = path.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    if not (isinstance(target, type) and issubclass(target, DurableObject)):
+        raise TypeError(f"{path} is not a DurableObject kind")
+    return target

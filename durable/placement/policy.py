@@ -1,0 +1,145 @@
+"""Where an object lives (ARCHITECTURE §3): which file holds it and which host runs it."""
+
+import re
+import zlib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+_SAFE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Partitioned:
+    """Keys hash to one of `partitions` fixed files, spread over `hosts` host actors.
+
+    `partitions` is fixed when a kind's first file is made (see `durable.placement.layout`);
+    `hosts` may change at any time. Kinds naming the same `group` share host processes
+    (`<group>-host-N`): calls between objects of one process skip Ray altogether. Their host
+    counts must divide their partition counts, so that a key hashes
+    to the same host number in every kind of the group.
+    """
+
+    partitions: int = 16
+    hosts: int = 2
+    group: str | None = None
+
+    def partition_of(self, key: str) -> int:
+        return zlib.crc32(routing_part(key).encode()) % self.partitions
+
+    def host_of(self, partition: int) -> int:
+        return partition % self.hosts
+
+    def partitions_of_host(self, host: int) -> list[int]:
+        return [p for p in range(self.partitions) if self.host_of(p) == host]
+
+
+def routing_part(key: str) -> str:
+    """What a key is hashed by: the part in its first `{...}`, if any, else the whole key.
+
+    A hash tag, as in Redis Cluster: keys sharing a tag share a partition number, so objects
+    made for one another (`co-{cart-7}`, `ord-co-{cart-7}`) and the object `cart-7` itself
+    land on the same host of a group.
+    """
+    start = key.find("{")
+    end = key.find("}", start + 1)
+    if start >= 0 and end > start + 1:
+        return key[start + 1 : end]
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class Dedicated:
+    """Each object gets its own host and its own file."""
+
+
+Placement = Partitioned | Dedicated
+
+
+def effective(
+    placement: Placement,
+    kind: str,
+    hosts: dict[str, int],
+    partitions: dict[str, int] | None = None,
+) -> Placement:
+    """The kind's placement with the host and partition counts the deployment asks for (by
+    group, if the kind has one)."""
+    if not isinstance(placement, Partitioned):
+        return placement
+    name = placement.group or kind
+    if name in hosts:
+        placement = replace(placement, hosts=hosts[name])
+    if partitions and name in partitions:
+        placement = replace(placement, partitions=partitions[name])
+    if placement.group and placement.partitions % placement.hosts:
+        raise ValueError(
+            f"{kind}: {placement.hosts} hosts do not divide {placement.partitions} partitions,"
+            f" so group {placement.group!r} cannot keep a key's objects in one process"
+        )
+    return placement
+
+
+def host_label(placement: Placement, kind: str) -> str:
+    """What a partitioned kind's host names start with: its group, or the kind itself."""
+    return (placement.group if isinstance(placement, Partitioned) else None) or kind
+
+
+def safe_name(key: str) -> str:
+    """A file- and actor-name-safe spelling of a key; distinct keys stay distinct."""
+    if _SAFE.match(key) and not key.startswith("."):
+        return key
+    return "x-" + key.encode().hex()[:120] + f"-{zlib.crc32(key.encode()):08x}"
+
+
+def partition_file(state_dir: str, kind: str, partition: int) -> Path:
+    return Path(state_dir) / kind / f"p{partition:03d}.sqlite"
+
+
+def dedicated_file(state_dir: str, kind: str, key: str) -> Path:
+    return Path(state_dir) / kind / f"{safe_name(key)}.sqlite"
+
+
+KEY_SUFFIX = ".key"
+"""Beside a dedicated file whose name is not its key (a hex spelling): the key itself."""
+
+
+def remember_dedicated_key(state_dir: str, kind: str, key: str) -> None:
+    """Makes `key` findable from its file's name alone (see `stored_dedicated_keys`)."""
+    path = dedicated_file(state_dir, kind, key)
+    if path.stem == key:
+        return
+    sidecar = path.with_suffix(KEY_SUFFIX)
+    if not sidecar.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = sidecar.with_suffix(f".{zlib.crc32(key.encode()):08x}.tmp")
+        temporary.write_text(key)
+        temporary.replace(sidecar)
+
+
+def stored_dedicated_keys(state_dir: str, kind: str) -> list[str]:
+    """The keys of every dedicated object of `kind` that has a file: what exists is what is
+    stored, whether or not its host runs right now (after a restart, none does)."""
+    folder = Path(state_dir) / kind
+    if not folder.is_dir():
+        return []
+    keys = []
+    for path in sorted(folder.glob("*.sqlite")):
+        sidecar = path.with_suffix(KEY_SUFFIX)
+        keys.append(sidecar.read_text() if sidecar.exists() else path.stem)
+    return keys
+
+
+def host_name(placement: Placement, kind: str, host: int | str) -> str:
+    """The Ray actor name of a kind's host number `host` (partitioned) or key (dedicated)."""
+    if isinstance(placement, Partitioned):
+        assert isinstance(host, int)
+        return partitioned_host_name(host_label(placement, kind), host)
+    assert isinstance(host, str)
+    return dedicated_host_name(kind, host)
+
+
+def partitioned_host_name(kind: str, host: int) -> str:
+    return f"{kind}-host-{host}"
+
+
+def dedicated_host_name(kind: str, key: str) -> str:
+    return f"{kind}-{safe_name(key)}"
