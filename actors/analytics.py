@@ -6,10 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from domain.events import OrderChanged, SagaEnded, payload_of
-from durable import Envelope
-from durable.context import CallContext
-from durable.events.subscriber import Subscriber
-from durable.kind import query
+from durable import CallContext, Envelope, Subscriber, query
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sales_daily (

@@ -28,9 +28,7 @@ from domain.errors import InvalidInput, parse
 from domain.geography import region
 from domain.money import Money
 from domain.pricing import Market
-from durable.context import CallContext
-from durable.kind import DurableObject, Event, command, query
-from durable.placement.policy import Partitioned
+from durable import CallContext, DurableObject, Event, Partitioned, command, query
 
 CART_TTL_S = 7 * 24 * 3600
 LOCKED_RECHECK_S = 24 * 3600

@@ -9,9 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import DomainError, parse
 from domain.pricing import Market, ProductPricing
-from durable.context import CallContext
-from durable.kind import DurableObject, Event, command, query
-from durable.placement.policy import Dedicated
+from durable import CallContext, Dedicated, DurableObject, Event, command, query
 
 CATALOG_KEY = "catalog"
 

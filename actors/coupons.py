@@ -8,9 +8,7 @@ from pydantic import BaseModel, Field
 
 from domain.coupons import CouponTerms
 from domain.errors import DomainError, parse
-from durable.context import CallContext
-from durable.kind import DurableObject, Event, command, query
-from durable.placement.policy import Dedicated
+from durable import CallContext, Dedicated, DurableObject, Event, command, query
 
 COUPONS_KEY = "coupons"
 

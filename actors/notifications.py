@@ -6,11 +6,7 @@ from typing import Any
 
 from actors.mailer import MailboxOnly, Mailer
 from domain.events import LowStockDetected, OrderChanged, payload_of
-from durable import Envelope
-from durable.context import CallContext
-from durable.events.subscriber import Subscriber
-from durable.host.local_ref import LocalRef
-from durable.kind import command, query
+from durable import CallContext, Envelope, LocalRef, Subscriber, command, query
 
 ADMINS = "admins"
 """The mailbox of every admin."""

@@ -6,9 +6,7 @@ from typing import Any
 from actors.groups import SHOP_GROUP
 from domain.errors import parse
 from domain.orders import Events, OrderLine, OrderState, OrderStatus
-from durable.context import CallContext
-from durable.kind import DurableObject, Event, command, query
-from durable.placement.policy import Partitioned
+from durable import CallContext, DurableObject, Event, Partitioned, command, query
 
 STATUS_EVENTS = {
     OrderStatus.PENDING: "OrderPlaced",

@@ -15,8 +15,16 @@ from actors.payment_provider import PaymentProvider, signature_valid
 from actors.secrets import secret
 from domain.errors import DomainError
 from domain.money import MAX_AMOUNT
-from durable import Callback, CallContext, DurableObject, Event, Partitioned, command, query
-from durable.config import RuntimeConfig
+from durable import (
+    Callback,
+    CallContext,
+    DurableObject,
+    Event,
+    Partitioned,
+    RuntimeConfig,
+    command,
+    query,
+)
 
 METHODS = ("card", "qris", "virtual_account")
 

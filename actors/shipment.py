@@ -8,9 +8,7 @@ from pydantic import BaseModel, Field
 from actors.carrier import Carrier
 from actors.groups import SHOP_GROUP
 from domain.errors import DomainError
-from durable.context import CallContext
-from durable.kind import DurableObject, Event, command, query
-from durable.placement.policy import Partitioned
+from durable import CallContext, DurableObject, Event, Partitioned, command, query
 
 
 class ShipmentStateError(DomainError):

@@ -4,10 +4,7 @@ pages that decide what to restock."""
 from typing import Any
 
 from domain.events import LowStockDetected, payload_of
-from durable import Envelope
-from durable.context import CallContext
-from durable.events.subscriber import Subscriber
-from durable.kind import query
+from durable import CallContext, Envelope, Subscriber, query
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stock_alerts (

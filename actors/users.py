@@ -20,9 +20,7 @@ from domain.identity import (
     Role,
     market_of,
 )
-from durable.context import CallContext
-from durable.kind import DurableObject, Event, command, query
-from durable.placement.policy import Dedicated
+from durable import CallContext, Dedicated, DurableObject, Event, command, query
 
 COLUMNS = ("user_id", "email", "password_hash", "name", "roles", "created_at")
 

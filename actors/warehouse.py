@@ -13,9 +13,7 @@ from pydantic import BaseModel, Field
 from domain.errors import parse
 from domain.geography import region
 from domain.inventory import DEFAULT_RESERVATION_TTL_S, Events, WarehouseStock
-from durable.context import CallContext
-from durable.kind import DurableObject, Event, command, query
-from durable.placement.policy import Dedicated
+from durable import CallContext, Dedicated, DurableObject, Event, command, query
 
 EXPIRY_PREFIX = "expire:"
 

@@ -23,7 +23,7 @@ from bench.local_ray import bench_seconds, local_ray
 from bench.report import print_figures, print_table
 from bench.shop_data import address, checkout_input, idr, stock_shop
 from bootstrap import shop_objects
-from durable.config import RuntimeConfig
+from durable import RuntimeConfig
 
 _ids = itertools.count()
 

@@ -22,9 +22,7 @@ from bench.kinds import LatencyProbe, OrderFeed
 from bench.local_ray import bench_seconds, local_ray
 from bench.report import percentile, print_figures, print_table
 from bootstrap import SHOP
-from durable import Objects
-from durable.config import RuntimeConfig
-from durable.events.subscriptions import BUS_KEY
+from durable import BUS_KEY, Objects, RuntimeConfig
 
 PER_CALL = 50
 PRODUCERS = 16

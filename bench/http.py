@@ -30,7 +30,7 @@ from bench.report import print_figures, print_table
 from bench.shop_data import stock_shop
 from bootstrap import shop_objects
 from domain.cart import Address
-from durable.config import RuntimeConfig
+from durable import RuntimeConfig
 from sagas.checkout.models import CheckoutInput
 from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings

@@ -4,11 +4,16 @@ producer of order events and a subscriber that times their delivery."""
 from pydantic import BaseModel
 
 from actors.cart import Cart
-from durable import Envelope
-from durable.context import CallContext
-from durable.events.subscriber import Subscriber
-from durable.kind import DurableObject, Event, command, query
-from durable.placement.policy import Partitioned
+from durable import (
+    CallContext,
+    DurableObject,
+    Envelope,
+    Event,
+    Partitioned,
+    Subscriber,
+    command,
+    query,
+)
 
 
 class OneHostCart(Cart):

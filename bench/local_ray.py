@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import ray
 
-from durable.config import NAMESPACE
+from durable import NAMESPACE
 
 
 @contextmanager

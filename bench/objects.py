@@ -22,8 +22,7 @@ from bench.kinds import OneHostCart, PlainTally, Tally
 from bench.local_ray import bench_seconds, local_ray
 from bench.report import median, percentile, print_figures, print_table
 from bootstrap import SHOP
-from durable import Objects
-from durable.config import RuntimeConfig
+from durable import Objects, RuntimeConfig
 from durable.placement.policy import partition_file
 from storage import LogFile, NewEvent, WriteUnit
 

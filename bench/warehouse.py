@@ -20,8 +20,7 @@ from bench.objects import measured
 from bench.report import print_figures, print_table
 from bootstrap import SHOP
 from domain.inventory import InsufficientStock
-from durable import Objects
-from durable.config import RuntimeConfig
+from durable import Objects, RuntimeConfig
 
 
 async def measure_reserve(shop: Objects, seconds: float) -> dict[str, float]:

@@ -17,8 +17,10 @@ from durable.events.bus import EventBus
 from durable.events.envelope import Envelope
 from durable.events.subscriber import Subscriber
 from durable.events.subscriptions import BUS_KEY, Subscription
+from durable.host.local_ref import LocalRef
 from durable.kind import DurableObject, Event, command, query, waiter
 from durable.local_ray import LocalRay
+from durable.observe.correlation import correlation_id
 from durable.placement.policy import Dedicated, Partitioned
 from durable.retry import RetryPolicy
 from durable.saga.context import SagaContext
@@ -39,6 +41,7 @@ __all__ = [
     "HostUnavailable",
     "KindClient",
     "LocalRay",
+    "LocalRef",
     "ObjectStub",
     "Objects",
     "Partitioned",
@@ -55,6 +58,7 @@ __all__ = [
     "TerminalError",
     "command",
     "connect",
+    "correlation_id",
     "query",
     "waiter",
 ]

@@ -5,45 +5,55 @@ forward (each step retried until it succeeds)."""
 import asyncio
 from typing import Any
 
-from durable.retry import RetryPolicy
-from durable.saga.context import SagaContext
+from pydantic import BaseModel
+
+from actors.order import Order
+from actors.payment import Payment
+from actors.shipment import Shipment
+from actors.warehouse import Warehouse
+from durable import RetryPolicy, SagaContext
 
 FORWARD = RetryPolicy(attempts=20, max_backoff_s=5.0)
 
 
+class CancelRequest(BaseModel):
+    order_id: str
+    reason: str = "cancelled by request"
+
+
 async def cancel_order(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
     shop = ctx.objects
-    order_id, reason = raw["order_id"], raw.get("reason", "cancelled by request")
-    order = shop.orders.get(order_id)
+    request = CancelRequest.model_validate(raw)
+    order_id, reason = request.order_id, request.reason
+    order = shop(Order).get(order_id)
     cancelled = await ctx.step(
-        "cancel_order", lambda key: order.cancel(reason=reason, idempotency_key=key)
+        "cancel_order", lambda key: order.once(key).call(Order.cancel, reason=reason)
     )
-    payment_id = cancelled["payment_id"]
+    payment = shop(Payment).get(cancelled["payment_id"])
     warehouses = sorted({s["warehouse_id"] for s in cancelled["shipments"].values()})
     shipments = sorted(cancelled["shipments"])
-
-    async def refund(key: str) -> dict[str, Any]:
-        return await shop.payments.get(payment_id).cancel_if_present(
-            reason=reason, idempotency_key=key
-        )
 
     async def release(key: str) -> None:
         await asyncio.gather(
             *(
-                shop.warehouses.get(w).release(
-                    reservation_id=order_id, reason=reason, idempotency_key=f"{key}:{w}"
-                )
+                shop(Warehouse)
+                .get(w)
+                .once(f"{key}:{w}")
+                .call(Warehouse.release, reservation_id=order_id, reason=reason)
                 for w in warehouses
             )
         )
 
     async def cancel_labels(key: str) -> None:
         for shipment_id in shipments:
-            await shop.shipments.get(shipment_id).cancel_if_present(
-                reason=reason, idempotency_key=f"{key}:{shipment_id}"
-            )
+            shipment = shop(Shipment).get(shipment_id).once(f"{key}:{shipment_id}")
+            await shipment.call(Shipment.cancel_if_present, reason=reason)
 
-    refunded = await ctx.step("refund_payment", refund, retry=FORWARD)
+    refunded = await ctx.step(
+        "refund_payment",
+        lambda key: payment.once(key).call(Payment.cancel_if_present, reason=reason),
+        retry=FORWARD,
+    )
     await ctx.step("release_inventory", release, retry=FORWARD)
     await ctx.step("cancel_shipments", cancel_labels, retry=FORWARD)
     return {

@@ -7,32 +7,40 @@ cancellation racing a fulfilment is refused by the order before any stock leaves
 
 from typing import Any
 
-from durable.retry import RetryPolicy
-from durable.saga.context import SagaContext
+from pydantic import BaseModel
+
+from actors.order import Order
+from actors.shipment import Shipment
+from actors.warehouse import Warehouse
+from durable import RetryPolicy, SagaContext
 
 FORWARD = RetryPolicy(attempts=20, max_backoff_s=5.0)
 
 
+class OrderRef(BaseModel):
+    order_id: str
+
+
 async def fulfil_order(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
     shop = ctx.objects
-    order_id = raw["order_id"]
-    order = shop.orders.get(order_id)
-    shipments = (await order.view())["shipments"]
+    order_id = OrderRef.model_validate(raw).order_id
+    order = shop(Order).get(order_id)
+    shipments = (await order.call(Order.view))["shipments"]
     for shipment_id, shipment in sorted(shipments.items()):
-        warehouse = shop.warehouses.get(shipment["warehouse_id"])
-        parcel = shop.shipments.get(shipment_id)
+        warehouse = shop(Warehouse).get(shipment["warehouse_id"])
+        parcel = shop(Shipment).get(shipment_id)
         await ctx.step(
             f"mark_dispatched:{shipment_id}",
-            lambda key, s=shipment_id: order.dispatch(shipment_id=s, idempotency_key=key),
+            lambda key, s=shipment_id: order.once(key).call(Order.dispatch, shipment_id=s),
         )
         await ctx.step(
             f"ship_stock:{shipment_id}",
-            lambda key, w=warehouse: w.ship(reservation_id=order_id, idempotency_key=key),
+            lambda key, w=warehouse: w.once(key).call(Warehouse.ship, reservation_id=order_id),
             retry=FORWARD,
         )
         await ctx.step(
             f"hand_to_carrier:{shipment_id}",
-            lambda key, p=parcel: p.dispatch(idempotency_key=key),
+            lambda key, p=parcel: p.once(key).call(Shipment.dispatch),
             retry=FORWARD,
         )
     return {"order_id": order_id, "shipments": sorted(shipments)}
@@ -40,15 +48,15 @@ async def fulfil_order(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
 
 async def deliver_order(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
     shop = ctx.objects
-    order_id = raw["order_id"]
-    order = shop.orders.get(order_id)
-    shipments = (await order.view())["shipments"]
+    order_id = OrderRef.model_validate(raw).order_id
+    order = shop(Order).get(order_id)
+    shipments = (await order.call(Order.view))["shipments"]
     for shipment_id in sorted(shipments):
-        parcel = shop.shipments.get(shipment_id)
+        parcel = shop(Shipment).get(shipment_id)
         await ctx.step(
             f"delivered:{shipment_id}",
-            lambda key, p=parcel: p.deliver(idempotency_key=key),
+            lambda key, p=parcel: p.once(key).call(Shipment.deliver),
             retry=FORWARD,
         )
-    delivered = await ctx.step("deliver_order", lambda key: order.deliver(idempotency_key=key))
+    delivered = await ctx.step("deliver_order", lambda key: order.once(key).call(Order.deliver))
     return {"order_id": order_id, "status": delivered["status"]}

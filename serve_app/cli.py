@@ -12,8 +12,7 @@ import ray
 from ray import serve
 
 from bootstrap import connect_shop
-from durable.config import NAMESPACE, RuntimeConfig
-from durable.local_ray import LocalRay
+from durable import NAMESPACE, LocalRay, RuntimeConfig
 from serve_app.demo import seed
 from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from durable.observe.correlation import correlation_id
+from durable import correlation_id
 from serve_app.errors import error_body
 from serve_app.rate_limit import RateLimiter
 from serve_app.tokens import InvalidToken

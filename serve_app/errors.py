@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError
-from durable.errors import HostUnavailable
+from durable import HostUnavailable
 
 STATUS_BY_CODE = {
     "invalid_input": 422,

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import pytest
 import ray
 
-from durable.config import NAMESPACE, RuntimeConfig
+from durable import NAMESPACE, RuntimeConfig
 
 T = TypeVar("T")
 

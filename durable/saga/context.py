@@ -10,7 +10,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from pydantic import BaseModel
 
 from durable.errors import is_terminal
 from durable.host.local_ref import LocalRef
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 Action = Callable[[str], Awaitable[T]]
 Compensation = Callable[[Any], Awaitable[None]]
 
@@ -55,6 +58,18 @@ class SagaContext:
         """The idempotency key of a step: the same on every attempt and every replay."""
         return f"{self.saga_id}:{step}"
 
+    @overload
+    async def step(
+        self,
+        name: str,
+        action: Action[M],
+        *,
+        returns: type[M],
+        compensate: Callable[[M | None], Awaitable[Any]] | None = None,
+        retry: RetryPolicy = DEFAULT_POLICY,
+    ) -> M: ...
+
+    @overload
     async def step(
         self,
         name: str,
@@ -62,17 +77,40 @@ class SagaContext:
         *,
         compensate: Compensation | None = None,
         retry: RetryPolicy = DEFAULT_POLICY,
-    ) -> T:
-        """Runs `action(idempotency_key)` once, durably; `compensate(result)` undoes it.
+    ) -> T: ...
+
+    async def step(
+        self,
+        name: str,
+        action: Action[Any],
+        *,
+        returns: type[BaseModel] | None = None,
+        compensate: Compensation | None = None,
+        retry: RetryPolicy = DEFAULT_POLICY,
+    ) -> Any:
+        """Runs `action(idempotency_key)` once, durably; `compensate(result)` undoes it
+        (`result` is None when the step never finished: it may have half happened).
+
+        A step whose action returns a pydantic model names it in `returns`: the journal keeps
+        its JSON, and the step answers the model, whether it ran now or is replayed.
 
         Raises:
             StepFailed: a terminal error, or retries used up; the saga compensates.
         """
         if compensate is not None:
-            self.compensations.append((name, compensate))
+            undo = compensate
+            if returns is not None:
+                model = returns
+
+                async def undo(result: Any) -> Any:  # None: the step never finished
+                    return await compensate(
+                        None if result is None else model.model_validate(result)
+                    )
+
+            self.compensations.append((name, undo))
         record = self.journal.steps.get(name)
         if record is not None and record.status == "completed":
-            return cast(T, record.result)
+            return record.result if returns is None else returns.model_validate(record.result)
         if record is not None and record.status == "failed":
             raise StepFailed(name, record.code or "failed", record.message or "")
         if self.replay_only:
@@ -82,7 +120,7 @@ class SagaContext:
         result = await self._run(name, action, retry, record.attempts if record else 0)
         metrics.step_took(self.journal.saga_type or "", name, time.perf_counter() - started)
         await faults.strike(f"after:{name}")
-        return result
+        return result if returns is None else returns.model_validate(result)
 
     async def together(self, *steps: Awaitable[Any]) -> list[Any]:
         """Runs independent steps at once and waits for every one of them, so compensation
@@ -93,7 +131,7 @@ class SagaContext:
                 raise result
         return results
 
-    async def _run(self, name: str, action: Action[T], retry: RetryPolicy, attempt: int) -> T:
+    async def _run(self, name: str, action: Action[Any], retry: RetryPolicy, attempt: int) -> Any:
         correlation_var.set(self._ref.correlation_id)
         while True:
             attempt += 1
@@ -115,8 +153,9 @@ class SagaContext:
                 await asyncio.sleep(retry.backoff(attempt))
                 continue
             await started
-            self.defer("StepCompleted", {"name": name, "result": result})
-            return result
+            journaled = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+            self.defer("StepCompleted", {"name": name, "result": journaled})
+            return journaled
 
     async def wait_for_event(
         self,

@@ -1,9 +1,11 @@
-"""What a checkout is asked to do, and the business refusals only a checkout makes."""
+"""What a checkout is asked to do, what its steps hand each other, and the business refusals
+only a checkout makes. Every id a checkout makes derives from its checkout id here."""
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 
+from domain.cart import Address, CartLine, CartSummary, ShippingChoice
 from domain.errors import DomainError
 
 
@@ -45,5 +47,48 @@ class CheckoutInput(BaseModel):
     def payment_id(self) -> str:
         return f"pay-{self.checkout_id}"
 
+    @property
+    def payment_event(self) -> str:
+        """The signal a pending payment sends this checkout's saga when it settles."""
+        return f"payment:{self.payment_id}"
+
     def shipment_id(self, warehouse: str) -> str:
         return f"shp-{self.checkout_id}-{warehouse}"
+
+
+class LockedLine(CartLine):
+    """A line as locked, with what shipping and the sellers' order lists need."""
+
+    seller_id: str | None = None
+    weight_grams: int = 0
+
+
+class LockedCart(BaseModel):
+    """The cart as the checkout locked it: what is bought, at which prices, shipped where."""
+
+    lines: list[LockedLine]
+    summary: CartSummary
+    address: Address
+    shipping: ShippingChoice
+    market: str
+    coupon: str | None = None
+
+
+class ReservationPlan(BaseModel):
+    """Where the order ships from: each warehouse and the quantities it holds per SKU."""
+
+    shipments: dict[str, dict[str, int]]
+
+
+class Parcel(BaseModel):
+    """One shipment of the order, as the carrier labelled it."""
+
+    shipment_id: str
+    order_id: str | None
+    warehouse_id: str | None
+    status: str
+    tracking_number: str | None
+
+
+class Parcels(RootModel[list[Parcel]]):
+    """The order's shipments, one per warehouse it ships from."""

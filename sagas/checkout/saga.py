@@ -11,21 +11,31 @@ shipments; every participant call carries `<saga id>:<step>[:<warehouse>]` as it
 
 from typing import Any
 
-from actors.coupons import COUPONS_KEY
-from durable.retry import RetryPolicy
-from durable.saga.context import SagaContext
-from sagas.checkout.models import CheckoutInput, PaymentNotCompleted
+from durable import RetryPolicy, SagaContext
+from sagas.checkout.models import (
+    CheckoutInput,
+    LockedCart,
+    Parcels,
+    PaymentNotCompleted,
+    ReservationPlan,
+)
 from sagas.checkout.steps import (
+    await_payment,
     cancel_shipments,
     charge,
     confirm_inventory,
     confirm_order,
     create_shipments,
+    fail_order,
     lock_cart,
-    payment_event,
     place_order,
+    redeem_coupon,
+    refund_payment,
+    release_coupon,
     release_everywhere,
     reserve_inventory,
+    settled_payment,
+    unlock_cart,
 )
 
 PAYMENT_POLICY = RetryPolicy(attempts=6, first_backoff_s=0.05)
@@ -34,42 +44,38 @@ PAYMENT_POLICY = RetryPolicy(attempts=6, first_backoff_s=0.05)
 async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
     data = CheckoutInput.model_validate(raw)
     shop = ctx.objects
-    cart, order = shop.carts.get(data.cart_id), shop.orders.get(data.order_id)
-    payment = shop.payments.get(data.payment_id)
 
     locked = await ctx.step(
         "lock_cart",
         lambda key: lock_cart(shop, data, key),
-        compensate=lambda _: cart.abandon_checkout(
-            checkout_id=data.checkout_id, idempotency_key=ctx.key("unlock_cart")
-        ),
+        returns=LockedCart,
+        compensate=lambda _: unlock_cart(shop, data, ctx.key("unlock_cart")),
     )
     _, plan, *_ = await ctx.together(
         ctx.step(
             "place_order",
-            lambda key: place_order(order, data, locked, key),
-            compensate=lambda _: order.fail(
-                reason=failure_reason(ctx), idempotency_key=ctx.key("fail_order")
-            ),
+            lambda key: place_order(shop, data, locked, key),
+            compensate=lambda _: fail_order(shop, data, failure_reason(ctx), ctx.key("fail_order")),
         ),
         ctx.step(
             "reserve_inventory",
             lambda key: reserve_inventory(shop, data, locked, key),
+            returns=ReservationPlan,
             compensate=lambda _: release_everywhere(shop, data, ctx.key("release_inventory")),
         ),
-        *redeem_coupon(ctx, data, locked["coupon"]),
+        *coupon_steps(ctx, data, locked.coupon),
     )
     charged = await ctx.step(
         "charge_payment",
         lambda key: charge(shop, ctx.saga_id, data, locked, key),
-        compensate=lambda _: payment.cancel_if_present(
-            reason=failure_reason(ctx), idempotency_key=ctx.key("refund_payment")
+        compensate=lambda _: refund_payment(
+            shop, data, failure_reason(ctx), ctx.key("refund_payment")
         ),
         retry=PAYMENT_POLICY,
     )
     if charged["status"] == "pending":
-        await settle_pending_payment(ctx, order, payment, data)
-    _, shipments = await ctx.together(
+        await settle_pending_payment(ctx, data)
+    _, parcels = await ctx.together(
         ctx.step(
             "confirm_inventory",
             lambda key: confirm_inventory(shop, data, plan, key),
@@ -78,35 +84,27 @@ async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
         ctx.step(
             "create_shipment",
             lambda key: create_shipments(shop, data, locked, plan, key),
+            returns=Parcels,
             compensate=lambda _: cancel_shipments(shop, data, plan, ctx.key("cancel_shipment")),
         ),
     )
-    await ctx.step(
-        "confirm_order", lambda key: confirm_order(cart, order, data, locked, shipments, key)
-    )
+    await ctx.step("confirm_order", lambda key: confirm_order(shop, data, locked, parcels, key))
     return {
         "order_id": data.order_id,
         "payment_id": data.payment_id,
-        "total": locked["summary"]["total"],
-        "currency": locked["summary"]["currency"],
-        "shipments": shipments,
+        "total": locked.summary.total,
+        "currency": locked.summary.currency,
+        "shipments": parcels.model_dump(mode="json"),
     }
 
 
-async def settle_pending_payment(
-    ctx: SagaContext, order: Any, payment: Any, data: CheckoutInput
-) -> None:
+async def settle_pending_payment(ctx: SagaContext, data: CheckoutInput) -> None:
     """QRIS / virtual account: the order awaits payment until the webhook (or the deadline)."""
-    await ctx.step(
-        "await_payment",
-        lambda key: order.await_payment(payment_id=data.payment_id, idempotency_key=key),
+    shop = ctx.objects
+    await ctx.step("await_payment", lambda key: await_payment(shop, data, key))
+    settled = await ctx.wait_for_event(
+        data.payment_event, data.payment_timeout_s, poll=lambda: settled_payment(shop, data)
     )
-
-    async def poll() -> dict[str, Any] | None:
-        status = await payment.status()
-        return status if status["status"] in ("captured", "expired", "voided") else None
-
-    settled = await ctx.wait_for_event(payment_event(data), data.payment_timeout_s, poll=poll)
 
     async def require_captured(_: str) -> dict[str, Any]:
         if settled["status"] != "captured":
@@ -116,20 +114,16 @@ async def settle_pending_payment(
     await ctx.step("payment_settled", require_captured)
 
 
-def redeem_coupon(ctx: SagaContext, data: CheckoutInput, code: str | None) -> list[Any]:
+def coupon_steps(ctx: SagaContext, data: CheckoutInput, code: str | None) -> list[Any]:
     """The coupon's use counted against its limit (no step when the cart has none)."""
     if code is None:
         return []
-    coupons = ctx.objects.coupon_books.get(COUPONS_KEY)
+    shop = ctx.objects
     return [
         ctx.step(
             "redeem_coupon",
-            lambda key: coupons.redeem(
-                code=code, checkout_id=data.checkout_id, idempotency_key=key
-            ),
-            compensate=lambda _: coupons.release(
-                code=code, checkout_id=data.checkout_id, idempotency_key=ctx.key("release_coupon")
-            ),
+            lambda key: redeem_coupon(shop, data, code, key),
+            compensate=lambda _: release_coupon(shop, data, code, ctx.key("release_coupon")),
         )
     ]
 

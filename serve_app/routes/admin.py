@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from durable.events.subscriptions import BUS_KEY
+from durable import BUS_KEY
 from serve_app.errors import ApiError
 from serve_app.routes.deps import require_admin, services
 from serve_app.schemas import (

@@ -12,7 +12,7 @@ from actors.catalog import CATALOG_KEY
 from actors.coupons import COUPONS_KEY
 from actors.shipping import warehouse_sites
 from actors.users import USERS_KEY
-from durable.events.subscriptions import BUS_KEY
+from durable import BUS_KEY
 from serve_app.errors import ApiError
 from serve_app.routes.deps import services
 from serve_app.strict_json import StrictJsonRoute

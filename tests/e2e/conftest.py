@@ -8,7 +8,7 @@ import httpx
 import pytest
 from ray import serve
 
-from durable.config import RuntimeConfig
+from durable import RuntimeConfig
 from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
 

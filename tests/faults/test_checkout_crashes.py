@@ -12,7 +12,7 @@ import ray
 
 from bench.invariants import check_invariants
 from bench.shop_data import checkout_input, ready_cart
-from durable.config import RuntimeConfig
+from durable import RuntimeConfig
 from tests.conftest import kill_process
 
 STEPS = [

@@ -6,11 +6,17 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from actors.cart import Cart
-from durable import Envelope
-from durable.context import CallContext
-from durable.events.subscriber import Subscriber
-from durable.kind import DurableObject, Event, command, query
-from durable.placement.policy import Dedicated, Partitioned
+from durable import (
+    CallContext,
+    Dedicated,
+    DurableObject,
+    Envelope,
+    Event,
+    Partitioned,
+    Subscriber,
+    command,
+    query,
+)
 
 
 class CounterState(BaseModel):

@@ -11,9 +11,8 @@ import pytest
 from bench.invariants import check_invariants
 from bench.shop_data import address, checkout_input, idr, ready_cart
 from domain.orders import IllegalTransition
-from durable.config import RuntimeConfig
-from durable.observe.correlation import correlation_id
-from sagas.checkout.models import CheckoutInput
+from durable import RuntimeConfig, correlation_id
+from sagas.checkout.models import CheckoutInput, LockedCart
 from sagas.checkout.steps import reserve_inventory
 
 
@@ -290,13 +289,22 @@ async def test_a_rerun_after_a_split_reservation_never_ships_short(shop: Any) ->
     for warehouse in ("jkt", "bdg"):
         await shop.warehouses.get(warehouse).restock(sku=sku, quantity=1)
     data = CheckoutInput.model_validate(checkout_input("cart-split"))
-    locked = {"lines": [{"sku": sku, "quantity": 2}], "address": address("ID-JK")}
+    locked = LockedCart.model_validate(
+        {
+            "lines": [{"sku": sku, "quantity": 2, "unit_price": idr(9_000)}],
+            "summary": {"currency": "IDR", "item_count": 2, "subtotal": 18_000, "discount": 0}
+            | {"shipping": 0, "tax": 0, "total": 18_000},
+            "address": address("ID-JK"),
+            "shipping": {"code": "REG", "price": idr(0)},
+            "market": "retail",
+        }
+    )
     first = await reserve_inventory(shop, data, locked, "co-cart-split:reserve_inventory")
-    assert first == {"shipments": {"jkt": {sku: 1}, "bdg": {sku: 1}}}
+    assert first.shipments == {"jkt": {sku: 1}, "bdg": {sku: 1}}
     await shop.warehouses.get("jkt").restock(sku=sku, quantity=5)
 
     again = await reserve_inventory(shop, data, locked, "co-cart-split:reserve_inventory")
-    assert again == {"shipments": {"jkt": {sku: 2}}}
+    assert again.shipments == {"jkt": {sku: 2}}
     held = {
         w: (await shop.warehouses.get(w).reservation(reservation_id=data.order_id)).get("lines")
         for w in ("jkt", "bdg", "sby")

@@ -10,9 +10,7 @@ from ray.exceptions import RayError
 from bench.invariants import check_invariants
 from bench.shop_data import checkout_input, ready_cart
 from bootstrap import SHOP
-from durable import Application
-from durable.events.subscriptions import BUS_KEY
-from durable.observe.correlation import correlation_id
+from durable import BUS_KEY, Application, correlation_id
 from tests.conftest import eventually, kill_process
 from tests.integration.kinds import EventTally
 

@@ -5,8 +5,7 @@ import asyncio
 import pytest
 import ray
 
-from durable import Application, Objects
-from durable.config import RuntimeConfig
+from durable import Application, Objects, RuntimeConfig
 from tests.conftest import eventually, kill_process
 from tests.integration.kinds import Counter, Ledger
 

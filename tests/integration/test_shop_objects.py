@@ -11,8 +11,7 @@ from bootstrap import SHOP
 from domain.cart import CartLocked, PricesChanged
 from domain.inventory import InsufficientStock
 from domain.orders import OrderState
-from durable import Objects
-from durable.config import RuntimeConfig
+from durable import Objects, RuntimeConfig
 from durable.placement.policy import dedicated_file
 from tests.conftest import eventually, kill_process
 from tests.integration.kinds import ShortLivedCart

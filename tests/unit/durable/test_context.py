@@ -2,7 +2,7 @@
 
 import pytest
 
-from durable.context import CallContext
+from durable import CallContext
 from durable.host.snapshots import snapshot_due
 from tests.integration.kinds import Counter
 
