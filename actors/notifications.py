@@ -106,7 +106,7 @@ class Notifications(Subscriber):
 
 async def send_queued(ref: LocalRef, mailer: Mailer) -> None:
     """Sends queued mail through the port until none is left; a failure waits for the next."""
-    while queued := await ref.call("queued"):
+    while queued := await ref.call(Notifications.queued):
         for message in queued:
             await mailer.send(message["recipient"], message["subject"], message["body"])
-        await ref.call("mark_sent", queued)
+        await ref.call(Notifications.mark_sent, queued)

@@ -36,6 +36,7 @@ class Order(DurableObject):
     async def place(
         self,
         ctx: CallContext,
+        /,
         customer_id: str,
         currency: str,
         lines: list[dict[str, Any]],

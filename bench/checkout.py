@@ -17,13 +17,14 @@ import signal
 import time
 from typing import Any
 
+from actors.cart import Cart
 from bench import load
 from bench.invariants import check_invariants
 from bench.local_ray import bench_seconds, local_ray
 from bench.report import print_figures, print_table
 from bench.shop_data import address, checkout_input, idr, stock_shop
 from bootstrap import shop_objects
-from durable import RuntimeConfig
+from durable import RuntimeConfig, Saga
 
 _ids = itertools.count()
 
@@ -42,15 +43,15 @@ async def one_checkout(shop: Any, decline_share: float, rng: random.Random) -> t
     """A whole flow; returns the saga's final status and the flow's latency in ms."""
     started = time.perf_counter()
     cart_id = f"bench-{next(_ids)}"
-    cart = shop.carts.get(cart_id)
-    await cart.add_item(
-        sku="TEA", quantity=1 + rng.randrange(3), unit_price=idr(25_000), title="Tea"
+    cart = shop(Cart).get(cart_id)
+    await cart.call(
+        Cart.add_item, sku="TEA", quantity=1 + rng.randrange(3), unit_price=idr(25_000), title="Tea"
     )
-    await cart.add_item(sku="MUG", quantity=1, unit_price=idr(40_000), title="Mug")
+    await cart.call(Cart.add_item, sku="MUG", quantity=1, unit_price=idr(40_000), title="Mug")
     token = "tok_declined" if rng.random() < decline_share else "tok_success"
     payload = checkout_input(cart_id, token=token, **destination(cart_id, rng))
-    saga = shop.sagas.get(payload["checkout_id"])
-    outcome = await saga.run(saga_type="checkout", input=payload, timeout_s=300)
+    saga = shop(Saga).get(payload["checkout_id"])
+    outcome = await saga.call(Saga.run, saga_type="checkout", input=payload, timeout_s=300)
     return outcome["status"], (time.perf_counter() - started) * 1000
 
 
@@ -85,24 +86,28 @@ async def measure_recovery(shop: Any, clients: int = 64, load_s: float = 4.0) ->
         rng = random.Random(1000 + n)
         while not stopping.is_set():
             cart_id = f"recovery-{next(_ids)}"
-            cart = shop.carts.get(cart_id)
-            await cart.add_item(sku="TEA", quantity=1, unit_price=idr(25_000))
-            await cart.add_item(sku="MUG", quantity=1, unit_price=idr(40_000))
+            cart = shop(Cart).get(cart_id)
+            await cart.call(Cart.add_item, sku="TEA", quantity=1, unit_price=idr(25_000))
+            await cart.call(Cart.add_item, sku="MUG", quantity=1, unit_price=idr(40_000))
             payload = checkout_input(cart_id, **destination(cart_id, rng))
             in_flight.add(payload["checkout_id"])
-            await shop.sagas.get(payload["checkout_id"]).start(saga_type="checkout", input=payload)
-            await shop.sagas.get(payload["checkout_id"]).outcome(timeout_s=300)
+            await (
+                shop(Saga)
+                .get(payload["checkout_id"])
+                .call(Saga.start, saga_type="checkout", input=payload)
+            )
+            await shop(Saga).get(payload["checkout_id"]).call(Saga.outcome, timeout_s=300)
             in_flight.discard(payload["checkout_id"])
 
     clients_done = asyncio.gather(*(client(n) for n in range(clients)))
     await asyncio.sleep(load_s)
-    pids = await shop.sagas.ensure_hosts()
+    pids = await shop(Saga).ensure_hosts()
     stopping.set()
     killed_at = time.perf_counter()
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
     caught = set(in_flight)
-    await asyncio.gather(*(shop.sagas.get(s).outcome(timeout_s=300) for s in caught))
+    await asyncio.gather(*(shop(Saga).get(s).call(Saga.outcome, timeout_s=300) for s in caught))
     recovery = time.perf_counter() - killed_at
     await clients_done
     print(f"  killed {len(pids)} orchestrator hosts with {len(caught)} sagas in flight")

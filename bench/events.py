@@ -22,7 +22,7 @@ from bench.kinds import LatencyProbe, OrderFeed
 from bench.local_ray import bench_seconds, local_ray
 from bench.report import percentile, print_figures, print_table
 from bootstrap import SHOP
-from durable import BUS_KEY, Objects, RuntimeConfig
+from durable import BUS_KEY, EventBus, Objects, RuntimeConfig
 
 PER_CALL = 50
 PRODUCERS = 16
@@ -31,17 +31,17 @@ _numbers = itertools.count()
 
 async def publish(shop: Objects, count: int) -> None:
     first = next(_numbers) * PER_CALL
-    feed = shop.order_feeds.get(f"feed-{first % 64}")
-    await feed.publish_orders(first=first, count=count)
+    feed = shop(OrderFeed).get(f"feed-{first % 64}")
+    await feed.call(OrderFeed.publish_orders, first=first, count=count)
 
 
 async def all_applied(shop: Objects, published: int, timeout_s: float = 600) -> float:
     """Waits until the bus holds `published` order events and no subscriber lags; returns
     the time it happened."""
-    bus = shop.event_buses.get(BUS_KEY)
+    bus = shop(EventBus).get(BUS_KEY)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        heads, lag = await asyncio.gather(bus.heads(), bus.lag())
+        heads, lag = await asyncio.gather(bus.call(EventBus.heads), bus.call(EventBus.lag))
         if heads.get("orders", 0) >= published and all(
             n == 0 for topics in lag.values() for n in topics.values()
         ):
@@ -86,17 +86,18 @@ async def paced(shop: Objects, rate: float, seconds: float) -> int:
 
 
 async def measure_latency(shop: Objects, published: int) -> tuple[dict[str, float], int]:
-    bus = shop.event_buses.get(BUS_KEY)
+    bus = shop(EventBus).get(BUS_KEY)
     probe = shop(LatencyProbe).get("probe")
-    await probe.delays_ms()  # its host is up before the first event heads its way
-    await bus.subscribe(
+    await probe.call(LatencyProbe.delays_ms)  # its host is up before the first event heads its way
+    await bus.call(
+        EventBus.subscribe,
         subscription={
             "name": "latency_probe",
             "topics": ["orders"],
             "kind": LatencyProbe.kind,
             "key": "probe",
             "from_start": False,
-        }
+        },
     )
     sent = await paced(shop, rate=1000, seconds=2)  # warm-up: the probe's loop is running
     await all_applied(shop, published + sent)
@@ -104,7 +105,7 @@ async def measure_latency(shop: Objects, published: int) -> tuple[dict[str, floa
     measured = await paced(shop, rate=1000, seconds=10)
     sent += measured
     await all_applied(shop, published + sent)
-    delays = await probe.delays_ms(since=since)
+    delays = await probe.call(LatencyProbe.delays_ms, since=since)
     return {
         "delivery_p50_ms": percentile(delays, 50),
         "delivery_p99_ms": percentile(delays, 99),
@@ -114,7 +115,7 @@ async def measure_latency(shop: Objects, published: int) -> tuple[dict[str, floa
 async def measure_kill(shop: Objects, published: int) -> tuple[float, int]:
     """SIGKILLs the bus host under a steady load; seconds until everything sent before the
     kill is applied everywhere."""
-    handle = shop.event_buses.handle(*shop.event_buses.host_for(BUS_KEY))
+    handle = shop(EventBus).handle(*shop(EventBus).host_for(BUS_KEY))
     pid = await handle.ready.remote()
     load = asyncio.ensure_future(paced(shop, rate=1000, seconds=3))
     await asyncio.sleep(1.5)

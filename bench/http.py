@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 from ray import serve
 
-from actors.cart import cart_key_of
+from actors.cart import Cart, cart_key_of
 from actors.shipping import priced_choice
 from bench.load import closed_loop
 from bench.local_ray import bench_seconds, local_ray
@@ -30,7 +30,7 @@ from bench.report import print_figures, print_table
 from bench.shop_data import stock_shop
 from bootstrap import shop_objects
 from domain.cart import Address
-from durable import RuntimeConfig
+from durable import RuntimeConfig, Saga
 from sagas.checkout.models import CheckoutInput
 from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
@@ -90,19 +90,21 @@ async def direct_flow(shop: Any, owner: str) -> float:
     checkout (address, shipping, prices checked), the tagged checkout saga."""
     started = time.perf_counter()
     cart_id = cart_key_of(owner)
-    cart = shop.carts.get(cart_id)
+    cart = shop(Cart).get(cart_id)
     for sku in ("TEA", "MUG"):
-        await cart.add_product(sku=sku, quantity=1, owner=owner, market="retail")
+        await cart.call(Cart.add_product, sku=sku, quantity=1, owner=owner, market="retail")
     address = Address.model_validate(ADDRESS)
-    shipping = await priced_choice(shop, await cart.view(), address, "REG")
-    prepared = await cart.prepare_checkout(
-        address=ADDRESS, shipping=shipping.model_dump(mode="json")
+    shipping = await priced_choice(shop, await cart.call(Cart.view), address, "REG")
+    prepared = await cart.call(
+        Cart.prepare_checkout, address=ADDRESS, shipping=shipping.model_dump(mode="json")
     )
     if prepared["prices_changed"]:
         raise RuntimeError(f"prices moved during the bench: {prepared['prices_changed']}")
     data = CheckoutInput.for_cart(uuid.uuid4().hex, cart_id, owner)
-    outcome = await shop.sagas.get(data.checkout_id).run(
-        saga_type="checkout", input=data.model_dump(mode="json"), timeout_s=120
+    outcome = (
+        await shop(Saga)
+        .get(data.checkout_id)
+        .call(Saga.run, saga_type="checkout", input=data.model_dump(mode="json"), timeout_s=120)
     )
     if outcome["status"] != "completed":
         raise RuntimeError(f"checkout ended {outcome}")

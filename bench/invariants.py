@@ -9,6 +9,11 @@
 import asyncio
 from typing import Any
 
+from actors.order import Order
+from actors.payment import Payment
+from actors.warehouse import Warehouse
+from durable import Saga
+
 PAID_STATUSES = ("PAID", "SHIPPED", "DELIVERED")
 LIMIT = 1_000_000
 
@@ -24,8 +29,8 @@ async def check_invariants(shop: Any) -> list[str]:
 
 async def _stock_problems(shop: Any) -> list[str]:
     problems = []
-    keys = [row.stream for row in await shop.warehouses.list(limit=LIMIT)]
-    audits = await asyncio.gather(*(shop.warehouses.get(k).audit() for k in keys))
+    keys = [row.stream for row in await shop(Warehouse).list(limit=LIMIT)]
+    audits = await asyncio.gather(*(shop(Warehouse).get(k).call(Warehouse.audit) for k in keys))
     for key, audit in zip(keys, audits, strict=True):
         for sku, level in audit["memory"].items():
             parts = (level["available"], level["reserved"], level["allocated"])
@@ -38,10 +43,10 @@ async def _stock_problems(shop: Any) -> list[str]:
 
 
 async def _money_problems(shop: Any) -> list[str]:
-    payments = [row.stream for row in await shop.payments.list(limit=LIMIT)]
-    orders = [row.stream for row in await shop.orders.list(limit=LIMIT)]
-    paid = await asyncio.gather(*(shop.payments.get(k).status() for k in payments))
-    placed = await asyncio.gather(*(shop.orders.get(k).view() for k in orders))
+    payments = [row.stream for row in await shop(Payment).list(limit=LIMIT)]
+    orders = [row.stream for row in await shop(Order).list(limit=LIMIT)]
+    paid = await asyncio.gather(*(shop(Payment).get(k).call(Payment.status) for k in payments))
+    placed = await asyncio.gather(*(shop(Order).get(k).call(Order.view) for k in orders))
     captured = sum(p["amount"] for p in paid if p["status"] == "captured")
     owed = sum(o["totals"].get("total", 0) for o in placed if o["status"] in PAID_STATUSES)
     if captured != owed:
@@ -50,7 +55,7 @@ async def _money_problems(shop: Any) -> list[str]:
 
 
 async def _saga_problems(shop: Any) -> list[str]:
-    rows = await shop.sagas.list(limit=LIMIT)
+    rows = await shop(Saga).list(limit=LIMIT)
     return [
         f"saga {row.stream} is {row.status}"
         for row in rows

@@ -18,6 +18,7 @@ from typing import Any
 import psutil
 import ray
 
+from actors.cart import Cart
 from bench.kinds import OneHostCart, PlainTally, Tally
 from bench.local_ray import bench_seconds, local_ray
 from bench.report import median, percentile, print_figures, print_table
@@ -69,12 +70,12 @@ ADDRESSES = [
 async def build_history(shop: Objects, key: str, events: int) -> None:
     """A few lines, then address changes: events that need no other object (a quantity
     change would ask the catalog for its price), so only the cart's own log is measured."""
-    cart = shop.carts.get(key)
+    cart = shop(Cart).get(key)
     for n in range(events):
         if n < len(SKUS):
-            await cart.add_item(sku=SKUS[n], quantity=1, unit_price=PRICE)
+            await cart.call(Cart.add_item, sku=SKUS[n], quantity=1, unit_price=PRICE)
         else:
-            await cart.set_address(address=ADDRESSES[n % len(ADDRESSES)])
+            await cart.call(Cart.set_address, address=ADDRESSES[n % len(ADDRESSES)])
 
 
 async def measure_activation(shop: Objects, objects: int = 200) -> dict[str, float]:
@@ -82,17 +83,17 @@ async def measure_activation(shop: Objects, objects: int = 200) -> dict[str, flo
     rng = random.Random(7)
     keys = [f"act-{n}" for n in range(objects)]
     await asyncio.gather(*(build_history(shop, k, 100 + rng.randrange(100)) for k in keys))
-    for name, arg in await shop.carts._hosts():
-        await shop.carts.handle(name, arg).passivate_idle.remote(0.0)
+    for name, arg in await shop(Cart)._hosts():
+        await shop(Cart).handle(name, arg).passivate_idle.remote(0.0)
     samples = []
     for key in keys:
         started = time.perf_counter()
-        await shop.carts.get(key).view()
+        await shop(Cart).get(key).call(Cart.view)
         samples.append((time.perf_counter() - started) * 1000)
     warm = []
     for key in keys:
         started = time.perf_counter()
-        await shop.carts.get(key).view()
+        await shop(Cart).get(key).call(Cart.view)
         warm.append((time.perf_counter() - started) * 1000)
     return {
         "activation_p50_ms": median(samples),
@@ -160,12 +161,14 @@ def rss_mb(pid: int) -> float:
 
 
 async def measure_memory(shop: Objects, resident: int) -> dict[str, float]:
-    client = shop.bench_carts
+    client = shop(OneHostCart)
     (host_pid,) = await client.ensure_hosts()
     empty_rss = rss_mb(host_pid)
     keys = [f"mem-{n:06d}" for n in range(resident)]
     for start in range(0, resident, 500):
-        await asyncio.gather(*(client.get(k).view() for k in keys[start : start + 500]))
+        await asyncio.gather(
+            *(client.get(k).call(OneHostCart.view) for k in keys[start : start + 500])
+        )
     name, arg = (await client._hosts())[0]
     held = await client.handle(name, arg).resident_count.remote()
     plain = ray.remote(PlainTally).remote()
@@ -185,8 +188,8 @@ async def measure_memory(shop: Objects, resident: int) -> dict[str, float]:
 
 
 async def measure_hot(shop: Objects, seconds: float) -> dict[str, float]:
-    hot = shop.tallies.get("hot")
-    ours = await measured(lambda _: hot.add(by=1), seconds)
+    hot = shop(Tally).get("hot")
+    ours = await measured(lambda _: hot.call(Tally.add, by=1), seconds)
     plain = ray.remote(PlainTally).remote()
     await plain.ping.remote()
     raw = await measured(lambda _: plain.add.remote("hot", 1), seconds)
@@ -196,7 +199,7 @@ async def measure_hot(shop: Objects, seconds: float) -> dict[str, float]:
 
 async def measure_spread(shop: Objects, seconds: float, objects: int = 1000) -> dict[str, float]:
     keys = [f"spread-{n}" for n in range(objects)]
-    stubs = [shop.tallies.get(k) for k in keys]
+    stubs = [shop(Tally).get(k) for k in keys]
     counters = [0] * IN_FLIGHT
 
     def next_index(worker: int) -> int:

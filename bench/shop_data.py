@@ -4,7 +4,9 @@ ready to check out."""
 import itertools
 from typing import Any
 
-from actors.catalog import CATALOG_KEY
+from actors.cart import Cart
+from actors.catalog import CATALOG_KEY, Catalog
+from actors.warehouse import Warehouse
 
 _numbers = itertools.count()
 
@@ -31,24 +33,32 @@ def address(region: str = "ID-JK") -> dict[str, Any]:
 
 
 async def stock_shop(shop: Any, units: int = 1_000) -> None:
-    catalog = shop.catalogs.get(CATALOG_KEY)
+    catalog = shop(Catalog).get(CATALOG_KEY)
     for sku, price in PRODUCTS.items():
-        await catalog.save_product(
+        await catalog.call(
+            Catalog.save_product,
             product={
                 "sku": sku,
                 "title": sku.title(),
                 "seller_id": "seller-1",
                 "weight_grams": 400,
                 "pricing": {"retail_price": idr(price), "wholesale_price": idr(price * 8 // 10)},
-            }
+            },
         )
     for key, (name, region, lat, lon) in WAREHOUSES.items():
-        warehouse = shop.warehouses.get(key)
-        await warehouse.configure(
-            name=name, region_code=region, latitude=lat, longitude=lon, low_stock_threshold=0
+        warehouse = shop(Warehouse).get(key)
+        await warehouse.call(
+            Warehouse.configure,
+            name=name,
+            region_code=region,
+            latitude=lat,
+            longitude=lon,
+            low_stock_threshold=0,
         )
         for sku in PRODUCTS:
-            await warehouse.restock(sku=sku, quantity=units, idempotency_key=f"seed:{key}:{sku}")
+            await warehouse.once(f"seed:{key}:{sku}").call(
+                Warehouse.restock, sku=sku, quantity=units
+            )
 
 
 async def ready_cart(
@@ -59,17 +69,20 @@ async def ready_cart(
     prices: dict[str, int] | None = None,
 ) -> str:
     cart_id = f"cart-{next(_numbers)}"
-    cart = shop.carts.get(cart_id)
-    await cart.assign_owner(owner="customer-1")
+    cart = shop(Cart).get(cart_id)
+    await cart.call(Cart.assign_owner, owner="customer-1")
     for sku, quantity in (lines or {"TEA": 2, "MUG": 1}).items():
-        await cart.add_item(
+        await cart.call(
+            Cart.add_item,
             sku=sku,
             quantity=quantity,
             unit_price=idr({**PRODUCTS, **(prices or {})}[sku]),
             title=sku.title(),
         )
-    await cart.set_address(address=address(region))
-    await cart.choose_shipping(choice={"code": "REG", "label": "Regular", "price": idr(15_000)})
+    await cart.call(Cart.set_address, address=address(region))
+    await cart.call(
+        Cart.choose_shipping, choice={"code": "REG", "label": "Regular", "price": idr(15_000)}
+    )
     return cart_id
 
 

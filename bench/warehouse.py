@@ -14,6 +14,7 @@ from typing import Any
 
 import ray
 
+from actors.warehouse import Warehouse
 from bench.kinds import PlainWarehouse
 from bench.local_ray import bench_seconds, local_ray
 from bench.objects import measured
@@ -24,12 +25,17 @@ from durable import Objects, RuntimeConfig
 
 
 async def measure_reserve(shop: Objects, seconds: float) -> dict[str, float]:
-    warehouse = shop.warehouses.get("bench-hot")
-    await warehouse.configure(name="Hot", region_code="ID-JK", latitude=-6.2, longitude=106.85)
-    await warehouse.restock(sku="TEA", quantity=100_000_000)
+    warehouse = shop(Warehouse).get("bench-hot")
+    await warehouse.call(
+        Warehouse.configure, name="Hot", region_code="ID-JK", latitude=-6.2, longitude=106.85
+    )
+    await warehouse.call(Warehouse.restock, sku="TEA", quantity=100_000_000)
     ids = itertools.count()
     ours = await measured(
-        lambda _: warehouse.reserve(reservation_id=f"r{next(ids)}", lines={"TEA": 1}), seconds
+        lambda _: warehouse.call(
+            Warehouse.reserve, reservation_id=f"r{next(ids)}", lines={"TEA": 1}
+        ),
+        seconds,
     )
     plain = ray.remote(PlainWarehouse).remote()
     await plain.restock.remote("TEA", 100_000_000)
@@ -41,20 +47,23 @@ async def measure_reserve(shop: Objects, seconds: float) -> dict[str, float]:
 async def measure_contention(
     shop: Objects, units: int = 100, callers: int = 1000
 ) -> dict[str, Any]:
-    warehouse = shop.warehouses.get("bench-contended")
-    await warehouse.configure(
-        name="Contended", region_code="ID-JK", latitude=-6.2, longitude=106.85
+    warehouse = shop(Warehouse).get("bench-contended")
+    await warehouse.call(
+        Warehouse.configure, name="Contended", region_code="ID-JK", latitude=-6.2, longitude=106.85
     )
-    await warehouse.restock(sku="MUG", quantity=units)
+    await warehouse.call(Warehouse.restock, sku="MUG", quantity=units)
     started = time.perf_counter()
     results = await asyncio.gather(
-        *(warehouse.reserve(reservation_id=f"c{n}", lines={"MUG": 1}) for n in range(callers)),
+        *(
+            warehouse.call(Warehouse.reserve, reservation_id=f"c{n}", lines={"MUG": 1})
+            for n in range(callers)
+        ),
         return_exceptions=True,
     )
     elapsed = time.perf_counter() - started
     accepted = sum(1 for r in results if isinstance(r, dict))
     refused = sum(1 for r in results if isinstance(r, InsufficientStock))
-    level = (await warehouse.levels(skus=["MUG"]))["MUG"]
+    level = (await warehouse.call(Warehouse.levels, skus=["MUG"]))["MUG"]
     consistent = level["reserved"] == accepted and level["available"] == units - accepted
     return {
         "contended_accepted": accepted,

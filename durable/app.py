@@ -52,7 +52,7 @@ class Application:
     sagas: Mapping[str, SagaFunction] = field(default_factory=dict)
     subscriptions: tuple[Subscription, ...] = ()
     check_payload: PayloadCheck = topic_is_type
-    adapters: Mapping[type[Any], AdapterFactory] = field(default_factory=dict)
+    adapters: Mapping[Any, AdapterFactory] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = [kind.kind for kind in self.kinds]

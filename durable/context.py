@@ -55,7 +55,7 @@ class CallContext:
             raise RuntimeError("this context belongs to no host: it cannot call other objects")
         return self._objects
 
-    def adapter(self, port: type[T]) -> T:
+    def adapter(self, port: Callable[..., T]) -> T:
         """The application's adapter for `port` (a payment provider, a carrier, a mailer)."""
         return self.objects.adapter(port)
 

@@ -5,6 +5,7 @@ Both only move forward: each step is retried until it succeeds. The order is mar
 cancellation racing a fulfilment is refused by the order before any stock leaves a warehouse
 (and a cancelled order is refused by `fulfil_order` the same way)."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -12,7 +13,7 @@ from pydantic import BaseModel
 from actors.order import Order
 from actors.shipment import Shipment
 from actors.warehouse import Warehouse
-from durable import RetryPolicy, SagaContext
+from durable import ObjectStub, RetryPolicy, SagaContext
 
 FORWARD = RetryPolicy(attempts=20, max_backoff_s=5.0)
 
@@ -27,23 +28,34 @@ async def fulfil_order(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
     order = shop(Order).get(order_id)
     shipments = (await order.call(Order.view))["shipments"]
     for shipment_id, shipment in sorted(shipments.items()):
-        warehouse = shop(Warehouse).get(shipment["warehouse_id"])
-        parcel = shop(Shipment).get(shipment_id)
-        await ctx.step(
-            f"mark_dispatched:{shipment_id}",
-            lambda key, s=shipment_id: order.once(key).call(Order.dispatch, shipment_id=s),
-        )
-        await ctx.step(
-            f"ship_stock:{shipment_id}",
-            lambda key, w=warehouse: w.once(key).call(Warehouse.ship, reservation_id=order_id),
-            retry=FORWARD,
-        )
-        await ctx.step(
-            f"hand_to_carrier:{shipment_id}",
-            lambda key, p=parcel: p.once(key).call(Shipment.dispatch),
-            retry=FORWARD,
-        )
+        await hand_over(ctx, order, shipment_id, shipment["warehouse_id"])
     return {"order_id": order_id, "shipments": sorted(shipments)}
+
+
+async def hand_over(
+    ctx: SagaContext, order: ObjectStub[Order], shipment_id: str, warehouse_id: str
+) -> None:
+    """One parcel: marked on the order, its stock shipped, handed to the carrier."""
+    warehouse = ctx.objects(Warehouse).get(warehouse_id)
+    parcel = ctx.objects(Shipment).get(shipment_id)
+    await ctx.step(
+        f"mark_dispatched:{shipment_id}",
+        lambda key: order.once(key).call(Order.dispatch, shipment_id=shipment_id),
+    )
+    await ctx.step(
+        f"ship_stock:{shipment_id}",
+        lambda key: warehouse.once(key).call(Warehouse.ship, reservation_id=order.key),
+        retry=FORWARD,
+    )
+    await ctx.step(
+        f"hand_to_carrier:{shipment_id}",
+        lambda key: parcel.once(key).call(Shipment.dispatch),
+        retry=FORWARD,
+    )
+
+
+def deliver_parcel(parcel: ObjectStub[Shipment]) -> Callable[[str], Awaitable[dict[str, Any]]]:
+    return lambda key: parcel.once(key).call(Shipment.deliver)
 
 
 async def deliver_order(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
@@ -53,10 +65,6 @@ async def deliver_order(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]
     shipments = (await order.call(Order.view))["shipments"]
     for shipment_id in sorted(shipments):
         parcel = shop(Shipment).get(shipment_id)
-        await ctx.step(
-            f"delivered:{shipment_id}",
-            lambda key, p=parcel: p.once(key).call(Shipment.deliver),
-            retry=FORWARD,
-        )
+        await ctx.step(f"delivered:{shipment_id}", deliver_parcel(parcel), retry=FORWARD)
     delivered = await ctx.step("deliver_order", lambda key: order.once(key).call(Order.deliver))
     return {"order_id": order_id, "status": delivered["status"]}

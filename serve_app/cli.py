@@ -19,8 +19,9 @@ from serve_app.settings import GatewaySettings
 
 LOCALHOST = "127.0.0.1"
 TRY_IT = (
-    '-c "import asyncio; from bootstrap import connect_shop; '
-    "print(asyncio.run(connect_shop().carts.get('demo').add_product(sku='TEA-01', quantity=2)))\""
+    '-c "import asyncio; from actors.cart import Cart; from bootstrap import connect_shop; '
+    "cart = connect_shop()(Cart).get('demo'); "
+    "print(asyncio.run(cart.call(Cart.add_product, sku='TEA-01', quantity=2)))\""
 )
 
 

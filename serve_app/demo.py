@@ -5,9 +5,10 @@ and one account per role whose passwords are made here and printed once."""
 import secrets
 from typing import Any
 
-from actors.catalog import CATALOG_KEY
-from actors.coupons import COUPONS_KEY
-from actors.users import USERS_KEY
+from actors.catalog import CATALOG_KEY, Catalog
+from actors.coupons import COUPONS_KEY, Coupons
+from actors.users import USERS_KEY, Users
+from actors.warehouse import Warehouse
 from domain.identity import Role
 from serve_app.passwords import hash_password
 
@@ -81,28 +82,36 @@ def idr(amount: int) -> dict[str, Any]:
 
 async def seed(shop: Any, units: int = 500) -> dict[str, str] | None:
     """Fills an empty shop; returns the accounts' passwords, or None if it was seeded."""
-    users = shop.users.get(USERS_KEY)
-    if await users.credentials(email=ACCOUNTS[Role.ADMIN]) is not None:
+    users = shop(Users).get(USERS_KEY)
+    if await users.call(Users.credentials, email=ACCOUNTS[Role.ADMIN]) is not None:
         return None
     passwords = {role: secrets.token_urlsafe(12) for role in ACCOUNTS}
     created = {}
     for role, email in ACCOUNTS.items():
         user = {"email": email, "name": role.value.title(), "role": role.value}
-        account = await users.register(user=user, password_hash=hash_password(passwords[role]))
+        account = await users.call(
+            Users.register, user=user, password_hash=hash_password(passwords[role])
+        )
         created[role] = account["user_id"]
-    catalog = shop.catalogs.get(CATALOG_KEY)
+    catalog = shop(Catalog).get(CATALOG_KEY)
     for product in products():
-        await catalog.save_product(product={**product, "seller_id": created[Role.SELLER]})
+        await catalog.call(
+            Catalog.save_product, product={**product, "seller_id": created[Role.SELLER]}
+        )
     for key, (name, region, latitude, longitude) in WAREHOUSES.items():
-        warehouse = shop.warehouses.get(key)
-        await warehouse.configure(
-            name=name, region_code=region, latitude=latitude, longitude=longitude
+        warehouse = shop(Warehouse).get(key)
+        await warehouse.call(
+            Warehouse.configure,
+            name=name,
+            region_code=region,
+            latitude=latitude,
+            longitude=longitude,
         )
         for product in products():
-            await warehouse.restock(
-                sku=product["sku"], quantity=units, idempotency_key=f"demo:{key}:{product['sku']}"
+            await warehouse.once(f"demo:{key}:{product['sku']}").call(
+                Warehouse.restock, sku=product["sku"], quantity=units
             )
-    coupons = shop.coupon_books.get(COUPONS_KEY)
+    coupons = shop(Coupons).get(COUPONS_KEY)
     for terms in COUPONS:
-        await coupons.save(terms=terms)
+        await coupons.call(Coupons.save, terms=terms)
     return {ACCOUNTS[role]: password for role, password in passwords.items()}

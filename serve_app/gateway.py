@@ -5,7 +5,6 @@ Every request first passes `serve_app.edge` (correlation id, CORS, body cap, rat
 timeout); every error leaves in the uniform format of `serve_app.errors`.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
@@ -37,19 +36,6 @@ from serve_app.routes import (
 from serve_app.settings import GatewaySettings
 from serve_app.tokens import TokenIssuer
 
-
-@dataclass
-class Services:
-    """What the routes reach, one per replica (`serve_app.routes.deps.services()`)."""
-
-    shop: Any
-    issuer: TokenIssuer
-    passwords: Any
-    """The password service's deployment handle."""
-    limiter: RateLimiter
-    settings: GatewaySettings
-
-
 app = FastAPI(
     title="rayshop",
     version="0.1.0",
@@ -80,7 +66,7 @@ class Gateway:
 
     def __init__(self, config: RuntimeConfig, settings: GatewaySettings, passwords: Any) -> None:
         deps.install(
-            Services(
+            deps.Services(
                 shop=Objects(SHOP, config),
                 issuer=TokenIssuer(secret(config.state_dir, "jwt", "RAYSHOP_JWT_SECRET")),
                 passwords=passwords,

@@ -5,6 +5,7 @@ process (`Objects.shared`), with its handles and channels.
 """
 
 import asyncio
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from durable.app import Application
@@ -19,7 +20,7 @@ _shared: dict[tuple[int, str], "Objects"] = {}
 
 
 class Objects:
-    """One client per kind of `app`: `objects(Kind)` (typed), or `objects.<collection>`."""
+    """One client per kind of `app`: `objects(Kind)`."""
 
     def __init__(self, app: Application, config: RuntimeConfig | None = None) -> None:
         self.app = app
@@ -27,8 +28,7 @@ class Objects:
         self._clients: dict[str, KindClient[Any]] = {
             kind.kind: KindClient(kind, app, self.config) for kind in app.kinds
         }
-        self._collections = {kind.collection: kind.kind for kind in app.kinds}
-        self._adapters: dict[type[Any], Any] = {}
+        self._adapters: dict[Any, Any] = {}
 
     @classmethod
     def shared(cls, app: Application, config: RuntimeConfig) -> "Objects":
@@ -50,14 +50,11 @@ class Objects:
         """The client of the kind called `kind` (for calls stored as data)."""
         return self._clients[self.app.kind_named(kind).kind]
 
-    def __getattr__(self, collection: str) -> KindClient[Any]:
-        try:
-            return self._clients[self._collections[collection]]
-        except KeyError:
-            raise AttributeError(f"no object kind is collected as {collection!r}") from None
-
-    def adapter(self, port: type[T]) -> T:
+    def adapter(self, port: Callable[..., T]) -> T:
         """This process's adapter for `port`, built on first use by the application's factory.
+
+        `port` is the port's class (abstract, usually); typed as a callable so that the type
+        checker accepts an abstract class and answers an instance of it.
 
         Raises:
             KeyError: the application declares no adapter for `port`.
@@ -66,7 +63,7 @@ class Objects:
         if found is None:
             factory = self.app.adapters.get(port)
             if factory is None:
-                raise KeyError(f"{self.app.name} declares no adapter for {port.__name__}")
+                raise KeyError(f"{self.app.name} declares no adapter for {port!r}")
             found = self._adapters[port] = factory(self)
         return found  # type: ignore[no-any-return]
 

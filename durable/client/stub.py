@@ -236,7 +236,7 @@ class KindClient(Generic[K]):
 class ObjectStub(Generic[K]):
     """One object. `await stub.call(Kind.method, *args, **kwargs)` calls it, checked by the
     type checker against the method's signature; `stub.once(key)` is the same stub whose
-    calls carry an idempotency key. `await stub.method(...)` is the same call, unchecked."""
+    calls carry an idempotency key."""
 
     __slots__ = ("_client", "_idempotency_key", "key")
 
@@ -268,20 +268,6 @@ class ObjectStub(Generic[K]):
         `Objects.run_callback`."""
         kind = self._client.kind.kind
         return Callback(kind=kind, key=self.key, method=method.__name__, kwargs=dict(kwargs))
-
-    def __getattr__(self, method: str) -> Any:
-        if method.startswith("_"):
-            raise AttributeError(method)
-        client, key = self._client, self.key
-
-        bound_key = self._idempotency_key
-
-        async def call(*args: Any, idempotency_key: str | None = None, **kwargs: Any) -> Any:
-            chosen = idempotency_key or bound_key
-            return await client.invoke(key, method, args, kwargs, chosen)
-
-        call.__name__ = method
-        return call
 
 
 class Callback(BaseModel):  # type: ignore[no-redef]  # a field named kwargs (stored data)

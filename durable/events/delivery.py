@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from durable.errors import HostUnavailable
 from durable.events import metrics as bus_metrics
+from durable.events.subscriber import Subscriber
 from durable.events.subscriptions import Subscription
 from durable.host.local_ref import LocalRef
 from durable.host.notifier import notifier, woken
@@ -22,6 +23,8 @@ from durable.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from durable.client.objects import Objects
+    from durable.client.stub import ObjectStub
+    from durable.events.bus import EventBus
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,13 @@ APPENDED = "bus-appended"
 def wake_deliveries(bus_key: str) -> None:
     """Something new to deliver: every delivery loop of this bus looks at once."""
     notifier.notify(APPENDED, bus_key)
+
+
+def bus_kind() -> type["EventBus"]:
+    """The bus's kind, whose methods delivery calls on it (the bus imports this module)."""
+    from durable.events.bus import EventBus
+
+    return EventBus
 
 
 async def deliver_forever(ref: LocalRef, objects: "Objects") -> None:
@@ -54,7 +64,7 @@ async def _keep_loops(
 ) -> None:
     while True:
         wakeup.clear()
-        for raw in await ref.call("subscriptions"):
+        for raw in await ref.call(bus_kind().subscriptions):
             subscription = Subscription.model_validate(raw)
             running = loops.get(subscription.name)
             if running is None or running.done():
@@ -80,11 +90,11 @@ async def _deliver_batches(
 ) -> None:
     while True:
         wakeup.clear()
-        found = await ref.call("pending", name, cursor.position, BATCH)
+        found = await ref.call(bus_kind().pending, name, cursor.position, BATCH)
         cursor.read_from(found["positions"])
         for event in found["replays"]:
             error = await _hand_over(target, name, [event], replay=True)
-            await ref.call("replayed", name, event, error)
+            await ref.call(bus_kind().replayed, name, event, error)
         batch = found["events"]
         if not batch:
             await cursor.save()
@@ -100,7 +110,7 @@ async def _deliver_batches(
             error = await _hand_over(target, name, [event])
             if error is not None:
                 log.error("subscriber %s refused event %s: %s", name, event["event_id"], error)
-                await ref.call("dead_letter", name, event, error, DELIVERY_RETRY.attempts)
+                await ref.call(bus_kind().dead_letter, name, event, error, DELIVERY_RETRY.attempts)
                 bus_metrics.dead_lettered(name)
             cursor.advance([event])
         await cursor.save()
@@ -135,20 +145,26 @@ class _Cursor:
         if self.position is None or self.position == self._saved:
             return
         moved = {t: s for t, s in self.position.items() if s > self._saved.get(t, 0)}
-        await self._ref.call("delivered", self._subscriber, moved)
+        await self._ref.call(bus_kind().delivered, self._subscriber, moved)
         self._saved = dict(self.position)
         self._saved_at = time.monotonic()
 
 
 async def _hand_over(
-    target: Any, subscriber: str, events: list[dict[str, Any]], *, replay: bool = False
+    target: "ObjectStub[Any]",
+    subscriber: str,
+    events: list[dict[str, Any]],
+    *,
+    replay: bool = False,
 ) -> str | None:
     """None once the subscriber took the events; else the last error, after the retries."""
     attempt = 0
     while True:
         attempt += 1
         try:
-            await target.consume(subscriber=subscriber, events=events, replay=replay)
+            await target.call(
+                Subscriber.consume, subscriber=subscriber, events=events, replay=replay
+            )
             return None
         except HostUnavailable:
             attempt -= 1  # not the subscriber's fault: wait for its host

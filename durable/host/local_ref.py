@@ -5,11 +5,16 @@ call is short and durable, and other calls on the object get their turn in betwe
 """
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from durable.client.calls import Call, Reply
 
+if TYPE_CHECKING:
+    from durable.context import CallContext
+
 Invoke = Callable[[Call], Awaitable[Reply]]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class LocalRef:
@@ -18,10 +23,17 @@ class LocalRef:
         self.key = key
         self.correlation_id = correlation_id
 
-    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        reply = await self._invoke(
-            Call(self.key, method, args, kwargs, None, False, self.correlation_id)
-        )
+    async def call(
+        self,
+        method: Callable[Concatenate[Any, "CallContext", P], Awaitable[R]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """Calls `method` (of this object's kind) on this object, as a stub would."""
+        call = Call(self.key, method.__name__, args, kwargs, None, False, self.correlation_id)
+        reply = await self._invoke(call)
         if not reply.ok:
             raise reply.value
-        return reply.value
+        result: R = reply.value
+        return result

@@ -81,8 +81,11 @@ class OutboxRelay:
         batches = {key: page for key, page in zip(woken, pages, strict=True) if page}
         if not batches:
             return set()
-        await self._bus().append_all(
-            batches=[(self._origins[key], page) for key, page in batches.items()]
+        from durable.events.bus import EventBus  # the bus's clients import the host, and this
+
+        await self._bus().call(
+            EventBus.append_all,
+            batches=[(self._origins[key], page) for key, page in batches.items()],
         )
         for key, page in batches.items():
             self._sent[key] = page[-1][0]

@@ -26,6 +26,7 @@ from durable.saga.journal import SagaJournal
 
 if TYPE_CHECKING:
     from durable.client.objects import Objects
+    from durable.saga.saga_object import Saga
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,6 +35,13 @@ Action = Callable[[str], Awaitable[T]]
 Compensation = Callable[[Any], Awaitable[None]]
 
 RECEIVED = "saga-event-received"
+
+
+def saga_kind() -> type["Saga"]:
+    """The saga kind, whose methods the context calls on its saga (its module imports this)."""
+    from durable.saga.saga_object import Saga
+
+    return Saga
 
 
 def wake(saga_id: str, name: str) -> None:
@@ -197,7 +205,7 @@ class SagaContext:
     async def _received(
         self, name: str, poll: Callable[[], Awaitable[dict[str, Any] | None]] | None
     ) -> dict[str, Any] | None:
-        payload: dict[str, Any] | None = await self._ref.call("received", name)
+        payload: dict[str, Any] | None = await self._ref.call(saga_kind().received, name)
         if payload is not None:
             self.journal.apply("EventReceived", {"name": name, "payload": payload})
         elif poll is not None:
@@ -220,4 +228,4 @@ class SagaContext:
         """Journals an entry (and any deferred ones before it) durably."""
         entries, self._deferred = [*self._deferred, (event_type, data)], []
         self.journal.apply(event_type, data)
-        await self._ref.call("record", entries)
+        await self._ref.call(saga_kind().record, entries)

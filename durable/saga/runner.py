@@ -15,6 +15,7 @@ from durable.saga import metrics
 from durable.saga.context import SagaContext
 from durable.saga.errors import ReplayEnded, StepFailed
 from durable.saga.journal import SagaJournal, SagaStatus
+from durable.saga.saga_object import Saga
 
 if TYPE_CHECKING:
     from durable.client.objects import Objects
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 async def drive(ref: LocalRef, objects: "Objects") -> None:
-    journal = SagaJournal.model_validate(await ref.call("journal"))
+    journal = SagaJournal.model_validate(await ref.call(Saga.journal))
     function = objects.app.sagas[journal.saga_type or ""]
     if journal.status is SagaStatus.RUNNING:
         ctx = SagaContext(ref, journal, objects)

@@ -146,7 +146,7 @@ class Saga(DurableObject):
         with notifier.listening(SETTLED, self.key) as settled:
             if self.state.status not in (*FINISHED, SagaStatus.STUCK):
                 await woken(settled, timeout_s)
-        view: dict[str, Any] = await ctx.self_ref.call("view")
+        view: dict[str, Any] = await ctx.self_ref.call(Saga.view)
         return view
 
     @waiter
@@ -154,7 +154,7 @@ class Saga(DurableObject):
         self, ctx: CallContext, saga_type: str, input: dict[str, Any], timeout_s: float = 60.0
     ) -> dict[str, Any]:
         """Starts the saga (once) and waits for its outcome, in one call."""
-        await ctx.self_ref.call("start", saga_type, input)
+        await ctx.self_ref.call(Saga.start, saga_type, input)
         return await self.outcome(ctx, timeout_s)
 
     def summary(self) -> dict[str, Any]:

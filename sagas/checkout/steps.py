@@ -145,10 +145,10 @@ async def _reserve_by_plan(
         for site, found in zip(sites, levels, strict=True)
     }
     plan = plan_allocation(lines, coordinates, sites, available)
-    held = await asyncio.gather(
+    held_each = await asyncio.gather(
         *(_reserve_at(shop, data, w, wanted, key) for w, wanted in plan.shipments.items())
     )
-    return plan.shipments if held == list(plan.shipments.values()) else None
+    return plan.shipments if held_each == list(plan.shipments.values()) else None
 
 
 async def _reserve_at(

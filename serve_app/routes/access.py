@@ -8,8 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
-from actors.cart import cart_key_of
+from actors.cart import Cart, cart_key_of
+from actors.order import Order
+from actors.payment import Payment
 from domain.errors import DomainError
+from durable import ObjectStub
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, services
 from serve_app.tokens import Principal
@@ -56,24 +59,27 @@ async def cart_holder(
 Holder = Annotated[CartHolder, Depends(cart_holder)]
 
 
-def cart_of(request: Request, holder: CartHolder) -> Any:
-    return services(request).shop.carts.get(holder.cart_id)
+def cart_of(request: Request, holder: CartHolder) -> ObjectStub[Cart]:
+    return services(request).shop(Cart).get(holder.cart_id)
 
 
 async def join_guest_cart(shop: Any, guest_cart_id: str, principal: Principal) -> bool:
     """Moves a guest cart's lines into the user's cart (once per guest cart, safe to repeat);
     False if the user's cart cannot take them now (it is being checked out, or full)."""
-    guest = shop.carts.get(guest_cart_id)
-    lines = (await guest.view())["lines"]
+    guest = shop(Cart).get(guest_cart_id)
+    lines = (await guest.call(Cart.view))["lines"]
     if not lines:
         return True
     try:
-        await shop.carts.get(cart_key(principal)).merge_lines(
-            lines=lines, idempotency_key=f"join:{guest_cart_id}"
+        await (
+            shop(Cart)
+            .get(cart_key(principal))
+            .once(f"join:{guest_cart_id}")
+            .call(Cart.merge_lines, lines=lines)
         )
     except DomainError:
         return False
-    await guest.clear(idempotency_key=f"joined:{guest_cart_id}")
+    await guest.once(f"joined:{guest_cart_id}").call(Cart.clear)
     return True
 
 
@@ -86,7 +92,7 @@ def sells_in(order: dict[str, Any], principal: Principal) -> bool:
 async def visible_order(request: Request, principal: Principal, order_id: str) -> dict[str, Any]:
     """The order if the caller may see it (its customer, a seller of one of its lines, an
     admin); 404 otherwise, whether or not it exists."""
-    order = await services(request).shop.orders.get(order_id).view()
+    order = await services(request).shop(Order).get(order_id).call(Order.view)
     allowed = (
         order["customer_id"] == principal.user_id
         or principal.has("admin")
@@ -101,7 +107,7 @@ async def visible_payment(
     request: Request, principal: Principal, payment_id: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The payment and its order, if the caller may see the order; 404 otherwise."""
-    payment = await services(request).shop.payments.get(payment_id).status()
+    payment = await services(request).shop(Payment).get(payment_id).call(Payment.status)
     if payment["order_id"] is None:
         raise ApiError(404, "not_found", "no such payment")
     return payment, await visible_order(request, principal, payment["order_id"])

@@ -5,9 +5,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from actors.users import USERS_KEY
+from actors.users import USERS_KEY, Users
 from domain.cart import Address
 from domain.identity import CompanyApplication, CompanyStatus
+from durable import ObjectStub
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, require_admin, services
 from serve_app.schemas import Company, SavedAddress
@@ -21,19 +22,19 @@ ADDRESS_ID = Path(min_length=1, max_length=40, pattern=r"^adr-[0-9a-f]+$")
 SIGNED_IN = {401: {"description": "not signed in"}}
 
 
-def _users(request: Request) -> Any:
-    return services(request).shop.users.get(USERS_KEY)
+def _users(request: Request) -> ObjectStub[Users]:
+    return services(request).shop(Users).get(USERS_KEY)
 
 
 @router.get("/me/addresses", response_model=list[SavedAddress], responses=SIGNED_IN)
 async def addresses(request: Request, principal: User) -> list[dict[str, Any]]:
-    return (await _users(request).profile(user_id=principal.user_id))["addresses"]
+    return (await _users(request).call(Users.profile, user_id=principal.user_id))["addresses"]
 
 
 @router.post("/me/addresses", response_model=SavedAddress, status_code=201, responses=SIGNED_IN)
 async def add_address(body: Address, request: Request, principal: User) -> dict[str, Any]:
-    return await _users(request).save_address(
-        user_id=principal.user_id, address=body.model_dump(mode="json")
+    return await _users(request).call(
+        Users.save_address, user_id=principal.user_id, address=body.model_dump(mode="json")
     )
 
 
@@ -41,8 +42,11 @@ async def add_address(body: Address, request: Request, principal: User) -> dict[
 async def replace_address(
     address_id: Annotated[str, ADDRESS_ID], body: Address, request: Request, principal: User
 ) -> dict[str, Any]:
-    return await _users(request).save_address(
-        user_id=principal.user_id, address=body.model_dump(mode="json"), address_id=address_id
+    return await _users(request).call(
+        Users.save_address,
+        user_id=principal.user_id,
+        address=body.model_dump(mode="json"),
+        address_id=address_id,
     )
 
 
@@ -50,7 +54,9 @@ async def replace_address(
 async def remove_address(
     address_id: Annotated[str, ADDRESS_ID], request: Request, principal: User
 ) -> Response:
-    await _users(request).remove_address(user_id=principal.user_id, address_id=address_id)
+    await _users(request).call(
+        Users.remove_address, user_id=principal.user_id, address_id=address_id
+    )
     return Response(status_code=204)
 
 
@@ -67,8 +73,8 @@ async def register_company(
     """A buyer's company; wholesale prices apply once an admin approves it."""
     if not principal.has("buyer"):
         raise ApiError(403, "forbidden", "only wholesale buyers register a company")
-    return await _users(request).register_company(
-        owner_id=principal.user_id, company=body.model_dump()
+    return await _users(request).call(
+        Users.register_company, owner_id=principal.user_id, company=body.model_dump()
     )
 
 
@@ -79,7 +85,7 @@ async def register_company(
     responses={**SIGNED_IN, 404: {"description": "no company yet"}},
 )
 async def my_company(request: Request, principal: User) -> dict[str, Any]:
-    company = (await _users(request).profile(user_id=principal.user_id))["company"]
+    company = (await _users(request).call(Users.profile, user_id=principal.user_id))["company"]
     if company is None:
         raise ApiError(404, "not_found", "you have not registered a company")
     return company
@@ -91,7 +97,7 @@ async def list_companies(
     admin: Admin,
     status: Annotated[CompanyStatus | None, Query()] = None,
 ) -> list[dict[str, Any]]:
-    return await _users(request).companies(status=status.value if status else None)
+    return await _users(request).call(Users.companies, status=status.value if status else None)
 
 
 @router.post(
@@ -103,4 +109,4 @@ async def list_companies(
 async def approve_company(
     company_id: Annotated[str, Path(min_length=1, max_length=40)], request: Request, admin: Admin
 ) -> dict[str, Any]:
-    return await _users(request).approve_company(company_id=company_id)
+    return await _users(request).call(Users.approve_company, company_id=company_id)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from durable import BUS_KEY
+from durable import BUS_KEY, EventBus, Saga
 from serve_app.errors import ApiError
 from serve_app.routes.deps import require_admin, services
 from serve_app.schemas import (
@@ -67,8 +67,10 @@ async def list_sagas(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SagaRow]:
     """Sagas by type and status, in id order; `older_than_s` keeps those started earlier."""
-    rows = await services(request).shop.sagas.list(
-        owner=saga_type, status=status, after=after, limit=limit
+    rows = (
+        await services(request)
+        .shop(Saga)
+        .list(owner=saga_type, status=status, after=after, limit=limit)
     )
     cutoff = time.time() - older_than_s
     return [
@@ -88,23 +90,23 @@ async def list_sagas(
 async def saga_detail(
     request: Request, admin: Admin, saga_id: Annotated[str, SAGA_ID]
 ) -> dict[str, Any]:
-    saga = services(request).shop.sagas.get(saga_id)
-    summary = await saga.view()
+    saga = services(request).shop(Saga).get(saga_id)
+    summary = await saga.call(Saga.view)
     if summary["status"] == "new":
         raise ApiError(404, "not_found", "no such saga")
-    return {**summary, "timeline": await saga.timeline()}
+    return {**summary, "timeline": await saga.call(Saga.timeline)}
 
 
 @router.post("/sagas/{saga_id}/retry", response_model=SagaSummary)
 async def retry_saga(
     request: Request, admin: Admin, saga_id: Annotated[str, SAGA_ID]
 ) -> dict[str, Any]:
-    return await services(request).shop.sagas.get(saga_id).retry()
+    return await services(request).shop(Saga).get(saga_id).call(Saga.retry)
 
 
 @router.get("/events/lag", response_model=LagBySubscriber)
 async def subscriber_lag(request: Request, admin: Admin) -> dict[str, dict[str, int]]:
-    return await services(request).shop.event_buses.get(BUS_KEY).lag()
+    return await services(request).shop(EventBus).get(BUS_KEY).call(EventBus.lag)
 
 
 @router.get("/events/dead-letters", response_model=list[DeadLetter])
@@ -113,13 +115,18 @@ async def dead_letters(
     admin: Admin,
     subscriber: Annotated[str | None, Query(max_length=80)] = None,
 ) -> list[dict[str, Any]]:
-    return await services(request).shop.event_buses.get(BUS_KEY).dead_letters(subscriber=subscriber)
+    return (
+        await services(request)
+        .shop(EventBus)
+        .get(BUS_KEY)
+        .call(EventBus.dead_letters, subscriber=subscriber)
+    )
 
 
 @router.post("/events/dead-letters/replay", response_model=Queued, status_code=202)
 async def replay_dead_letter(request: Request, admin: Admin, body: Replay) -> dict[str, str]:
-    bus = services(request).shop.event_buses.get(BUS_KEY)
-    await bus.replay(subscriber=body.subscriber, topic=body.topic, seq=body.seq)
+    bus = services(request).shop(EventBus).get(BUS_KEY)
+    await bus.call(EventBus.replay, subscriber=body.subscriber, topic=body.topic, seq=body.seq)
     return {"status": "queued"}
 
 
@@ -143,5 +150,5 @@ async def arm_fault(request: Request, admin: Admin, body: FaultSwitch) -> dict[s
     """Makes the orchestrator die at a named saga point, once (chaos drills)."""
     if not services(request).settings.faults_enabled:
         raise ApiError(404, "not_found", "fault switches are off in this deployment")
-    armed = await services(request).shop.sagas.arm_fault(body.point, body.action)
+    armed = await services(request).shop(Saga).arm_fault(body.point, body.action)
     return {"armed_hosts": armed, "point": body.point}

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from actors.users import USERS_KEY
+from actors.users import USERS_KEY, Users
 from domain.identity import SELF_SERVICE_ROLES, Role
 from serve_app.errors import ApiError
 from serve_app.routes.access import GUEST_CART_PATTERN, join_guest_cart
@@ -86,17 +86,17 @@ async def signup(body: SignUpRequest, request: Request) -> SignedUp:
     if body.role not in SELF_SERVICE_ROLES:
         raise ApiError(403, "forbidden", f"{body.role.value} accounts are made by an admin")
     user = {"email": body.email, "name": body.name, "role": body.role.value}
-    users = services(request).shop.users.get(USERS_KEY)
+    users = services(request).shop(Users).get(USERS_KEY)
     hashed = await services(request).passwords.hash.remote(body.password)
-    created = await users.register(user=user, password_hash=hashed)
+    created = await users.call(Users.register, user=user, password_hash=hashed)
     principal = Principal(created["user_id"], tuple(created["roles"]))
     return SignedUp(user=Profile(**created), tokens=_tokens(request, principal))
 
 
 @router.post("/login", response_model=Tokens, responses={401: {"description": "bad credentials"}})
 async def login(body: LoginRequest, request: Request) -> Tokens:
-    users = services(request).shop.users.get(USERS_KEY)
-    found = await users.credentials(email=body.email)
+    users = services(request).shop(Users).get(USERS_KEY)
+    found = await users.call(Users.credentials, email=body.email)
     stored = found["password_hash"] if found else None
     matches = await services(request).passwords.verify.remote(body.password, stored)
     if found is None or not matches:  # both cases cost one scrypt: no timing hint
@@ -115,7 +115,12 @@ async def refresh(body: RefreshRequest, request: Request) -> Tokens:
         principal = services(request).issuer.verify(body.refresh_token, kind="refresh")
     except InvalidToken as exc:
         raise ApiError(401, "unauthorized", f"invalid refresh token: {exc}") from None
-    profile = await services(request).shop.users.get(USERS_KEY).profile(user_id=principal.user_id)
+    profile = (
+        await services(request)
+        .shop(Users)
+        .get(USERS_KEY)
+        .call(Users.profile, user_id=principal.user_id)
+    )
     return _tokens(
         request, Principal(principal.user_id, tuple(profile["roles"]), profile["market"])
     )
@@ -124,7 +129,12 @@ async def refresh(body: RefreshRequest, request: Request) -> Tokens:
 @router.get("/me", response_model=Me, responses={401: {"description": "not signed in"}})
 async def me(request: Request, principal: Annotated[Principal, Depends(current_user)]) -> Me:
     """The caller's account with address book, company and market."""
-    profile = await services(request).shop.users.get(USERS_KEY).profile(user_id=principal.user_id)
+    profile = (
+        await services(request)
+        .shop(Users)
+        .get(USERS_KEY)
+        .call(Users.profile, user_id=principal.user_id)
+    )
     return Me(**profile)
 
 
@@ -139,6 +149,6 @@ async def grant_role(
     request: Request,
     admin: Annotated[Principal, Depends(require_admin)],
 ) -> Profile:
-    users = services(request).shop.users.get(USERS_KEY)
-    granted = await users.grant(user_id=user_id, role=body.role.value)
+    users = services(request).shop(Users).get(USERS_KEY)
+    granted = await users.call(Users.grant, user_id=user_id, role=body.role.value)
     return Profile(**{k: granted[k] for k in ("user_id", "email", "name", "roles")})

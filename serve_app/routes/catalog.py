@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
-from actors.catalog import CATALOG_KEY, Product
+from actors.catalog import CATALOG_KEY, Catalog, Product
+from durable import ObjectStub
 from serve_app.routes.deps import services
 from serve_app.schemas import ProductListing
 from serve_app.strict_json import StrictJsonRoute
@@ -25,8 +26,8 @@ class Categories(BaseModel):
     categories: dict[str, int]
 
 
-def _catalog(request: Request) -> Any:
-    return services(request).shop.catalogs.get(CATALOG_KEY)
+def _catalog(request: Request) -> ObjectStub[Catalog]:
+    return services(request).shop(Catalog).get(CATALOG_KEY)
 
 
 @router.get("/products", response_model=ProductPage)
@@ -51,7 +52,7 @@ async def search_products(
         "offset": offset,
         "limit": limit,
     }
-    found = await _catalog(request).search(criteria=criteria)
+    found = await _catalog(request).call(Catalog.search, criteria=criteria)
     return {**found, "offset": offset, "limit": limit}
 
 
@@ -63,9 +64,9 @@ async def search_products(
 async def product(
     request: Request, sku: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 ) -> dict[str, Any]:
-    return await _catalog(request).product(sku=sku)
+    return await _catalog(request).call(Catalog.product, sku=sku)
 
 
 @router.get("/categories", response_model=Categories)
 async def categories(request: Request) -> Categories:
-    return Categories(categories=await _catalog(request).categories())
+    return Categories(categories=await _catalog(request).call(Catalog.categories))

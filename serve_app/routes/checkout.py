@@ -6,9 +6,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from actors.cart import Cart
 from actors.shipping import priced_choice
 from domain.cart import Address, PricesChanged
 from domain.errors import DomainError
+from durable import Saga
 from sagas.checkout.models import CheckoutInput
 from serve_app.routes.access import CartHolder, cart_key, cart_of
 from serve_app.routes.deps import current_user, services
@@ -68,19 +70,19 @@ async def checkout(
         payment_token=body.payment_token,
     )
     payload = data.model_dump(mode="json")
-    saga = services(request).shop.sagas.get(data.checkout_id)
+    saga = services(request).shop(Saga).get(data.checkout_id)
     try:
         await _prepare_checkout(request, principal, body)
     except DomainError:
-        if (await saga.view())["status"] == "new":
+        if (await saga.call(Saga.view))["status"] == "new":
             raise
         # a repeat of a checkout that locked or emptied the cart answers for that checkout
     timeout = services(request).settings.saga_wait_s
     if wait:
-        outcome = await saga.run(saga_type="checkout", input=payload, timeout_s=timeout)
+        outcome = await saga.call(Saga.run, saga_type="checkout", input=payload, timeout_s=timeout)
         response.status_code = 200
     else:
-        outcome = await saga.start(saga_type="checkout", input=payload)
+        outcome = await saga.call(Saga.start, saga_type="checkout", input=payload)
     return CheckoutAccepted(
         checkout_id=data.checkout_id,
         saga_id=data.checkout_id,
@@ -96,7 +98,7 @@ async def _prepare_checkout(request: Request, principal: Principal, body: Checko
     `prices_changed` with the re-priced cart. A one-step checkout's address and shipping
     service are set here; a service chosen earlier is priced again for the cart as it is."""
     cart = cart_of(request, CartHolder(cart_key(principal), principal))
-    viewed = await cart.view()
+    viewed = await cart.call(Cart.view)
     address = body.address or (
         Address.model_validate(viewed["address"]) if viewed["address"] else None
     )
@@ -105,8 +107,10 @@ async def _prepare_checkout(request: Request, principal: Principal, body: Checko
     if service is not None and address is not None and viewed["lines"]:
         choice = await priced_choice(services(request).shop, viewed, address, service)
         shipping = choice.model_dump(mode="json")
-    prepared = await cart.prepare_checkout(
-        address=body.address.model_dump(mode="json") if body.address else None, shipping=shipping
+    prepared = await cart.call(
+        Cart.prepare_checkout,
+        address=body.address.model_dump(mode="json") if body.address else None,
+        shipping=shipping,
     )
     changed = prepared.pop("prices_changed")
     if changed:

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from actors.coupons import COUPONS_KEY
+from actors.coupons import COUPONS_KEY, Coupons
 from domain.coupons import CouponKind
 from domain.money import Money
+from durable import ObjectStub
 from serve_app.routes.deps import require_admin, services
 from serve_app.schemas import IssuedCoupon
 from serve_app.strict_json import StrictJsonRoute
@@ -37,13 +38,13 @@ class CouponTermsIn(BaseModel):
     max_redemptions: int | None = Field(default=None, ge=1, le=10_000_000)
 
 
-def _coupons(request: Request) -> Any:
-    return services(request).shop.coupon_books.get(COUPONS_KEY)
+def _coupons(request: Request) -> ObjectStub[Coupons]:
+    return services(request).shop(Coupons).get(COUPONS_KEY)
 
 
 @router.get("", response_model=list[IssuedCoupon])
 async def list_coupons(request: Request, admin: Admin) -> list[dict[str, Any]]:
-    return await _coupons(request).issued()
+    return await _coupons(request).call(Coupons.issued)
 
 
 @router.put("/{code}", response_model=IssuedCoupon)
@@ -51,10 +52,12 @@ async def save_coupon(
     code: Annotated[str, CODE], body: CouponTermsIn, request: Request, admin: Admin
 ) -> dict[str, Any]:
     """Issues `code` or changes its terms (uses so far still count toward the limit)."""
-    return await _coupons(request).save(terms={"code": code, **body.model_dump(mode="json")})
+    return await _coupons(request).call(
+        Coupons.save, terms={"code": code, **body.model_dump(mode="json")}
+    )
 
 
 @router.delete("/{code}", status_code=204, responses={404: {"description": "no such code"}})
 async def delete_coupon(code: Annotated[str, CODE], request: Request, admin: Admin) -> Response:
-    await _coupons(request).delete(code=code)
+    await _coupons(request).call(Coupons.delete, code=code)
     return Response(status_code=204)

@@ -1,26 +1,44 @@
 """What routes depend on: the replica's services and the caller's verified identity."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 
+from durable import Objects
 from serve_app.errors import ApiError
-from serve_app.tokens import InvalidToken, Principal
+from serve_app.rate_limit import RateLimiter
+from serve_app.settings import GatewaySettings
+from serve_app.tokens import InvalidToken, Principal, TokenIssuer
 
 BEARER = {"WWW-Authenticate": "Bearer"}
 
 
-_services: Any = None
+@dataclass
+class Services:
+    """What the routes reach, one per replica (`serve_app.routes.deps.services()`)."""
+
+    shop: Objects
+    issuer: TokenIssuer
+    passwords: Any
+    """The password service's deployment handle."""
+    limiter: RateLimiter
+    settings: GatewaySettings
 
 
-def install(services: Any) -> None:
+_services: Services | None = None
+
+
+def install(services: Services) -> None:
     """The replica's services. A module global, not `app.state`: Serve hands each replica
     its own copy of the FastAPI app, while modules are imported once per process."""
     global _services
     _services = services
 
 
-def services(request: Request | None = None) -> Any:
+def services(request: Request | None = None) -> Services:
+    if _services is None:
+        raise RuntimeError("the gateway has not installed its services")
     return _services
 
 

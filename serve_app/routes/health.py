@@ -8,11 +8,12 @@ import logging
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from actors.catalog import CATALOG_KEY
-from actors.coupons import COUPONS_KEY
+from actors.cart import Cart
+from actors.catalog import CATALOG_KEY, Catalog
+from actors.coupons import COUPONS_KEY, Coupons
 from actors.shipping import warehouse_sites
-from actors.users import USERS_KEY
-from durable import BUS_KEY
+from actors.users import USERS_KEY, Users
+from durable import BUS_KEY, EventBus
 from serve_app.errors import ApiError
 from serve_app.routes.deps import services
 from serve_app.strict_json import StrictJsonRoute
@@ -36,11 +37,11 @@ async def ready(request: Request) -> Health:
     found = services(request)
     shop = found.shop
     probes = (
-        shop.users.get(USERS_KEY).credentials(email="readiness@probe.invalid"),
-        shop.catalogs.get(CATALOG_KEY).categories(),
-        shop.coupon_books.get(COUPONS_KEY).issued(),
-        shop.event_buses.get(BUS_KEY).heads(),
-        shop.carts.get("readiness-probe").view(),
+        shop(Users).get(USERS_KEY).call(Users.credentials, email="readiness@probe.invalid"),
+        shop(Catalog).get(CATALOG_KEY).call(Catalog.categories),
+        shop(Coupons).get(COUPONS_KEY).call(Coupons.issued),
+        shop(EventBus).get(BUS_KEY).call(EventBus.heads),
+        shop(Cart).get("readiness-probe").call(Cart.view),
         found.passwords.ready.remote(),
         warehouse_sites(shop),
     )

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from actors.shipping import warehouse_sites
+from actors.warehouse import Warehouse
+from durable import ObjectStub
 from serve_app.errors import ApiError
 from serve_app.routes.deps import require_admin, services
 from serve_app.schemas import Reservation, StockBySku, StockLevel, WarehouseInfo
@@ -55,27 +57,29 @@ async def _configured(request: Request) -> list[str]:
     return sorted(site.warehouse_id for site in await warehouse_sites(services(request).shop))
 
 
-async def _known(request: Request, warehouse_id: str) -> Any:
+async def _known(request: Request, warehouse_id: str) -> ObjectStub[Warehouse]:
     """The warehouse's stub; 404 for one that was never configured (nothing is created)."""
     if warehouse_id not in await _configured(request):
         raise ApiError(404, "not_found", "no such warehouse")
-    return services(request).shop.warehouses.get(warehouse_id)
+    return services(request).shop(Warehouse).get(warehouse_id)
 
 
 @router.get("/warehouses", response_model=list[WarehouseInfo])
 async def list_warehouses(request: Request) -> list[dict[str, Any]]:
     """Warehouses with their locations."""
-    warehouses = services(request).shop.warehouses
+    warehouses = services(request).shop(Warehouse)
     ids = await _configured(request)
-    return list(await asyncio.gather(*(warehouses.get(w).info() for w in ids)))
+    return list(await asyncio.gather(*(warehouses.get(w).call(Warehouse.info) for w in ids)))
 
 
 @router.get("/inventory/{sku}", response_model=Availability)
 async def availability(sku: Annotated[str, SKU_IN_PATH], request: Request) -> Availability:
     """How many units of `sku` each warehouse can still sell."""
-    warehouses = services(request).shop.warehouses
+    warehouses = services(request).shop(Warehouse)
     ids = await _configured(request)
-    levels = await asyncio.gather(*(warehouses.get(w).levels(skus=[sku]) for w in ids))
+    levels = await asyncio.gather(
+        *(warehouses.get(w).call(Warehouse.levels, skus=[sku]) for w in ids)
+    )
     per_warehouse = {w: found[sku]["available"] for w, found in zip(ids, levels, strict=True)}
     return Availability(sku=sku, available=sum(per_warehouse.values()), warehouses=per_warehouse)
 
@@ -90,7 +94,7 @@ async def stock_levels(
     warehouse_id: Annotated[str, WAREHOUSE_ID], request: Request, admin: Admin
 ) -> dict[str, dict[str, int]]:
     """available, reserved, allocated and on_hand of every SKU."""
-    return await (await _known(request, warehouse_id)).levels()
+    return await (await _known(request, warehouse_id)).call(Warehouse.levels)
 
 
 @router.post(
@@ -108,8 +112,8 @@ async def restock(
 ) -> dict[str, int]:
     """Adds received units (once per `Idempotency-Key`: a retried delivery is not counted twice)."""
     warehouse = await _known(request, warehouse_id)
-    return await warehouse.restock(
-        sku=body.sku, quantity=body.quantity, idempotency_key=f"restock:{idempotency_key}"
+    return await warehouse.once(f"restock:{idempotency_key}").call(
+        Warehouse.restock, sku=body.sku, quantity=body.quantity
     )
 
 
@@ -124,8 +128,8 @@ async def adjust(
 ) -> dict[str, int]:
     """Sets on-hand to a counted figure (never below what is reserved or allocated)."""
     warehouse = await _known(request, warehouse_id)
-    return await warehouse.adjust(
-        sku=body.sku, counted_on_hand=body.counted_on_hand, reason=body.reason
+    return await warehouse.call(
+        Warehouse.adjust, sku=body.sku, counted_on_hand=body.counted_on_hand, reason=body.reason
     )
 
 
@@ -143,4 +147,4 @@ async def reservations(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     warehouse = await _known(request, warehouse_id)
-    return await warehouse.reservations(status=status, limit=limit)
+    return await warehouse.call(Warehouse.reservations, status=status, limit=limit)

@@ -12,6 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from actors.order import Order
+from actors.order_views import OrderViews
+from actors.payment import Payment
+from actors.shipment import Shipment
+from durable import Saga
 from serve_app.errors import ApiError
 from serve_app.routes.access import sells_in, visible_order, visible_payment
 from serve_app.routes.deps import current_user, require_admin, services
@@ -90,13 +95,15 @@ async def run_order_saga(
     if reason is not None:
         payload["reason"] = reason
     timeout = services(request).settings.saga_wait_s
-    outcome = await shop.sagas.get(saga_id).run(
-        saga_type=saga_type, input=payload, timeout_s=timeout
+    outcome = (
+        await shop(Saga)
+        .get(saga_id)
+        .call(Saga.run, saga_type=saga_type, input=payload, timeout_s=timeout)
     )
     failure = outcome.get("failure")
     if outcome["status"] != "completed" and failure is not None:
         raise ApiError(409, failure["code"], failure["message"], saga_id=saga_id)
-    order = await shop.orders.get(order_id).view()
+    order = await shop(Order).get(order_id).call(Order.view)
     return OrderChange(saga_id=saga_id, saga_status=outcome["status"], order=order)
 
 
@@ -118,8 +125,8 @@ async def my_orders(
     page: Page,
 ) -> dict[str, Any]:
     """The caller's orders from the order read model (newest state once the bus caught up)."""
-    views = services(request).shop.order_views.get("orders")
-    return await views.list_orders(customer_id=principal.user_id, **page.asdict())
+    views = services(request).shop(OrderViews).get("orders")
+    return await views.call(OrderViews.list_orders, customer_id=principal.user_id, **page.asdict())
 
 
 @router.get("/seller/orders", response_model=OrderPage, responses=NOT_FOUND)
@@ -131,8 +138,8 @@ async def seller_orders(
     """Orders with at least one of the seller's lines; each keeps only the seller's lines."""
     if not principal.has("seller"):
         raise ApiError(403, "forbidden", "sellers only")
-    views = services(request).shop.order_views.get("orders")
-    found = await views.list_orders(seller_id=principal.user_id, **page.asdict())
+    views = services(request).shop(OrderViews).get("orders")
+    found = await views.call(OrderViews.list_orders, seller_id=principal.user_id, **page.asdict())
     for order in found["orders"]:
         order["lines"] = [
             line for line in order["lines"] if line.get("seller_id") == principal.user_id
@@ -148,8 +155,10 @@ async def all_orders(
     customer_id: Annotated[str | None, Query(max_length=100)] = None,
     seller_id: Annotated[str | None, Query(max_length=100)] = None,
 ) -> dict[str, Any]:
-    views = services(request).shop.order_views.get("orders")
-    return await views.list_orders(customer_id=customer_id, seller_id=seller_id, **page.asdict())
+    views = services(request).shop(OrderViews).get("orders")
+    return await views.call(
+        OrderViews.list_orders, customer_id=customer_id, seller_id=seller_id, **page.asdict()
+    )
 
 
 @router.get("/orders/{order_id}", response_model=OrderDetail, responses=NOT_FOUND)
@@ -157,7 +166,10 @@ async def order_detail(
     order_id: Annotated[str, ORDER_ID], request: Request, principal: User
 ) -> dict[str, Any]:
     found = await visible_order(request, principal, order_id)
-    return {**found, "history": await services(request).shop.orders.get(order_id).history()}
+    return {
+        **found,
+        "history": await services(request).shop(Order).get(order_id).call(Order.history),
+    }
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderChange, responses=REFUSED)
@@ -185,11 +197,11 @@ async def give_up_payment(request: Request, order: dict[str, Any], reason: str) 
     """Voids an unpaid order's pending payment; its checkout then compensates (stock back,
     order FAILED). Returns the order once the checkout has ended."""
     shop = services(request).shop
-    await shop.payments.get(order["payment_id"]).void_if_pending(reason=reason)
+    await shop(Payment).get(order["payment_id"]).call(Payment.void_if_pending, reason=reason)
     checkout_id = order["order_id"].removeprefix("ord-")
     timeout = services(request).settings.saga_wait_s
-    await shop.sagas.get(checkout_id).outcome(timeout_s=timeout)
-    return await shop.orders.get(order["order_id"]).view()
+    await shop(Saga).get(checkout_id).call(Saga.outcome, timeout_s=timeout)
+    return await shop(Order).get(order["order_id"]).call(Order.view)
 
 
 @router.post("/orders/{order_id}/fulfil", response_model=OrderChange, responses=REFUSED)
@@ -207,7 +219,9 @@ async def fulfil(
         raise ApiError(403, "forbidden", "only a seller of the order or an admin fulfils it")
     require_status(order, "PAID", "SHIPPED", action="fulfil")
     if order["status"] == "PAID" and sellers:
-        order = await services(request).shop.orders.get(order_id).fulfil(sellers=sellers)
+        order = (
+            await services(request).shop(Order).get(order_id).call(Order.fulfil, sellers=sellers)
+        )
     if order["awaiting_sellers"]:
         return OrderChange(saga_id=None, saga_status="waiting_for_sellers", order=order)
     return await run_order_saga(request, "fulfil_order", order_id)
@@ -234,7 +248,7 @@ async def track(
     principal: User,
 ) -> dict[str, Any]:
     """Where a parcel is; visible to whoever may see its order."""
-    tracked = await services(request).shop.shipments.get(shipment_id).track()
+    tracked = await services(request).shop(Shipment).get(shipment_id).call(Shipment.track)
     if tracked["order_id"] is None:
         raise ApiError(404, "not_found", "no such shipment")
     await visible_order(request, principal, tracked["order_id"])

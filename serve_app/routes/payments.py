@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Request
 from pydantic import BaseModel
 
-from actors.payment import webhook_secret
+from actors.payment import Payment, webhook_secret
 from actors.payment_provider import signature_valid
 from serve_app import strict_json
 from serve_app.errors import ApiError
@@ -67,6 +67,7 @@ async def provider_webhook(
         raise ApiError(400, "bad_webhook", "payment_id names no payment")
     return (
         await services(request)
-        .shop.payments.get(payment_id)
-        .webhook(body=body, signature=signature)
+        .shop(Payment)
+        .get(payment_id)
+        .call(Payment.webhook, body=body, signature=signature)
     )

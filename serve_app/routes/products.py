@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from actors.catalog import CATALOG_KEY, Product
+from actors.catalog import CATALOG_KEY, Catalog, Product
 from domain.pricing import ProductPricing
+from durable import ObjectStub
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, services
 from serve_app.strict_json import StrictJsonRoute
@@ -52,8 +53,8 @@ class NewProduct(ProductDraft):
     seller_id: str | None = Field(default=None, max_length=64, description="admins only")
 
 
-def _catalog(request: Request) -> Any:
-    return services(request).shop.catalogs.get(CATALOG_KEY)
+def _catalog(request: Request) -> ObjectStub[Catalog]:
+    return services(request).shop(Catalog).get(CATALOG_KEY)
 
 
 def _seller_or_admin(principal: Principal) -> None:
@@ -63,7 +64,7 @@ def _seller_or_admin(principal: Principal) -> None:
 
 async def _editable(request: Request, principal: Principal, sku: str) -> dict[str, Any]:
     _seller_or_admin(principal)
-    found = await _catalog(request).product_record(sku=sku)
+    found = await _catalog(request).call(Catalog.product_record, sku=sku)
     if found["seller_id"] != principal.user_id and not principal.has("admin"):
         raise ApiError(403, "forbidden", "this product belongs to another seller")
     return found
@@ -77,7 +78,7 @@ async def create_product(
     if body.seller_id is not None and not principal.has("admin"):
         raise ApiError(403, "forbidden", "only admins name another seller")
     product = {**body.model_dump(mode="json"), "seller_id": body.seller_id or principal.user_id}
-    return await _catalog(request).create_product(product=product)
+    return await _catalog(request).call(Catalog.create_product, product=product)
 
 
 @router.put("/{sku}", response_model=Product, responses=REFUSALS)
@@ -90,7 +91,7 @@ async def replace_product(
     found = await _editable(request, principal, sku)
     product = {**body.model_dump(mode="json"), "sku": sku}
     product.update(seller_id=found["seller_id"], image=found["image"])
-    return await _catalog(request).save_product(product=product)
+    return await _catalog(request).call(Catalog.save_product, product=product)
 
 
 @router.delete("/{sku}", status_code=204, responses=REFUSALS)
@@ -101,7 +102,7 @@ async def remove_product(
 ) -> Response:
     """Takes the product off sale; orders keep what they bought."""
     await _editable(request, principal, sku)
-    await _catalog(request).remove_product(sku=sku)
+    await _catalog(request).call(Catalog.remove_product, sku=sku)
     return Response(status_code=204)
 
 
@@ -132,7 +133,7 @@ async def upload_image(
     suffix = _image_suffix(data)
     name = f"{sku}{suffix}"
     await asyncio.to_thread(_store, _images_dir(request) / name, data)
-    return await _catalog(request).save_product(product={**found, "image": name})
+    return await _catalog(request).call(Catalog.save_product, product={**found, "image": name})
 
 
 @router.get(
@@ -141,7 +142,7 @@ async def upload_image(
     responses={404: {"description": "no image"}},
 )
 async def product_image(sku: Annotated[str, SKU_IN_PATH], request: Request) -> FileResponse:
-    found = await _catalog(request).product(sku=sku)
+    found = await _catalog(request).call(Catalog.product, sku=sku)
     path = _images_dir(request) / (found["image"] or "")
     if found["image"] is None or not path.is_file():
         raise ApiError(404, "not_found", "this product has no image")

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from actors.cart import Cart
 from actors.shipping import priced_choice, shipping_options
 from domain.cart import Address, CheckoutNotReady, ShippingChoice
 from domain.errors import DomainError
+from durable import ObjectStub
 from serve_app.routes.access import Holder, cart_of
 from serve_app.routes.deps import services
 from serve_app.schemas import SERVICE_NAME
@@ -67,14 +69,18 @@ async def new_guest_cart() -> GuestCart:
 
 @router.get("/cart", response_model=CartView, responses=CART_HOLDER)
 async def view_cart(request: Request, shopper: Holder) -> dict[str, Any]:
-    return await cart_of(request, shopper).view()
+    return await cart_of(request, shopper).call(Cart.view)
 
 
 @router.post("/cart/items", response_model=CartView, responses=CART_HOLDER)
 async def add_item(body: AddItem, request: Request, shopper: Holder) -> dict[str, Any]:
     cart = cart_of(request, shopper)
-    view = await cart.add_product(
-        sku=body.sku, quantity=body.quantity, owner=shopper.owner, market=shopper.market
+    view = await cart.call(
+        Cart.add_product,
+        sku=body.sku,
+        quantity=body.quantity,
+        owner=shopper.owner,
+        market=shopper.market,
     )
     return await _keep_shipping(request, cart, view)
 
@@ -84,27 +90,27 @@ async def change_quantity(
     sku: Annotated[str, SKU_IN_PATH], body: ChangeQuantity, request: Request, shopper: Holder
 ) -> dict[str, Any]:
     cart = cart_of(request, shopper)
-    view = await cart.change_quantity(sku=sku, quantity=body.quantity)
+    view = await cart.call(Cart.change_quantity, sku=sku, quantity=body.quantity)
     return await _keep_shipping(request, cart, view)
 
 
 @router.delete("/cart/items/{sku}", response_model=CartView, responses=CART_HOLDER)
 async def remove_item(sku: Annotated[str, SKU_IN_PATH], request: Request, shopper: Holder) -> dict:
     cart = cart_of(request, shopper)
-    return await _keep_shipping(request, cart, await cart.remove_item(sku=sku))
+    return await _keep_shipping(request, cart, await cart.call(Cart.remove_item, sku=sku))
 
 
 @router.put("/cart/address", response_model=CartView, responses=CART_HOLDER)
 async def set_address(body: Address, request: Request, shopper: Holder) -> dict[str, Any]:
     cart = cart_of(request, shopper)
-    view = await cart.set_address(address=body.model_dump(mode="json"))
+    view = await cart.call(Cart.set_address, address=body.model_dump(mode="json"))
     return await _keep_shipping(request, cart, view)
 
 
 @router.get("/cart/shipping-options", response_model=list[ShippingChoice], responses=CART_HOLDER)
 async def shipping_choices(request: Request, shopper: Holder) -> list[ShippingChoice]:
     """The services the carrier offers for this cart to its address, priced."""
-    cart = await cart_of(request, shopper).view()
+    cart = await cart_of(request, shopper).call(Cart.view)
     return await shipping_options(services(request).shop, cart, _address_of(cart))
 
 
@@ -113,12 +119,14 @@ async def choose_shipping(
     body: ShippingService, request: Request, shopper: Holder
 ) -> dict[str, Any]:
     cart = cart_of(request, shopper)
-    viewed = await cart.view()
+    viewed = await cart.call(Cart.view)
     choice = await priced_choice(services(request).shop, viewed, _address_of(viewed), body.service)
-    return await cart.choose_shipping(choice=choice.model_dump(mode="json"))
+    return await cart.call(Cart.choose_shipping, choice=choice.model_dump(mode="json"))
 
 
-async def _keep_shipping(request: Request, cart: Any, view: dict[str, Any]) -> dict[str, Any]:
+async def _keep_shipping(
+    request: Request, cart: ObjectStub[Cart], view: dict[str, Any]
+) -> dict[str, Any]:
     """A change of lines or address voids the shipping price, not the shopper's choice of
     service: the carrier prices that service again for the changed cart. Where it no longer
     serves the cart, the view says shipping must be chosen again (`missing`)."""
@@ -132,7 +140,7 @@ async def _keep_shipping(request: Request, cart: Any, view: dict[str, Any]) -> d
         choice = await priced_choice(services(request).shop, view, address, service)
     except DomainError:
         return view
-    return await cart.choose_shipping(choice=choice.model_dump(mode="json"))
+    return await cart.call(Cart.choose_shipping, choice=choice.model_dump(mode="json"))
 
 
 def _address_of(cart: dict[str, Any]) -> Address:
@@ -143,9 +151,9 @@ def _address_of(cart: dict[str, Any]) -> Address:
 
 @router.put("/cart/coupon", response_model=CartView, responses=CART_HOLDER)
 async def apply_coupon(body: CouponCode, request: Request, shopper: Holder) -> dict[str, Any]:
-    return await cart_of(request, shopper).apply_coupon(code=body.code)
+    return await cart_of(request, shopper).call(Cart.apply_coupon, code=body.code)
 
 
 @router.delete("/cart/coupon", response_model=CartView, responses=CART_HOLDER)
 async def remove_coupon(request: Request, shopper: Holder) -> dict[str, Any]:
-    return await cart_of(request, shopper).remove_coupon()
+    return await cart_of(request, shopper).call(Cart.remove_coupon)

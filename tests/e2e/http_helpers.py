@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from actors.users import USERS_KEY
+from actors.users import USERS_KEY, Users
 
 PASSWORD = "correct horse battery"
 JAKARTA = {
@@ -66,7 +66,11 @@ async def log_in(client: httpx.AsyncClient, email: str, **extra: Any) -> dict[st
 async def admin(client: httpx.AsyncClient, shop: Any) -> dict[str, str]:
     """A new admin (the first admin of a shop is made by `rayshop seed`, not over HTTP)."""
     account = await sign_up(client)
-    await shop.users.get(USERS_KEY).grant(user_id=account["user"]["user_id"], role="admin")
+    await (
+        shop(Users)
+        .get(USERS_KEY)
+        .call(Users.grant, user_id=account["user"]["user_id"], role="admin")
+    )
     return bearer((await log_in(client, account["email"]))["access_token"])
 
 

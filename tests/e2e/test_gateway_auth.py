@@ -6,7 +6,7 @@ from typing import Any
 
 import jwt
 
-from actors.users import USERS_KEY
+from actors.users import USERS_KEY, Users
 from tests.e2e.conftest import ALLOWED_ORIGIN, RATE_LIMIT
 from tests.e2e.http_helpers import PASSWORD, assert_error, bearer, sign_up
 
@@ -84,7 +84,9 @@ async def test_admin_routes_need_an_admin(client: Any, shop: Any) -> None:
     )
     assert_error(grant, 403, "forbidden")
     admin = await sign_up(client)
-    await shop.users.get(USERS_KEY).grant(user_id=admin["user"]["user_id"], role="admin")
+    await (
+        shop(Users).get(USERS_KEY).call(Users.grant, user_id=admin["user"]["user_id"], role="admin")
+    )
     login = await client.post(
         "/api/auth/login", json={"email": admin["email"], "password": PASSWORD}
     )

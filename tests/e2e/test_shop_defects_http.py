@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from actors.cart import cart_key_of
+from actors.order import Order
+from durable import Saga
 from sagas.checkout.models import CheckoutInput
 from serve_app.settings import GatewaySettings
 from tests.e2e.conftest import UNLIMITED
@@ -146,8 +148,12 @@ async def test_a_checkout_that_cannot_start_is_refused_before_any_order(
         assert body["details"]["missing"] == ["shipping"]
     user_id = account["user"]["user_id"]
     checkout = CheckoutInput.for_cart(key["Idempotency-Key"], cart_key_of(user_id), user_id)
-    assert (await shop.sagas.get(checkout.checkout_id).view())["status"] == "new", "no saga"
-    assert (await shop.orders.get(checkout.order_id).view())["status"] == "NEW", "no order"
+    assert (await shop(Saga).get(checkout.checkout_id).call(Saga.view))["status"] == "new", (
+        "no saga"
+    )
+    assert (await shop(Order).get(checkout.order_id).call(Order.view))["status"] == "NEW", (
+        "no order"
+    )
 
 
 async def test_a_cart_change_keeps_the_chosen_shipping_priced_for_the_new_cart(

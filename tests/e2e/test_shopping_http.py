@@ -7,7 +7,9 @@ from urllib.parse import quote
 
 import httpx
 
-from actors.users import USERS_KEY
+from actors.order import Order
+from actors.payment import Payment
+from actors.users import USERS_KEY, Users
 from tests.conftest import eventually
 from tests.e2e.http_helpers import JAKARTA, PASSWORD, assert_error, bearer, sign_up
 
@@ -61,8 +63,8 @@ async def test_the_same_idempotency_key_twice_makes_one_order(client: Any, shop:
     key = uuid.uuid4().hex
     first, second = await check_out(client, headers, key), await check_out(client, headers, key)
     assert first.json() == second.json()
-    order = await shop.orders.get(first.json()["order_id"]).view()
-    payment = await shop.payments.get(f"pay-{first.json()['checkout_id']}").status()
+    order = await shop(Order).get(first.json()["order_id"]).call(Order.view)
+    payment = await shop(Payment).get(f"pay-{first.json()['checkout_id']}").call(Payment.status)
     assert order["status"] == "PAID" and payment["amount"] == order["totals"]["total"]
 
 
@@ -137,7 +139,11 @@ async def test_admins_follow_a_checkout_through_sagas_events_and_its_story(
     saga_id = done.json()["saga_id"]
     assert_error(await client.get("/api/admin/sagas", headers=customer), 403, "forbidden")
     account = await sign_up(client)
-    await shop.users.get(USERS_KEY).grant(user_id=account["user"]["user_id"], role="admin")
+    await (
+        shop(Users)
+        .get(USERS_KEY)
+        .call(Users.grant, user_id=account["user"]["user_id"], role="admin")
+    )
     login = await client.post(
         "/api/auth/login", json={"email": account["email"], "password": PASSWORD}
     )

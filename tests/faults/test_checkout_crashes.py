@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 import ray
 
+from actors.order import Order
+from actors.warehouse import Warehouse
 from bench.invariants import check_invariants
 from bench.shop_data import checkout_input, ready_cart
-from durable import RuntimeConfig
+from durable import RuntimeConfig, Saga
 from tests.conftest import kill_process
 
 STEPS = [
@@ -40,11 +42,11 @@ async def checkout_with_fault(
 ) -> tuple[dict, str]:
     cart_id = await ready_cart(shop)
     payload = checkout_input(cart_id, **input)
-    name, arg = shop.sagas.host_for(payload["checkout_id"])
-    await shop.sagas.handle(name, arg).arm_fault.remote(point, action)
-    saga = shop.sagas.get(payload["checkout_id"])
-    await saga.start(saga_type="checkout", input=payload)
-    return await saga.outcome(timeout_s=120), cart_id
+    name, arg = shop(Saga).host_for(payload["checkout_id"])
+    await shop(Saga).handle(name, arg).arm_fault.remote(point, action)
+    saga = shop(Saga).get(payload["checkout_id"])
+    await saga.call(Saga.start, saga_type="checkout", input=payload)
+    return await saga.call(Saga.outcome, timeout_s=120), cart_id
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
@@ -57,7 +59,7 @@ async def test_the_orchestrator_killed_at_any_step_still_finishes_the_checkout(
     assert provider_charges(runtime_config, f"pay-co-{cart_id}") == [
         ("captured", outcome["result"]["total"])
     ]
-    assert (await shop.orders.get(f"ord-co-{cart_id}").view())["status"] == "PAID"
+    assert (await shop(Order).get(f"ord-co-{cart_id}").call(Order.view))["status"] == "PAID"
     assert await check_invariants(shop) == []
 
 
@@ -68,13 +70,13 @@ async def test_the_orchestrator_killed_while_compensating_still_compensates(
     token = "tok_declined" if step == "charge_payment" else "tok_success"
     cart_id = await ready_cart(shop, region="ID-JK" if step == "charge_payment" else "ID-PA")
     payload = checkout_input(cart_id, token=token)
-    name, arg = shop.sagas.host_for(payload["checkout_id"])
-    await shop.sagas.handle(name, arg).arm_fault.remote(
-        "after:compensate:reserve_inventory", "kill"
+    name, arg = shop(Saga).host_for(payload["checkout_id"])
+    await (
+        shop(Saga).handle(name, arg).arm_fault.remote("after:compensate:reserve_inventory", "kill")
     )
-    saga = shop.sagas.get(payload["checkout_id"])
-    await saga.start(saga_type="checkout", input=payload)
-    outcome = await saga.outcome(timeout_s=120)
+    saga = shop(Saga).get(payload["checkout_id"])
+    await saga.call(Saga.start, saga_type="checkout", input=payload)
+    outcome = await saga.call(Saga.outcome, timeout_s=120)
     assert outcome["status"] == "compensated", outcome
     assert outcome["failure"]["step"] == step
     assert await check_invariants(shop) == []
@@ -83,13 +85,13 @@ async def test_the_orchestrator_killed_while_compensating_still_compensates(
 async def test_a_warehouse_host_killed_during_reserve_inventory_does_not_break_the_checkout(
     shop: Any, runtime_config: RuntimeConfig
 ) -> None:
-    warehouse_pid = await shop.warehouses.handle(*shop.warehouses.host_for("jkt")).ready.remote()
+    warehouse_pid = await shop(Warehouse).handle(*shop(Warehouse).host_for("jkt")).ready.remote()
     outcome, cart_id = await checkout_with_fault(
         shop, "before:reserve_inventory", "kill_actor:warehouse-jkt"
     )
     assert outcome["status"] == "completed", outcome
     assert (
-        await shop.warehouses.handle(*shop.warehouses.host_for("jkt")).ready.remote()
+        await shop(Warehouse).handle(*shop(Warehouse).host_for("jkt")).ready.remote()
         != warehouse_pid
     )
     assert provider_charges(runtime_config, f"pay-co-{cart_id}") == [
@@ -103,19 +105,22 @@ async def test_a_shop_host_killed_with_16_checkouts_in_flight_completes_every_on
 ) -> None:
     carts = [await ready_cart(shop) for _ in range(16)]
     payloads = [checkout_input(cart_id) for cart_id in carts]
-    sagas = [shop.sagas.get(payload["checkout_id"]) for payload in payloads]
+    sagas = [shop(Saga).get(payload["checkout_id"]) for payload in payloads]
     await asyncio.gather(
-        *(s.start(saga_type="checkout", input=p) for s, p in zip(sagas, payloads, strict=True))
+        *(
+            s.call(Saga.start, saga_type="checkout", input=p)
+            for s, p in zip(sagas, payloads, strict=True)
+        )
     )
-    victim = shop.sagas.handle(*shop.sagas.host_for(payloads[0]["checkout_id"]))
+    victim = shop(Saga).handle(*shop(Saga).host_for(payloads[0]["checkout_id"]))
     kill_process(await victim.ready.remote())
-    outcomes = await asyncio.gather(*(s.outcome(timeout_s=240) for s in sagas))
+    outcomes = await asyncio.gather(*(s.call(Saga.outcome, timeout_s=240) for s in sagas))
     assert [o["status"] for o in outcomes] == ["completed"] * 16, outcomes
     for cart_id, outcome in zip(carts, outcomes, strict=True):
         assert provider_charges(runtime_config, f"pay-co-{cart_id}") == [
             ("captured", outcome["result"]["total"])
         ]
-        assert (await shop.orders.get(f"ord-co-{cart_id}").view())["status"] == "PAID"
+        assert (await shop(Order).get(f"ord-co-{cart_id}").call(Order.view))["status"] == "PAID"
     assert await check_invariants(shop) == []
 
 

@@ -69,7 +69,7 @@ class Counter(DurableObject):
         ctx.emit("AlarmFired", {"name": name})
         if name.startswith("poke:"):  # an alarm handler calls other objects like any call
             other = ctx.objects(Counter).get(name.removeprefix("poke:"))
-            await other.increment(idempotency_key=f"{self.key}:{name}")
+            await other.once(f"{self.key}:{name}").call(Counter.increment)
 
 
 class Ledger(DurableObject):

@@ -8,17 +8,25 @@ from typing import Any
 
 import pytest
 
+from actors.cart import Cart
+from actors.catalog import Catalog
+from actors.order import Order
+from actors.payment import Payment
+from actors.shipment import Shipment
+from actors.warehouse import Warehouse
 from bench.invariants import check_invariants
 from bench.shop_data import address, checkout_input, idr, ready_cart
 from domain.orders import IllegalTransition
-from durable import RuntimeConfig, correlation_id
+from durable import RuntimeConfig, Saga, correlation_id
 from sagas.checkout.models import CheckoutInput, LockedCart
 from sagas.checkout.steps import reserve_inventory
 
 
 async def run_checkout(shop: Any, payload: dict[str, Any]) -> dict[str, Any]:
-    return await shop.sagas.get(payload["checkout_id"]).run(
-        saga_type="checkout", input=payload, timeout_s=120
+    return (
+        await shop(Saga)
+        .get(payload["checkout_id"])
+        .call(Saga.run, saga_type="checkout", input=payload, timeout_s=120)
     )
 
 
@@ -26,21 +34,21 @@ async def test_a_checkout_pays_the_order_ships_it_and_empties_the_cart(shop: Any
     cart_id = await ready_cart(shop)
     outcome = await run_checkout(shop, checkout_input(cart_id))
     assert outcome["status"] == "completed", outcome
-    order = await shop.orders.get(outcome["result"]["order_id"]).view()
+    order = await shop(Order).get(outcome["result"]["order_id"]).call(Order.view)
     assert order["status"] == "PAID"
     assert order["totals"]["total"] == outcome["result"]["total"] == 90_000 + 15_000 + 9_900
     assert [s["warehouse_id"] for s in order["shipments"].values()] == ["jkt"]
-    payment = await shop.payments.get(outcome["result"]["payment_id"]).status()
+    payment = await shop(Payment).get(outcome["result"]["payment_id"]).call(Payment.status)
     assert (payment["status"], payment["amount"]) == ("captured", order["totals"]["total"])
-    cart = await shop.carts.get(cart_id).view()
+    cart = await shop(Cart).get(cart_id).call(Cart.view)
     assert cart["lines"] == [] and not cart["locked"]
     assert await check_invariants(shop) == []
 
 
 async def cart_with_lines(shop: Any, cart_id: str) -> Any:
-    cart = shop.carts.get(cart_id)
-    await cart.add_item(sku="TEA", quantity=2, unit_price=idr(25_000), title="Tea")
-    await cart.add_item(sku="MUG", quantity=1, unit_price=idr(40_000), title="Mug")
+    cart = shop(Cart).get(cart_id)
+    await cart.call(Cart.add_item, sku="TEA", quantity=2, unit_price=idr(25_000), title="Tea")
+    await cart.call(Cart.add_item, sku="MUG", quantity=1, unit_price=idr(40_000), title="Mug")
     return cart
 
 
@@ -52,27 +60,30 @@ async def test_a_one_step_checkout_brings_its_address_and_shipping_along(shop: A
     )
     assert outcome["status"] == "completed", outcome
     assert outcome["result"]["total"] == 90_000 + 15_000 + 9_900
-    order = await shop.orders.get(outcome["result"]["order_id"]).view()
+    order = await shop(Order).get(outcome["result"]["order_id"]).call(Order.view)
     assert [s["warehouse_id"] for s in order["shipments"].values()] == ["bdg"]
-    assert (await cart.view())["lines"] == []
+    assert (await cart.call(Cart.view))["lines"] == []
     assert await check_invariants(shop) == []
 
 
 async def test_a_one_step_checkout_to_an_unknown_region_changes_nothing(shop: Any) -> None:
     cart = await cart_with_lines(shop, "one-step-bad")
-    before = await cart.view()
+    before = await cart.call(Cart.view)
     shipping = {"code": "REG", "label": "Regular", "price": idr(15_000)}
     outcome = await run_checkout(
         shop, checkout_input("one-step-bad", address=address("XX-NOPE"), shipping=shipping)
     )
     assert outcome["status"] == "compensated", outcome
     assert outcome["failure"]["step"] == "lock_cart"
-    assert await cart.view() == before
+    assert await cart.call(Cart.view) == before
     assert await check_invariants(shop) == []
 
 
 async def stock_of(shop: Any, sku: str) -> dict[str, int]:
-    levels = [await shop.warehouses.get(w).levels(skus=[sku]) for w in ("jkt", "bdg", "sby")]
+    levels = [
+        await shop(Warehouse).get(w).call(Warehouse.levels, skus=[sku])
+        for w in ("jkt", "bdg", "sby")
+    ]
     return {
         w: level[sku]["available"] for w, level in zip(("jkt", "bdg", "sby"), levels, strict=True)
     }
@@ -83,9 +94,9 @@ async def assert_failed_cleanly(
 ) -> dict[str, Any]:
     assert outcome["status"] == "compensated", outcome
     assert outcome["failure"]["step"] == step
-    order = await shop.orders.get(f"ord-co-{cart_id}").view()
+    order = await shop(Order).get(f"ord-co-{cart_id}").call(Order.view)
     assert order["status"] == "FAILED"
-    cart = await shop.carts.get(cart_id).view()
+    cart = await shop(Cart).get(cart_id).call(Cart.view)
     assert not cart["locked"] and cart["lines"], "the shopper keeps the cart to try again"
     assert await check_invariants(shop) == []
     return order
@@ -97,7 +108,7 @@ async def test_out_of_stock_fails_the_order_and_charges_nothing(shop: Any) -> No
     outcome = await run_checkout(shop, checkout_input(cart_id))
     await assert_failed_cleanly(shop, outcome, cart_id, "reserve_inventory")
     assert outcome["failure"]["code"] == "insufficient_stock"
-    assert (await shop.payments.get(f"pay-co-{cart_id}").status())["status"] == "new"
+    assert (await shop(Payment).get(f"pay-co-{cart_id}").call(Payment.status))["status"] == "new"
     assert await stock_of(shop, "BAG") == before
 
 
@@ -118,7 +129,9 @@ async def test_unavailable_shipping_refunds_the_payment_and_releases_the_invento
     outcome = await run_checkout(shop, checkout_input(cart_id))
     await assert_failed_cleanly(shop, outcome, cart_id, "create_shipment")
     assert outcome["failure"]["code"] == "shipping_unavailable"
-    assert (await shop.payments.get(f"pay-co-{cart_id}").status())["status"] == "refunded"
+    assert (await shop(Payment).get(f"pay-co-{cart_id}").call(Payment.status))[
+        "status"
+    ] == "refunded"
     assert await stock_of(shop, "TEA") == before
 
 
@@ -130,7 +143,7 @@ async def test_a_pending_payment_never_paid_times_out_and_releases_everything(sh
     )
     outcome = await run_checkout(shop, payload)
     await assert_failed_cleanly(shop, outcome, cart_id, "payment:pay-co-" + cart_id)
-    assert (await shop.payments.get(f"pay-co-{cart_id}").status())["status"] == "voided"
+    assert (await shop(Payment).get(f"pay-co-{cart_id}").call(Payment.status))["status"] == "voided"
     assert await stock_of(shop, "TEA") == before
 
 
@@ -148,7 +161,7 @@ async def test_a_qris_payment_paid_by_webhook_completes_the_checkout(shop: Any) 
         shop, checkout_input(cart_id, token="tok_pending_paid", method="qris")
     )
     assert outcome["status"] == "completed", outcome
-    history = [e["type"] for e in await shop.orders.get(f"ord-co-{cart_id}").history()]
+    history = [e["type"] for e in await shop(Order).get(f"ord-co-{cart_id}").call(Order.history)]
     assert history.index("PaymentRequested") < history.index("OrderPaid")
     assert await check_invariants(shop) == []
 
@@ -157,7 +170,7 @@ async def test_a_transient_provider_error_is_retried_and_charges_once(shop: Any)
     cart_id = await ready_cart(shop)
     outcome = await run_checkout(shop, checkout_input(cart_id, token="tok_transient"))
     assert outcome["status"] == "completed", outcome
-    timeline = await shop.sagas.get(f"co-{cart_id}").timeline()
+    timeline = await shop(Saga).get(f"co-{cart_id}").call(Saga.timeline)
     attempts = [e for e in timeline if e["type"] == "StepStarted" and e["name"] == "charge_payment"]
     assert len(attempts) == 3
     assert await check_invariants(shop) == []
@@ -168,8 +181,8 @@ async def test_the_same_checkout_submitted_twice_makes_one_order_and_one_charge(
     payload = checkout_input(cart_id)
     first, second = await asyncio.gather(run_checkout(shop, payload), run_checkout(shop, payload))
     assert first == second and first["status"] == "completed"
-    orders = await shop.orders.list(prefix=f"ord-co-{cart_id}")
-    payments = await shop.payments.list(prefix=f"pay-co-{cart_id}")
+    orders = await shop(Order).list(prefix=f"ord-co-{cart_id}")
+    payments = await shop(Payment).list(prefix=f"pay-co-{cart_id}")
     assert len(orders) == 1 and len(payments) == 1
     assert await check_invariants(shop) == []
 
@@ -179,14 +192,16 @@ async def test_cancelling_a_paid_order_refunds_it_and_returns_the_stock(shop: An
     cart_id = await ready_cart(shop)
     outcome = await run_checkout(shop, checkout_input(cart_id))
     order_id = outcome["result"]["order_id"]
-    saga = shop.sagas.get(f"cancel-{order_id}")
-    await saga.start(
-        saga_type="cancel_order", input={"order_id": order_id, "reason": "changed my mind"}
+    saga = shop(Saga).get(f"cancel-{order_id}")
+    await saga.call(
+        Saga.start,
+        saga_type="cancel_order",
+        input={"order_id": order_id, "reason": "changed my mind"},
     )
-    cancelled = await saga.outcome(timeout_s=60)
+    cancelled = await saga.call(Saga.outcome, timeout_s=60)
     assert cancelled["status"] == "completed", cancelled
-    assert (await shop.orders.get(order_id).view())["status"] == "CANCELLED"
-    assert (await shop.payments.get(outcome["result"]["payment_id"]).status())[
+    assert (await shop(Order).get(order_id).call(Order.view))["status"] == "CANCELLED"
+    assert (await shop(Payment).get(outcome["result"]["payment_id"]).call(Payment.status))[
         "status"
     ] == "refunded"
     assert await stock_of(shop, "TEA") == before
@@ -194,19 +209,24 @@ async def test_cancelling_a_paid_order_refunds_it_and_returns_the_stock(shop: An
 
 
 async def test_an_order_no_single_warehouse_can_fill_ships_from_two(shop: Any) -> None:
-    await shop.catalogs.get("catalog").save_product(
-        product={
-            "sku": "RARE",
-            "title": "Rare",
-            "pricing": {"retail_price": idr(9_000), "wholesale_price": idr(8_000)},
-        }
+    await (
+        shop(Catalog)
+        .get("catalog")
+        .call(
+            Catalog.save_product,
+            product={
+                "sku": "RARE",
+                "title": "Rare",
+                "pricing": {"retail_price": idr(9_000), "wholesale_price": idr(8_000)},
+            },
+        )
     )
     for warehouse in ("jkt", "bdg"):
-        await shop.warehouses.get(warehouse).restock(sku="RARE", quantity=1)
+        await shop(Warehouse).get(warehouse).call(Warehouse.restock, sku="RARE", quantity=1)
     cart_id = await ready_cart(shop, lines={"RARE": 2}, prices={"RARE": 9_000})
     outcome = await run_checkout(shop, checkout_input(cart_id))
     assert outcome["status"] == "completed", outcome
-    order = await shop.orders.get(outcome["result"]["order_id"]).view()
+    order = await shop(Order).get(outcome["result"]["order_id"]).call(Order.view)
     assert sorted(s["warehouse_id"] for s in order["shipments"].values()) == ["bdg", "jkt"]
     assert await check_invariants(shop) == []
 
@@ -217,14 +237,18 @@ async def test_a_compensation_that_keeps_failing_leaves_the_saga_stuck_until_an_
     cart_id = await ready_cart(shop, region="ID-PA")
     outcome = await run_checkout(shop, checkout_input(cart_id, token="tok_refund_outage"))
     assert outcome["status"] == "stuck" and outcome["stuck_on"] == "charge_payment", outcome
-    stuck = await shop.sagas.list(owner="checkout", status="stuck")
+    stuck = await shop(Saga).list(owner="checkout", status="stuck")
     assert f"co-{cart_id}" in [row.stream for row in stuck]
-    saga = shop.sagas.get(f"co-{cart_id}")
-    await saga.retry()
-    retried = await saga.outcome(timeout_s=60)
+    saga = shop(Saga).get(f"co-{cart_id}")
+    await saga.call(Saga.retry)
+    retried = await saga.call(Saga.outcome, timeout_s=60)
     assert retried["status"] == "compensated", retried
-    assert (await shop.payments.get(f"pay-co-{cart_id}").status())["status"] == "refunded"
-    failures = [e for e in await saga.timeline() if e["type"] == "CompensationAttemptFailed"]
+    assert (await shop(Payment).get(f"pay-co-{cart_id}").call(Payment.status))[
+        "status"
+    ] == "refunded"
+    failures = [
+        e for e in await saga.call(Saga.timeline) if e["type"] == "CompensationAttemptFailed"
+    ]
     assert len(failures) == 6
     assert await check_invariants(shop) == []
 
@@ -239,7 +263,7 @@ async def test_the_correlation_id_of_a_checkout_reaches_every_object_it_touched(
     finally:
         correlation_id.reset(token)
     assert outcome["status"] == "completed"
-    history = await shop.orders.get(outcome["result"]["order_id"]).history()
+    history = await shop(Order).get(outcome["result"]["order_id"]).call(Order.history)
     assert {e["correlation_id"] for e in history} == {f"corr-{cart_id}"}
     warehouse_file = Path(runtime_config.state_dir) / "warehouse" / "jkt.sqlite"
     with sqlite3.connect(f"file:{warehouse_file}?mode=ro", uri=True) as conn:
@@ -254,21 +278,21 @@ async def test_a_paid_order_is_dispatched_then_delivered_and_can_no_longer_be_ca
 ) -> None:
     cart_id = await ready_cart(shop)
     outcome = await run_checkout(shop, checkout_input(cart_id))
-    order = shop.orders.get(outcome["result"]["order_id"])
+    order = shop(Order).get(outcome["result"]["order_id"])
     shipment_ids = [s["shipment_id"] for s in outcome["result"]["shipments"]]
     with pytest.raises(IllegalTransition, match="not all packed"):
-        await order.dispatch(shipment_id=shipment_ids[0])
-    assert (await order.fulfil(sellers=["seller-1"]))["awaiting_sellers"] == []
+        await order.call(Order.dispatch, shipment_id=shipment_ids[0])
+    assert (await order.call(Order.fulfil, sellers=["seller-1"]))["awaiting_sellers"] == []
     for shipment_id in shipment_ids:
-        await shop.shipments.get(shipment_id).dispatch()
-        await order.dispatch(shipment_id=shipment_id)
-    assert (await order.view())["status"] == "SHIPPED"
+        await shop(Shipment).get(shipment_id).call(Shipment.dispatch)
+        await order.call(Order.dispatch, shipment_id=shipment_id)
+    assert (await order.call(Order.view))["status"] == "SHIPPED"
     with pytest.raises(IllegalTransition, match="cannot cancel an order that is SHIPPED"):
-        await order.cancel(reason="too late")
+        await order.call(Order.cancel, reason="too late")
     for shipment_id in shipment_ids:
-        await shop.shipments.get(shipment_id).deliver()
-    assert (await order.deliver())["status"] == "DELIVERED"
-    tracked = await shop.shipments.get(shipment_ids[0]).track()
+        await shop(Shipment).get(shipment_id).call(Shipment.deliver)
+    assert (await order.call(Order.deliver))["status"] == "DELIVERED"
+    tracked = await shop(Shipment).get(shipment_ids[0]).call(Shipment.track)
     assert [t["status"] for t in tracked["tracking"]] == ["labelled", "dispatched", "delivered"]
     assert tracked["tracking_number"].startswith("FK")
     assert await check_invariants(shop) == []
@@ -279,15 +303,20 @@ async def test_a_rerun_after_a_split_reservation_never_ships_short(shop: Any) ->
     before journaling it. Meanwhile the nearest warehouse got stock: the re-run must not
     count the 1 unit it still holds there as the whole order."""
     sku = "SPLIT"
-    await shop.catalogs.get("catalog").save_product(
-        product={
-            "sku": sku,
-            "title": "Split",
-            "pricing": {"retail_price": idr(9_000), "wholesale_price": idr(8_000)},
-        }
+    await (
+        shop(Catalog)
+        .get("catalog")
+        .call(
+            Catalog.save_product,
+            product={
+                "sku": sku,
+                "title": "Split",
+                "pricing": {"retail_price": idr(9_000), "wholesale_price": idr(8_000)},
+            },
+        )
     )
     for warehouse in ("jkt", "bdg"):
-        await shop.warehouses.get(warehouse).restock(sku=sku, quantity=1)
+        await shop(Warehouse).get(warehouse).call(Warehouse.restock, sku=sku, quantity=1)
     data = CheckoutInput.model_validate(checkout_input("cart-split"))
     locked = LockedCart.model_validate(
         {
@@ -301,14 +330,16 @@ async def test_a_rerun_after_a_split_reservation_never_ships_short(shop: Any) ->
     )
     first = await reserve_inventory(shop, data, locked, "co-cart-split:reserve_inventory")
     assert first.shipments == {"jkt": {sku: 1}, "bdg": {sku: 1}}
-    await shop.warehouses.get("jkt").restock(sku=sku, quantity=5)
+    await shop(Warehouse).get("jkt").call(Warehouse.restock, sku=sku, quantity=5)
 
     again = await reserve_inventory(shop, data, locked, "co-cart-split:reserve_inventory")
     assert again.shipments == {"jkt": {sku: 2}}
     held = {
-        w: (await shop.warehouses.get(w).reservation(reservation_id=data.order_id)).get("lines")
+        w: (
+            await shop(Warehouse).get(w).call(Warehouse.reservation, reservation_id=data.order_id)
+        ).get("lines")
         for w in ("jkt", "bdg", "sby")
     }
     assert held == {"jkt": {sku: 2}, "bdg": None, "sby": None}
-    levels = await shop.warehouses.get("bdg").levels(skus=[sku])
+    levels = await shop(Warehouse).get("bdg").call(Warehouse.levels, skus=[sku])
     assert levels[sku]["available"] == 1, "the other warehouse's unit is free again"

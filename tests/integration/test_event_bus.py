@@ -7,10 +7,16 @@ from typing import Any
 import pytest
 from ray.exceptions import RayError
 
+from actors.analytics import Analytics
+from actors.notifications import Notifications
+from actors.order import Order
+from actors.order_views import OrderViews
+from actors.stock_alerts import StockAlerts
+from actors.warehouse import Warehouse
 from bench.invariants import check_invariants
 from bench.shop_data import checkout_input, ready_cart
 from bootstrap import SHOP
-from durable import BUS_KEY, Application, correlation_id
+from durable import BUS_KEY, Application, EventBus, Saga, correlation_id
 from tests.conftest import eventually, kill_process
 from tests.integration.kinds import EventTally
 
@@ -21,12 +27,12 @@ def shop_app() -> Application:
 
 
 def bus(shop: Any) -> Any:
-    return shop.event_buses.get(BUS_KEY)
+    return shop(EventBus).get(BUS_KEY)
 
 
 async def caught_up(shop: Any) -> dict[str, dict[str, int]]:
     return await eventually(
-        lambda: bus(shop).lag(),
+        lambda: bus(shop).call(EventBus.lag),
         lambda lag: bool(lag) and all(n == 0 for topics in lag.values() for n in topics.values()),
         what="every subscriber caught up",
     )
@@ -35,7 +41,7 @@ async def caught_up(shop: Any) -> dict[str, dict[str, int]]:
 async def bus_host_pid(shop: Any) -> int | None:
     """The bus host's pid; None while Ray restarts it."""
     try:
-        return await shop.event_buses.handle(*shop.event_buses.host_for(BUS_KEY)).ready.remote()
+        return await shop(EventBus).handle(*shop(EventBus).host_for(BUS_KEY)).ready.remote()
     except RayError:
         return None
 
@@ -43,14 +49,15 @@ async def bus_host_pid(shop: Any) -> int | None:
 async def subscribe_tally(
     shop: Any, name: str, topics: list[str], *, from_start: bool = True
 ) -> Any:
-    await bus(shop).subscribe(
+    await bus(shop).call(
+        EventBus.subscribe,
         subscription={
             "name": name,
             "topics": topics,
             "kind": EventTally.kind,
             "key": name,
             "from_start": from_start,
-        }
+        },
     )
     return shop(EventTally).get(name)
 
@@ -60,21 +67,28 @@ async def test_after_checkouts_the_order_read_model_equals_the_order_objects(sho
     tokens = ["tok_success", "tok_declined", "tok_success"]
     await asyncio.gather(
         *(
-            shop.sagas.get(f"co-{cart}").run(
-                saga_type="checkout", input=checkout_input(cart, token=token), timeout_s=120
+            shop(Saga)
+            .get(f"co-{cart}")
+            .call(
+                Saga.run,
+                saga_type="checkout",
+                input=checkout_input(cart, token=token),
+                timeout_s=120,
             )
             for cart, token in zip(carts, tokens, strict=True)
         )
     )
-    orders = [await shop.orders.get(f"ord-co-{cart}").view() for cart in carts]
-    views = shop.order_views.get("orders")
+    orders = [await shop(Order).get(f"ord-co-{cart}").call(Order.view) for cart in carts]
+    views = shop(OrderViews).get("orders")
 
     def shows_them_all(page: dict[str, Any]) -> bool:
         statuses = {o["order_id"]: o["status"] for o in page["orders"]}
         return all(statuses.get(o["order_id"]) == o["status"] for o in orders)
 
     page = await eventually(
-        lambda: views.list_orders(limit=500), shows_them_all, what="the read model caught up"
+        lambda: views.call(OrderViews.list_orders, limit=500),
+        shows_them_all,
+        what="the read model caught up",
     )
     listed = {o["order_id"]: o for o in page["orders"]}
     for order in orders:
@@ -85,62 +99,79 @@ async def test_after_checkouts_the_order_read_model_equals_the_order_objects(sho
             order["totals"]["total"],
         )
         assert [line["sku"] for line in row["lines"]] == [line["sku"] for line in order["lines"]]
-    mine = await views.list_orders(customer_id="customer-1", status="FAILED", limit=500)
+    mine = await views.call(
+        OrderViews.list_orders, customer_id="customer-1", status="FAILED", limit=500
+    )
     assert f"ord-co-{carts[1]}" in {o["order_id"] for o in mine["orders"]}
-    sellers = await views.list_orders(seller_id="seller-1", limit=500)
+    sellers = await views.call(OrderViews.list_orders, seller_id="seller-1", limit=500)
     assert f"ord-co-{carts[0]}" in {o["order_id"] for o in sellers["orders"]}
     assert await check_invariants(shop) == []
 
 
 async def test_notifications_and_analytics_follow_the_orders(shop: Any) -> None:
     cart = await ready_cart(shop)
-    await shop.sagas.get(f"co-{cart}").run(
-        saga_type="checkout", input=checkout_input(cart), timeout_s=120
+    await (
+        shop(Saga)
+        .get(f"co-{cart}")
+        .call(Saga.run, saga_type="checkout", input=checkout_input(cart), timeout_s=120)
     )
-    mailbox = shop.notifications.get("mail")
+    mailbox = shop(Notifications).get("mail")
     await eventually(
-        lambda: mailbox.mailbox(recipient="customer-1"),
+        lambda: mailbox.call(Notifications.mailbox, recipient="customer-1"),
         lambda mail: f"Order ord-co-{cart} is confirmed" in {m["subject"] for m in mail},
         what="the confirmation mail",
     )
     await caught_up(shop)
-    sales = await shop.analytics.get("analytics").sales()
+    sales = await shop(Analytics).get("analytics").call(Analytics.sales)
     assert {"TEA", "MUG"} <= {row["sku"] for row in sales}
-    revenue = await shop.analytics.get("analytics").revenue()
+    revenue = await shop(Analytics).get("analytics").call(Analytics.revenue)
     assert revenue["IDR"] == sum(row["revenue"] for row in sales if row["currency"] == "IDR")
-    outcomes = await shop.analytics.get("analytics").saga_outcomes()
+    outcomes = await shop(Analytics).get("analytics").call(Analytics.saga_outcomes)
     assert outcomes["checkout"]["completed"] >= 1
     assert 0.0 <= outcomes["checkout"]["compensation_rate"] < 1.0
 
 
 async def test_a_refused_event_is_dead_lettered_and_the_rest_go_on(shop: Any) -> None:
     tally = await subscribe_tally(shop, "picky", ["inventory.low_stock"])
-    warehouse = shop.warehouses.get("lowstock-test")
-    await warehouse.configure(
-        name="Low", region_code="ID-JK", latitude=-6.2, longitude=106.8, low_stock_threshold=5
+    warehouse = shop(Warehouse).get("lowstock-test")
+    await warehouse.call(
+        Warehouse.configure,
+        name="Low",
+        region_code="ID-JK",
+        latitude=-6.2,
+        longitude=106.8,
+        low_stock_threshold=5,
     )
     for sku in ("APPLE", "POISON", "PEAR"):
-        await warehouse.restock(sku=sku, quantity=8, idempotency_key=f"low:{sku}")
-        await warehouse.reserve(reservation_id=f"r-{sku}", lines={sku: 4})
+        await warehouse.once(f"low:{sku}").call(Warehouse.restock, sku=sku, quantity=8)
+        await warehouse.call(Warehouse.reserve, reservation_id=f"r-{sku}", lines={sku: 4})
     dead = await eventually(
-        lambda: bus(shop).dead_letters(subscriber="picky"),
+        lambda: bus(shop).call(EventBus.dead_letters, subscriber="picky"),
         lambda rows: len(rows) == 1,
         what="one dead letter",
     )
     assert dead[0]["attempts"] >= 2 and "POISON" in dead[0]["error"]
-    counts = await eventually(tally.counts, lambda c: len(c) == 2, what="the other two events")
+    counts = await eventually(
+        lambda: tally.call(EventTally.counts), lambda c: len(c) == 2, what="the other two events"
+    )
     assert set(counts.values()) == {1}
-    alerts = await shop.stock_alerts.get("alerts").alerts(warehouse_id="lowstock-test")
+    alerts = (
+        await shop(StockAlerts).get("alerts").call(StockAlerts.alerts, warehouse_id="lowstock-test")
+    )
     assert {a["sku"] for a in alerts} == {"APPLE", "POISON", "PEAR"}, "others were not held up"
-    admins = await shop.notifications.get("mail").mailbox(recipient="admins")
+    admins = await shop(Notifications).get("mail").call(Notifications.mailbox, recipient="admins")
     assert "Low stock: POISON at lowstock-test" in {m["subject"] for m in admins}
 
-    await tally.allow(sku="POISON")
-    await bus(shop).replay(subscriber="picky", topic=dead[0]["topic"], seq=dead[0]["seq"])
-    counts = await eventually(tally.counts, lambda c: len(c) == 3, what="the replayed event")
+    await tally.call(EventTally.allow, sku="POISON")
+    await bus(shop).call(
+        EventBus.replay, subscriber="picky", topic=dead[0]["topic"], seq=dead[0]["seq"]
+    )
+    counts = await eventually(
+        lambda: tally.call(EventTally.counts), lambda c: len(c) == 3, what="the replayed event"
+    )
     assert set(counts.values()) == {1}
-    assert await bus(shop).dead_letters(subscriber="picky") == []
-    (replayed,) = await bus(shop).dead_letters(subscriber="picky", status="replayed")
+    assert await bus(shop).call(EventBus.dead_letters, subscriber="picky") == []
+    (replayed,) = await bus(shop).call(EventBus.dead_letters, subscriber="picky", status="replayed")
     assert replayed["event_id"] == dead[0]["event_id"]
 
 
@@ -150,11 +181,16 @@ async def test_events_survive_the_bus_host_being_killed_twice(shop: Any) -> None
     orders = [f"bulk-{n}" for n in range(1000)]
 
     async def place(order_id: str) -> None:
-        await shop.orders.get(order_id).place(
-            customer_id="bulk",
-            currency="IDR",
-            lines=[{"sku": "TEA", "quantity": 1, "unit_price": 100}],
-            totals={"total": 100},
+        await (
+            shop(Order)
+            .get(order_id)
+            .call(
+                Order.place,
+                customer_id="bulk",
+                currency="IDR",
+                lines=[{"sku": "TEA", "quantity": 1, "unit_price": 100}],
+                totals={"total": 100},
+            )
         )
 
     async def produce() -> None:
@@ -163,7 +199,11 @@ async def test_events_survive_the_bus_host_being_killed_twice(shop: Any) -> None
 
     producing = asyncio.ensure_future(produce())
     for _ in range(2):
-        await eventually(tally.counts, lambda c: len(c) >= 1, what="deliveries under way")
+        await eventually(
+            lambda: tally.call(EventTally.counts),
+            lambda c: len(c) >= 1,
+            what="deliveries under way",
+        )
         kill_process(bus_pid)
         killed = bus_pid
         bus_pid = await eventually(
@@ -172,19 +212,25 @@ async def test_events_survive_the_bus_host_being_killed_twice(shop: Any) -> None
             what="the bus host back",
         )
     await producing
-    views = shop.order_views.get("orders")
+    views = shop(OrderViews).get("orders")
     await eventually(
-        lambda: views.totals(customer_id="bulk"),
+        lambda: views.call(OrderViews.totals, customer_id="bulk"),
         lambda totals: totals.get("PENDING", {}).get("orders") == len(orders),
         what="every placed order in the read model",
     )
     await caught_up(shop)
-    counts = await tally.counts()
+    counts = await tally.call(EventTally.counts)
     placed = [c for c in counts if c]  # every event id the tally applied
-    bulk = await shop.order_views.get("orders").list_orders(customer_id="bulk", limit=500)
+    bulk = (
+        await shop(OrderViews)
+        .get("orders")
+        .call(OrderViews.list_orders, customer_id="bulk", limit=500)
+    )
     assert len(placed) >= len(orders)
     assert set(counts.values()) == {1}, "each event applied exactly once"
-    total = (await shop.order_views.get("orders").totals(customer_id="bulk"))["PENDING"]
+    total = (await shop(OrderViews).get("orders").call(OrderViews.totals, customer_id="bulk"))[
+        "PENDING"
+    ]
     assert total["orders"] == len(orders) and len(bulk["orders"]) == 500
 
 
@@ -192,8 +238,10 @@ async def test_one_correlation_id_tells_the_whole_checkout_in_causal_order(shop:
     cart_id = await ready_cart(shop)
     token = correlation_id.set(f"story-{cart_id}")
     try:
-        await shop.sagas.get(f"co-{cart_id}").run(
-            saga_type="checkout", input=checkout_input(cart_id), timeout_s=120
+        await (
+            shop(Saga)
+            .get(f"co-{cart_id}")
+            .call(Saga.run, saga_type="checkout", input=checkout_input(cart_id), timeout_s=120)
         )
     finally:
         correlation_id.reset(token)
@@ -211,19 +259,28 @@ async def test_one_correlation_id_tells_the_whole_checkout_in_causal_order(shop:
 
 async def test_an_event_outlives_its_owner_host_and_the_bus_host_both_killed(shop: Any) -> None:
     tally = await subscribe_tally(shop, "survivor", ["inventory.low_stock"], from_start=False)
-    warehouse = shop.warehouses.get("crashy")
-    await warehouse.configure(
-        name="Crashy", region_code="ID-JK", latitude=-6.2, longitude=106.8, low_stock_threshold=5
+    warehouse = shop(Warehouse).get("crashy")
+    await warehouse.call(
+        Warehouse.configure,
+        name="Crashy",
+        region_code="ID-JK",
+        latitude=-6.2,
+        longitude=106.8,
+        low_stock_threshold=5,
     )
-    await warehouse.restock(sku="FIG", quantity=8, idempotency_key="crashy:FIG")
-    owner_pid = await shop.warehouses.handle(*shop.warehouses.host_for("crashy")).ready.remote()
+    await warehouse.once("crashy:FIG").call(Warehouse.restock, sku="FIG", quantity=8)
+    owner_pid = await shop(Warehouse).handle(*shop(Warehouse).host_for("crashy")).ready.remote()
     kill_process(await bus_host_pid(shop))
-    await warehouse.reserve(reservation_id="r-fig", lines={"FIG": 4})  # durable in the outbox
+    await warehouse.call(
+        Warehouse.reserve, reservation_id="r-fig", lines={"FIG": 4}
+    )  # durable in the outbox
     kill_process(owner_pid)
-    alerts = shop.stock_alerts.get("alerts")
+    alerts = shop(StockAlerts).get("alerts")
     found = await eventually(
-        lambda: alerts.alerts(warehouse_id="crashy"), bool, what="the alert after both crashes"
+        lambda: alerts.call(StockAlerts.alerts, warehouse_id="crashy"),
+        bool,
+        what="the alert after both crashes",
     )
     assert [(a["sku"], a["available"]) for a in found] == [("FIG", 4)]
-    counts = await eventually(tally.counts, bool, what="the tally's copy")
+    counts = await eventually(lambda: tally.call(EventTally.counts), bool, what="the tally's copy")
     assert list(counts.values()) == [1], "only the FIG alert, once"

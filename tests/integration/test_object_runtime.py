@@ -20,14 +20,16 @@ def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Objects:
 
 
 def host_pid(shop: Objects, key: str) -> int:
-    name, arg = shop.counters.host_for(key)
-    return ray.get(shop.counters.handle(name, arg).ready.remote())
+    name, arg = shop(Counter).host_for(key)
+    return ray.get(shop(Counter).handle(name, arg).ready.remote())
 
 
 async def test_concurrent_calls_on_one_object_never_interleave(shop: Objects) -> None:
-    counter = shop.counters.get("busy")
-    results = await asyncio.gather(*(counter.increment(pause_s=0.001) for _ in range(200)))
-    state = await counter.read()
+    counter = shop(Counter).get("busy")
+    results = await asyncio.gather(
+        *(counter.call(Counter.increment, pause_s=0.001) for _ in range(200))
+    )
+    state = await counter.call(Counter.read)
     assert sorted(results) == list(range(1, 201))
     assert state["value"] == 200
     assert state["interleavings"] == 0
@@ -36,114 +38,126 @@ async def test_concurrent_calls_on_one_object_never_interleave(shop: Objects) ->
 async def test_many_objects_run_concurrently_on_one_host(shop: Objects) -> None:
     keys = [f"many-{i}" for i in range(50)]
     started = asyncio.get_running_loop().time()
-    await asyncio.gather(*(shop.counters.get(k).increment(pause_s=0.5) for k in keys))
+    await asyncio.gather(*(shop(Counter).get(k).call(Counter.increment, pause_s=0.5) for k in keys))
     elapsed = asyncio.get_running_loop().time() - started
     assert elapsed < 0.5 * len(keys) / 4, "objects must not wait for each other"
 
 
 async def test_acknowledged_writes_survive_a_host_killed_with_sigkill(shop: Objects) -> None:
-    counter = shop.counters.get("crash")
+    counter = shop(Counter).get("crash")
     for _ in range(30):
-        await counter.increment()
+        await counter.call(Counter.increment)
     kill_process(host_pid(shop, "crash"))
-    state = await counter.read()
+    state = await counter.call(Counter.read)
     assert state["value"] == 30
 
 
 async def test_an_alarm_set_before_a_kill_fires_after_the_restart(shop: Objects) -> None:
-    counter = shop.counters.get("sleeper")
-    await counter.wake_me("ring", delay_s=1.0)
+    counter = shop(Counter).get("sleeper")
+    await counter.call(Counter.wake_me, "ring", delay_s=1.0)
     kill_process(host_pid(shop, "sleeper"))
-    state = await eventually(counter.read, lambda s: s["fired"], what="the alarm")
+    state = await eventually(
+        lambda: counter.call(Counter.read), lambda s: s["fired"], what="the alarm"
+    )
     assert state["fired"] == ["ring"]
 
 
 async def test_an_overdue_alarm_fires_once_the_host_is_back(shop: Objects) -> None:
-    counter = shop.counters.get("overdue")
+    counter = shop(Counter).get("overdue")
     pid = host_pid(shop, "overdue")
-    await counter.wake_me("late", delay_s=0.0)
+    await counter.call(Counter.wake_me, "late", delay_s=0.0)
     kill_process(pid)
-    state = await eventually(counter.read, lambda s: s["fired"], what="the overdue alarm")
+    state = await eventually(
+        lambda: counter.call(Counter.read), lambda s: s["fired"], what="the overdue alarm"
+    )
     assert state["fired"] == ["late"]
 
 
 async def test_an_alarm_handler_calls_other_objects_as_any_call_does(shop: Objects) -> None:
-    await shop.counters.get("alarmist").wake_me("poke:poked", delay_s=0.0)
+    await shop(Counter).get("alarmist").call(Counter.wake_me, "poke:poked", delay_s=0.0)
     poked = await eventually(
-        shop.counters.get("poked").read, lambda s: s["value"] == 1, what="the poke"
+        lambda: shop(Counter).get("poked").call(Counter.read),
+        lambda s: s["value"] == 1,
+        what="the poke",
     )
     assert poked["value"] == 1
 
 
 async def test_a_passivated_object_reactivates_with_identical_state(shop: Objects) -> None:
-    counter = shop.counters.get("napper")
+    counter = shop(Counter).get("napper")
     for _ in range(25):  # past two snapshots (every 10 events) and a tail of 5
-        await counter.increment(by=3)
-    await counter.wake_me("later", delay_s=3600)
-    before = await counter.read()
-    name, arg = shop.counters.host_for("napper")
-    host = shop.counters.handle(name, arg)
+        await counter.call(Counter.increment, by=3)
+    await counter.call(Counter.wake_me, "later", delay_s=3600)
+    before = await counter.call(Counter.read)
+    name, arg = shop(Counter).host_for("napper")
+    host = shop(Counter).handle(name, arg)
     assert ray.get(host.passivate_idle.remote(0.0)) >= 1
-    assert await counter.read() == before
+    assert await counter.call(Counter.read) == before
     assert before["value"] == 75
 
 
 async def test_a_stub_call_interrupted_by_a_host_death_completes_exactly_once(
     shop: Objects,
 ) -> None:
-    counter = shop.counters.get("interrupted")
+    counter = shop(Counter).get("interrupted")
     pid = host_pid(shop, "interrupted")
-    calls = [asyncio.ensure_future(counter.increment(pause_s=0.02)) for _ in range(100)]
-    await eventually(counter.read, lambda s: s["value"] >= 10, what="calls to start landing")
+    calls = [
+        asyncio.ensure_future(counter.call(Counter.increment, pause_s=0.02)) for _ in range(100)
+    ]
+    await eventually(
+        lambda: counter.call(Counter.read),
+        lambda s: s["value"] >= 10,
+        what="calls to start landing",
+    )
     kill_process(pid)
     results = await asyncio.gather(*calls)
-    state = await counter.read()
+    state = await counter.call(Counter.read)
     assert state["value"] == 100
     assert sorted(results) == list(range(1, 101))
 
 
 async def test_a_call_that_fails_after_emitting_changes_nothing(shop: Objects) -> None:
-    counter = shop.counters.get("broken")
-    await counter.increment(by=5)
+    counter = shop(Counter).get("broken")
+    await counter.call(Counter.increment, by=5)
     with pytest.raises(RuntimeError, match="failed halfway"):
-        await counter.break_after_emitting()
-    assert (await counter.read())["value"] == 5
+        await counter.call(Counter.break_after_emitting)
+    assert (await counter.call(Counter.read))["value"] == 5
 
 
 async def test_a_repeated_idempotency_key_returns_the_first_answer(shop: Objects) -> None:
-    counter = shop.counters.get("idem")
-    first = await counter.increment(by=2, idempotency_key="order-1:reserve")
-    again = await counter.increment(by=2, idempotency_key="order-1:reserve")
+    counter = shop(Counter).get("idem")
+    first = await counter.once("order-1:reserve").call(Counter.increment, by=2)
+    again = await counter.once("order-1:reserve").call(Counter.increment, by=2)
     assert first == again == 2
-    assert (await counter.read())["value"] == 2
+    assert (await counter.call(Counter.read))["value"] == 2
 
 
 async def test_a_repeated_key_is_recognised_after_a_restart(shop: Objects) -> None:
-    counter = shop.counters.get("idem-restart")
-    await counter.increment(by=4, idempotency_key="k-restart")
+    counter = shop(Counter).get("idem-restart")
+    await counter.once("k-restart").call(Counter.increment, by=4)
     kill_process(host_pid(shop, "idem-restart"))
-    assert await counter.increment(by=4, idempotency_key="k-restart") == 4
-    assert (await counter.read())["value"] == 4
+    assert await counter.once("k-restart").call(Counter.increment, by=4) == 4
+    assert (await counter.call(Counter.read))["value"] == 4
 
 
 async def test_objects_are_listed_by_key_prefix_and_status(shop: Objects) -> None:
     for i in range(6):
-        await shop.counters.get(f"list-{i}").increment(by=i)
-    listed = await shop.counters.list(prefix="list-")
+        await shop(Counter).get(f"list-{i}").call(Counter.increment, by=i)
+    listed = await shop(Counter).list(prefix="list-")
     assert [row.stream for row in listed] == [f"list-{i}" for i in range(6)]
-    odd = await shop.counters.list(prefix="list-", status="odd")
+    odd = await shop(Counter).list(prefix="list-", status="odd")
     assert [row.stream for row in odd] == ["list-1", "list-3", "list-5"]
-    page = await shop.counters.list(prefix="list-", after="list-3", limit=2)
+    page = await shop(Counter).list(prefix="list-", after="list-3", limit=2)
     assert [row.stream for row in page] == ["list-4", "list-5"]
 
 
 async def test_dedicated_objects_get_their_own_host_and_file(
     shop: Objects, runtime_config: RuntimeConfig
 ) -> None:
-    assert await shop.ledgers.get("north").post(ref="a", amount=5) == 5
-    assert await shop.ledgers.get("south").post(ref="b", amount=7) == 7
-    assert await shop.ledgers.get("north").post(ref="c", amount=1) == 6
-    listed = await shop.ledgers.list()
+    assert await shop(Ledger).get("north").call(Ledger.post, ref="a", amount=5) == 5
+    assert await shop(Ledger).get("south").call(Ledger.post, ref="b", amount=7) == 7
+    assert await shop(Ledger).get("north").call(Ledger.post, ref="c", amount=1) == 6
+    listed = await shop(Ledger).list()
     assert [row.stream for row in listed] == ["north", "south"]
     files = sorted(
         p.name
@@ -154,11 +168,11 @@ async def test_dedicated_objects_get_their_own_host_and_file(
 
 async def test_calling_an_unmarked_method_is_refused(shop: Objects) -> None:
     with pytest.raises(Exception, match="no callable method 'apply'"):
-        await shop.counters.get("x").apply(None)
+        await shop(Counter).get("x").call(Counter.apply, None)  # type: ignore[arg-type]
 
 
 async def test_an_unexpected_failure_is_not_replayed_to_a_retry(shop: Objects) -> None:
-    counter = shop.counters.get("flaky")
+    counter = shop(Counter).get("flaky")
     with pytest.raises(RuntimeError):
-        await counter.break_after_emitting(idempotency_key="flaky-1")
-    assert await counter.increment(by=1, idempotency_key="flaky-1") == 1
+        await counter.once("flaky-1").call(Counter.break_after_emitting)
+    assert await counter.once("flaky-1").call(Counter.increment, by=1) == 1

@@ -6,7 +6,9 @@ import sqlite3
 import pytest
 import ray
 
+from actors.order import Order
 from actors.stock_alerts import ALERTS_KEY, StockAlerts
+from actors.warehouse import Warehouse
 from bootstrap import SHOP
 from domain.cart import CartLocked, PricesChanged
 from domain.inventory import InsufficientStock
@@ -40,16 +42,18 @@ def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Objects:
 
 
 async def new_warehouse(shop: Objects, key: str, **stock: int) -> object:
-    warehouse = shop.warehouses.get(key)
-    await warehouse.configure(name=key, region_code="ID-JK", latitude=-6.2, longitude=106.85)
+    warehouse = shop(Warehouse).get(key)
+    await warehouse.call(
+        Warehouse.configure, name=key, region_code="ID-JK", latitude=-6.2, longitude=106.85
+    )
     for sku, quantity in stock.items():
-        await warehouse.restock(sku=sku, quantity=quantity)
+        await warehouse.call(Warehouse.restock, sku=sku, quantity=quantity)
     return warehouse
 
 
 def warehouse_pid(shop: Objects, key: str) -> int:
-    name, arg = shop.warehouses.host_for(key)
-    return ray.get(shop.warehouses.handle(name, arg).ready.remote())
+    name, arg = shop(Warehouse).host_for(key)
+    return ray.get(shop(Warehouse).handle(name, arg).ready.remote())
 
 
 async def test_fifty_concurrent_single_unit_reservations_against_ten_oversell_nothing(
@@ -57,45 +61,54 @@ async def test_fifty_concurrent_single_unit_reservations_against_ten_oversell_no
 ) -> None:
     warehouse = await new_warehouse(shop, "contended", TEA=10)
     results = await asyncio.gather(
-        *(warehouse.reserve(reservation_id=f"r{n}", lines={"TEA": 1}) for n in range(50)),
+        *(
+            warehouse.call(Warehouse.reserve, reservation_id=f"r{n}", lines={"TEA": 1})
+            for n in range(50)
+        ),
         return_exceptions=True,
     )
     assert sum(1 for r in results if isinstance(r, dict)) == 10
     assert sum(1 for r in results if isinstance(r, InsufficientStock)) == 40
-    level = (await warehouse.levels(skus=["TEA"]))["TEA"]
+    level = (await warehouse.call(Warehouse.levels, skus=["TEA"]))["TEA"]
     assert (level["available"], level["reserved"], level["on_hand"]) == (0, 10, 10)
 
 
 async def test_replaying_a_reserve_with_the_same_key_reserves_once(shop: Objects) -> None:
     warehouse = await new_warehouse(shop, "replayed", TEA=10)
-    first = await warehouse.reserve(
-        reservation_id="o1", lines={"TEA": 3}, idempotency_key="saga-1:reserve"
+    first = await warehouse.once("saga-1:reserve").call(
+        Warehouse.reserve, reservation_id="o1", lines={"TEA": 3}
     )
-    again = await warehouse.reserve(
-        reservation_id="o1", lines={"TEA": 3}, idempotency_key="saga-1:reserve"
+    again = await warehouse.once("saga-1:reserve").call(
+        Warehouse.reserve, reservation_id="o1", lines={"TEA": 3}
     )
     assert first == again
-    assert (await warehouse.levels(skus=["TEA"]))["TEA"]["available"] == 7
+    assert (await warehouse.call(Warehouse.levels, skus=["TEA"]))["TEA"]["available"] == 7
 
 
 async def test_an_expired_reservation_is_released_by_its_alarm(shop: Objects) -> None:
     warehouse = await new_warehouse(shop, "expiring", TEA=5)
-    await warehouse.reserve(reservation_id="slow", lines={"TEA": 2}, ttl_s=1)
+    await warehouse.call(Warehouse.reserve, reservation_id="slow", lines={"TEA": 2}, ttl_s=1)
     levels = await eventually(
-        lambda: warehouse.levels(skus=["TEA"]), lambda v: v["TEA"]["available"] == 5, what="expiry"
+        lambda: warehouse.call(Warehouse.levels, skus=["TEA"]),
+        lambda v: v["TEA"]["available"] == 5,
+        what="expiry",
     )
     assert levels["TEA"]["reserved"] == 0
-    assert (await warehouse.reservation(reservation_id="slow"))["status"] == "closed"
+    assert (await warehouse.call(Warehouse.reservation, reservation_id="slow"))[
+        "status"
+    ] == "closed"
 
 
 async def test_a_reservation_expires_even_if_the_warehouse_host_was_killed_meanwhile(
     shop: Objects, runtime_config: RuntimeConfig
 ) -> None:
     warehouse = await new_warehouse(shop, "crashing", TEA=5)
-    await warehouse.reserve(reservation_id="doomed", lines={"TEA": 4}, ttl_s=2)
+    await warehouse.call(Warehouse.reserve, reservation_id="doomed", lines={"TEA": 4}, ttl_s=2)
     kill_process(warehouse_pid(shop, "crashing"))
     await eventually(
-        lambda: warehouse.levels(skus=["TEA"]), lambda v: v["TEA"]["available"] == 5, what="expiry"
+        lambda: warehouse.call(Warehouse.levels, skus=["TEA"]),
+        lambda v: v["TEA"]["available"] == 5,
+        what="expiry",
     )
     path = dedicated_file(runtime_config.state_dir, "warehouse", "crashing")
     with sqlite3.connect(path) as conn:
@@ -114,10 +127,12 @@ async def test_a_reservation_expires_even_if_the_warehouse_host_was_killed_meanw
 
 async def test_reaching_the_low_stock_threshold_sends_an_alert_over_the_bus(shop: Objects) -> None:
     warehouse = await new_warehouse(shop, "lowstock", TEA=8)
-    await warehouse.reserve(reservation_id="big", lines={"TEA": 4})
+    await warehouse.call(Warehouse.reserve, reservation_id="big", lines={"TEA": 4})
     alerts = shop(StockAlerts).get(ALERTS_KEY)
     found = await eventually(
-        lambda: alerts.alerts(warehouse_id="lowstock"), bool, what="the low-stock alert"
+        lambda: alerts.call(StockAlerts.alerts, warehouse_id="lowstock"),
+        bool,
+        what="the low-stock alert",
     )
     assert [(a["sku"], a["available"], a["threshold"]) for a in found] == [("TEA", 4, 5)]
 
@@ -126,9 +141,9 @@ async def test_confirm_and_ship_keep_the_projection_in_step(
     shop: Objects, runtime_config: RuntimeConfig
 ) -> None:
     warehouse = await new_warehouse(shop, "shipping", TEA=10, MUG=3)
-    await warehouse.reserve(reservation_id="o9", lines={"TEA": 2, "MUG": 1})
-    await warehouse.confirm(reservation_id="o9")
-    await warehouse.ship(reservation_id="o9")
+    await warehouse.call(Warehouse.reserve, reservation_id="o9", lines={"TEA": 2, "MUG": 1})
+    await warehouse.call(Warehouse.confirm, reservation_id="o9")
+    await warehouse.call(Warehouse.ship, reservation_id="o9")
     path = dedicated_file(runtime_config.state_dir, "warehouse", "shipping")
     with sqlite3.connect(path) as conn:
         rows = conn.execute(
@@ -140,8 +155,9 @@ async def test_confirm_and_ship_keep_the_projection_in_step(
 async def test_an_order_replayed_from_snapshot_and_events_equals_the_live_one(
     shop: Objects,
 ) -> None:
-    order = shop.orders.get("ord-replay")
-    await order.place(
+    order = shop(Order).get("ord-replay")
+    await order.call(
+        Order.place,
         customer_id="u1",
         currency=IDR,
         lines=[{"sku": "TEA", "quantity": 2, "unit_price": 100}],
@@ -149,17 +165,17 @@ async def test_an_order_replayed_from_snapshot_and_events_equals_the_live_one(
         checkout_id="co-1",
     )
     for n in range(12):  # past the snapshot taken every 10 events
-        await order.attach_shipment(
-            shipment_id=f"s{n}", warehouse_id="jkt", tracking_number=f"T{n}"
+        await order.call(
+            Order.attach_shipment, shipment_id=f"s{n}", warehouse_id="jkt", tracking_number=f"T{n}"
         )
-    await order.await_payment(payment_id="p1")
-    await order.pay(payment_id="p1", amount=200)
-    live = await order.view()
-    name, arg = shop.orders.host_for("ord-replay")
-    await shop.orders.handle(name, arg).passivate_idle.remote(0.0)
-    assert await order.view() == live
+    await order.call(Order.await_payment, payment_id="p1")
+    await order.call(Order.pay, payment_id="p1", amount=200)
+    live = await order.call(Order.view)
+    name, arg = shop(Order).host_for("ord-replay")
+    await shop(Order).handle(name, arg).passivate_idle.remote(0.0)
+    assert await order.call(Order.view) == live
     folded = OrderState()
-    history = await order.history()
+    history = await order.call(Order.history)
     for event in history:
         folded.apply(event["type"], event["data"])
     assert {
@@ -172,43 +188,53 @@ async def test_an_order_replayed_from_snapshot_and_events_equals_the_live_one(
 
 
 async def test_a_locked_cart_refuses_changes_until_the_checkout_ends(shop: Objects) -> None:
-    cart = shop.short_carts.get("locked")
-    await cart.add_item(sku="TEA", quantity=2, unit_price=idr(25_000))
-    await cart.set_address(address=ADDRESS)
-    await cart.choose_shipping(choice={"code": "REG", "price": idr(10_000)})
+    cart = shop(ShortLivedCart).get("locked")
+    await cart.call(ShortLivedCart.add_item, sku="TEA", quantity=2, unit_price=idr(25_000))
+    await cart.call(ShortLivedCart.set_address, address=ADDRESS)
+    await cart.call(ShortLivedCart.choose_shipping, choice={"code": "REG", "price": idr(10_000)})
     with pytest.raises(PricesChanged):
-        await cart.begin_checkout(checkout_id="co-1", prices={"TEA": idr(24_000)})
-    locked = await cart.begin_checkout(checkout_id="co-1", prices={"TEA": idr(25_000)})
+        await cart.call(
+            ShortLivedCart.begin_checkout, checkout_id="co-1", prices={"TEA": idr(24_000)}
+        )
+    locked = await cart.call(
+        ShortLivedCart.begin_checkout, checkout_id="co-1", prices={"TEA": idr(25_000)}
+    )
     assert locked["locked"] and locked["summary"]["subtotal"] == 50_000
     with pytest.raises(CartLocked, match="being checked out"):
-        await cart.add_item(sku="MUG", quantity=1, unit_price=idr(5_000))
+        await cart.call(ShortLivedCart.add_item, sku="MUG", quantity=1, unit_price=idr(5_000))
     with pytest.raises(CartLocked):
-        await cart.begin_checkout(checkout_id="co-2", prices={})
-    assert await cart.begin_checkout(checkout_id="co-1", prices={}) == locked
-    await cart.complete_checkout(checkout_id="co-1")
-    emptied = await cart.view()
+        await cart.call(ShortLivedCart.begin_checkout, checkout_id="co-2", prices={})
+    assert await cart.call(ShortLivedCart.begin_checkout, checkout_id="co-1", prices={}) == locked
+    await cart.call(ShortLivedCart.complete_checkout, checkout_id="co-1")
+    emptied = await cart.call(ShortLivedCart.view)
     assert emptied["lines"] == [] and not emptied["locked"]
 
 
 async def test_an_idle_cart_is_deleted_by_its_alarm(shop: Objects) -> None:
-    cart = shop.short_carts.get("forgotten")
-    await cart.add_item(sku="TEA", quantity=1, unit_price=idr(25_000))
-    assert [row.stream for row in await shop.short_carts.list(prefix="forgotten")] == ["forgotten"]
+    cart = shop(ShortLivedCart).get("forgotten")
+    await cart.call(ShortLivedCart.add_item, sku="TEA", quantity=1, unit_price=idr(25_000))
+    assert [row.stream for row in await shop(ShortLivedCart).list(prefix="forgotten")] == [
+        "forgotten"
+    ]
     await eventually(
-        lambda: shop.short_carts.list(prefix="forgotten"), lambda rows: rows == [], what="expiry"
+        lambda: shop(ShortLivedCart).list(prefix="forgotten"),
+        lambda rows: rows == [],
+        what="expiry",
     )
-    assert (await cart.view())["lines"] == []
+    assert (await cart.call(ShortLivedCart.view))["lines"] == []
 
 
 async def test_a_guest_cart_merges_into_the_shoppers_cart_all_or_nothing(shop: Objects) -> None:
-    guest = shop.short_carts.get("guest-1")
-    await guest.add_item(sku="TEA", quantity=2, unit_price=idr(25_000))
-    await guest.add_item(sku="MUG", quantity=1, unit_price=idr(40_000))
-    mine = shop.short_carts.get("user-1")
-    await mine.add_item(sku="TEA", quantity=1, unit_price=idr(25_000))
-    merged = await mine.merge_lines(lines=(await guest.view())["lines"])
+    guest = shop(ShortLivedCart).get("guest-1")
+    await guest.call(ShortLivedCart.add_item, sku="TEA", quantity=2, unit_price=idr(25_000))
+    await guest.call(ShortLivedCart.add_item, sku="MUG", quantity=1, unit_price=idr(40_000))
+    mine = shop(ShortLivedCart).get("user-1")
+    await mine.call(ShortLivedCart.add_item, sku="TEA", quantity=1, unit_price=idr(25_000))
+    merged = await mine.call(
+        ShortLivedCart.merge_lines, lines=(await guest.call(ShortLivedCart.view))["lines"]
+    )
     assert {line["sku"]: line["quantity"] for line in merged["lines"]} == {"TEA": 3, "MUG": 1}
     too_many = [{"sku": "TEA", "quantity": 9_999, "unit_price": idr(25_000)}]
     with pytest.raises(Exception, match="between 1 and 9999"):
-        await mine.merge_lines(lines=too_many)
-    assert (await mine.view())["lines"] == merged["lines"]
+        await mine.call(ShortLivedCart.merge_lines, lines=too_many)
+    assert (await mine.call(ShortLivedCart.view))["lines"] == merged["lines"]
