@@ -4,7 +4,7 @@ when idle, and the per-object input gate."""
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from durable.kind import DurableObject, Event
 from storage import LogFile
@@ -81,6 +81,15 @@ class ResidentSet:
     def release(resident: Resident) -> None:
         resident.users -= 1
         resident.last_used = time.monotonic()
+
+    @contextlib.asynccontextmanager
+    async def using(self, key: str) -> AsyncIterator[Resident]:
+        """The resident object for `key`, kept in memory while the block runs."""
+        resident = await self.acquire(key)
+        try:
+            yield resident
+        finally:
+            self.release(resident)
 
     def invalidate(self, resident: Resident) -> None:
         """Drops an object whose memory may be ahead of its file; the next call reloads it

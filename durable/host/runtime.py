@@ -6,10 +6,9 @@ The next call on the object need not wait for the fsync: group commit shares it.
 """
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from durable.client.calls import Call, Reply
@@ -17,11 +16,13 @@ from durable.context import CallContext
 from durable.errors import TerminalError, UnknownMethod, WrongHost
 from durable.host.alarms import AlarmScheduler, retry_later
 from durable.host.background import BackgroundWork
+from durable.host.contexts import ContextMaker, settled
 from durable.host.idempotency import IdempotencyCache, encode
 from durable.host.local_ref import LocalRef
 from durable.host.relay import OutboxRelay
 from durable.host.residency import Resident, ResidentSet
 from durable.host.snapshots import add_snapshot_if_due
+from durable.host.upkeep import Upkeep, events_by_correlation, keys_with_status, list_objects
 from durable.kind import COMMAND, WAITER, DurableObject
 from durable.observe.correlation import correlation_id
 from storage import LogFile, StorageError, WriteUnit
@@ -76,6 +77,8 @@ class HostRuntime:
         self._housekeeping: asyncio.Task[None] | None = None
         self._relay: OutboxRelay | None = None
         self._background = BackgroundWork(kind.kind)
+        self._upkeep = Upkeep(self._residents, self._files, self._config, metrics)
+        self._contexts = ContextMaker(objects, self._file_of)
 
     async def start(self) -> None:
         """Opens every file and re-arms its alarms; calls wait until this is done."""
@@ -88,20 +91,14 @@ class HostRuntime:
             )
             self._files[file_key] = log_file
             self._alarms[file_key] = AlarmScheduler(log_file, self._fire_alarm)
-        self._housekeeping = asyncio.get_running_loop().create_task(self._keep_house())
+        self._housekeeping = asyncio.get_running_loop().create_task(self._upkeep.run_forever())
         self._relay = OutboxRelay(self._files, self._paths, self._objects)
         self._started.set()
         await self._resume_objects()
 
     async def _resume_objects(self) -> None:
         """Calls `resume` on every object whose status asks for it (work in flight at a crash)."""
-        keys: list[str] = []
-        for status in self.kind.resume_statuses:
-            for log_file in self._files.values():
-                after = ""
-                while page := await log_file.list_objects(status=status, after=after, limit=500):
-                    keys.extend(row.stream for row in page)
-                    after = page[-1].stream
+        keys = await keys_with_status(self._files, self.kind.resume_statuses)
         replies = await asyncio.gather(
             *(self.call(Call(k, "resume", (), {}, None, False, None)) for k in keys)
         )
@@ -139,11 +136,8 @@ class HostRuntime:
         if marker == WAITER:
             return await self._wait_on(call)
         while True:
-            resident = await self._residents.acquire(call.key)
-            try:
+            async with self._residents.using(call.key) as resident:
                 reply = await self._call_resident(resident, call, marker == COMMAND)
-            finally:
-                self._residents.release(resident)
             if reply is not None:
                 return reply
 
@@ -161,75 +155,57 @@ class HostRuntime:
                 )
                 if earlier is not None:
                     return earlier
-            ctx = self._context(resident, call.correlation_id, idempotency_key=key)
+            ctx = self._contexts.make(resident, call.correlation_id, idempotency_key=key)
             reply = await self._run_method(resident, ctx, call)
             if not resident.alive:
                 return reply
             final = reply.ok or isinstance(reply.value, TerminalError)  # a retry gets the same
-            unit = ctx.finish(encode(reply) if key is not None and final else None)
-            self._submit(resident, call.key, unit)
-            commit = resident.last_commit
+            commit = self._commit(resident, ctx.finish(encode(reply) if key and final else None))
             if ctx.spawned is not None and reply.ok:
                 ref = LocalRef(self.call, call.key, call.correlation_id)
                 self._background.start_after(commit, call.key, ctx.spawned, ref)
             if key is not None and final and commit is not None:
                 self._idempotency.begin(key, commit, reply)
-        if commit is not None:
-            try:
-                await commit
-            except StorageError as exc:
-                return Reply(False, exc)
-        return reply
+        return await _once_durable(reply, commit)
 
     async def _wait_on(self, call: Call) -> Reply:
         """A waiter runs beside the gate; its answer still waits for durable state."""
-        resident = await self._residents.acquire(call.key)
-        try:
+        async with self._residents.using(call.key) as resident:
             self_ref = LocalRef(self.call, call.key, call.correlation_id)
-            ctx = self._context(resident, call.correlation_id, self_ref=self_ref)
+            ctx = self._contexts.make(resident, call.correlation_id, self_ref=self_ref)
             reply = await self._run_method(resident, ctx, call)
-            if resident.last_commit is not None:
-                await resident.last_commit
-            return reply
-        finally:
-            self._residents.release(resident)
+            return await _once_durable(reply, resident.last_commit)
 
-    async def _run_method(self, resident: Resident, ctx: CallContext, call: Call) -> Reply:
-        method = getattr(resident.obj, call.method)
+    def _run_method(self, resident: Resident, ctx: CallContext, call: Call) -> Awaitable[Reply]:
+        return self._run(resident, ctx, call.method, lambda: _invoke(resident, ctx, call))
+
+    async def _run(
+        self,
+        resident: Resident,
+        ctx: CallContext,
+        what: str,
+        work: Callable[[], Awaitable[Any]],
+    ) -> Reply:
+        """Runs a method or an alarm handler; a failure leaves nothing of it behind (and an
+        object whose memory got ahead of its file is reloaded)."""
         try:
-            return Reply(True, await method(ctx, *call.args, **call.kwargs))
+            return Reply(True, await work())
         except Exception as exc:
-            if ctx.emitted:  # memory is ahead of any valid state: reload from the file
+            if ctx.emitted:
                 self._residents.invalidate(resident)
             ctx.discard()
             if not isinstance(exc, TerminalError):
-                log.exception("%s.%s on %s failed", self.kind.kind, call.method, call.key)
+                log.exception("%s.%s on %s failed", self.kind.kind, what, ctx.key)
             return Reply(False, exc)
 
-    def _context(
-        self,
-        resident: Resident,
-        correlation: str | None,
-        *,
-        idempotency_key: str | None = None,
-        self_ref: LocalRef | None = None,
-    ) -> CallContext:
-        """The one way a call, a waiter or an alarm handler gets its context: the same
-        settings, history and owner-table reads for all three."""
-        return CallContext(
-            resident.obj,
-            resident.last_seq,
-            idempotency_key=idempotency_key,
-            correlation_id=correlation,
-            history=lambda: self._history(resident),
-            objects=self._objects,
-            reader=lambda sql, params: self._read(resident, sql, params),
-            self_ref=self_ref,
-        )
+    def _commit(self, resident: Resident, unit: WriteUnit) -> asyncio.Future[None] | None:
+        """Hands the unit to its file's group commit; returns the object's latest pending
+        commit (this one, or an earlier one when the unit writes nothing)."""
+        if not unit.is_empty():
+            self._submit(resident, resident.obj.key, unit)
+        return resident.last_commit
 
     def _submit(self, resident: Resident, key: str, unit: WriteUnit) -> None:
-        if unit.is_empty():
-            return
         add_snapshot_if_due(resident, unit, self._config.snapshot_every)
         file_key = self._file_key(key)
         commit = self._files[file_key].submit(unit)
@@ -250,52 +226,28 @@ class HostRuntime:
 
         commit.add_done_callback(after_commit)
 
-    async def _history(self, resident: Resident) -> list[StoredEvent]:
-        await self._settled(resident)
-        return await self._file_of(resident.obj.key).read_events(resident.obj.key)
-
-    async def _read(
-        self, resident: Resident, sql: str, params: tuple[Any, ...]
-    ) -> list[tuple[Any, ...]]:
-        await self._settled(resident)
-        return await self._file_of(resident.obj.key).query(sql, params)
-
-    @staticmethod
-    async def _settled(resident: Resident) -> None:
-        if resident.last_commit is not None:
-            with contextlib.suppress(Exception):
-                await resident.last_commit
-
     # alarms
 
     async def _fire_alarm(self, alarm: AlarmRecord) -> None:
-        resident = await self._residents.acquire(alarm.stream)
-        try:
+        async with self._residents.using(alarm.stream) as resident:
             async with resident.gate:
-                if resident.last_commit is not None:
-                    with contextlib.suppress(Exception):
-                        await resident.last_commit
+                await settled(resident)
                 if not resident.alive or not await self._still_due(alarm):
                     return
-                ctx = self._context(resident, None)
+                ctx = self._contexts.make(resident, None)
                 ctx.cancel_alarm(alarm.name)
-                try:
-                    await resident.obj.on_alarm(ctx, alarm.name)
-                    unit = ctx.finish(None)
-                    ok = True
-                except Exception:
-                    log.exception("alarm %s of %s failed", alarm.name, alarm.stream)
-                    if ctx.emitted:
-                        self._residents.invalidate(resident)
-                    unit = retry_later(alarm, resident.last_seq)
-                    ok = False
-                self._submit(resident, alarm.stream, unit)
-                commit = resident.last_commit
-            if commit is not None:
-                await commit
-            self._metrics.alarm_fired(ok)
-        finally:
-            self._residents.release(resident)
+                handled = await self._run(
+                    resident,
+                    ctx,
+                    f"on_alarm({alarm.name})",
+                    lambda: resident.obj.on_alarm(ctx, alarm.name),
+                )
+                if handled.ok:
+                    commit = self._commit(resident, ctx.finish(None))
+                else:  # retried later with backoff, from the state the file holds
+                    commit = self._commit(resident, retry_later(alarm, resident.last_seq))
+            await _once_durable(handled, commit)
+            self._metrics.alarm_fired(handled.ok)
 
     async def _still_due(self, alarm: AlarmRecord) -> bool:
         """The alarm may have been moved or cancelled since the scan that found it."""
@@ -304,45 +256,36 @@ class HostRuntime:
 
     # listing, housekeeping, introspection
 
-    async def events_by_correlation(self, correlation_id: str) -> list[StoredEvent]:
-        """Every event this host's files hold under `correlation_id`."""
-        found: list[StoredEvent] = []
-        for log_file in self._files.values():
-            found += await log_file.events_by_correlation(correlation_id)
-        return found
+    async def events_by_correlation(self, correlation: str) -> list[StoredEvent]:
+        return await events_by_correlation(self._files, correlation)
 
     async def list_objects(self, **filters: Any) -> list[ObjectRow]:
         await self._started.wait()
-        rows: list[ObjectRow] = []
-        for log_file in self._files.values():
-            rows.extend(await log_file.list_objects(**filters))
-        rows.sort(key=lambda row: row.stream)
-        return rows[: filters.get("limit", 100)]
+        return await list_objects(self._files, **filters)
 
     def passivate_idle(self, idle_seconds: float | None = None) -> int:
-        seconds = self._config.idle_seconds if idle_seconds is None else idle_seconds
-        evicted = self._residents.passivate_idle(seconds)
-        if evicted:
-            self._metrics.passivated(evicted)
-        self._metrics.resident(len(self._residents))
-        return evicted
+        return self._upkeep.passivate_idle(idle_seconds)
 
     def resident_count(self) -> int:
         return len(self._residents)
-
-    async def _keep_house(self) -> None:
-        interval = min(max(self._config.idle_seconds / 2, 0.5), 10.0)
-        last_prune = 0.0
-        while True:
-            await asyncio.sleep(interval)
-            self.passivate_idle()
-            if time.monotonic() - last_prune > 3600:
-                last_prune = time.monotonic()
-                for log_file in self._files.values():
-                    await log_file.prune_idempotency(self._config.idempotency_days * 86400)
 
     def _file_of(self, key: str) -> LogFile:
         log_file = self._files.get(self._file_key(key))
         if log_file is None:
             raise WrongHost(f"{key!r} does not belong to this {self.kind.kind} host")
         return log_file
+
+
+async def _invoke(resident: Resident, ctx: CallContext, call: Call) -> Any:
+    return await getattr(resident.obj, call.method)(ctx, *call.args, **call.kwargs)
+
+
+async def _once_durable(reply: Reply, commit: asyncio.Future[None] | None) -> Reply:
+    """The reply, once the writes before it are durable (the output gate), or the storage
+    error that kept them from being so."""
+    if commit is not None:
+        try:
+            await commit
+        except StorageError as exc:
+            return Reply(False, exc)
+    return reply
