@@ -65,23 +65,6 @@ class Cart(DurableObject):
     # changes
 
     @command
-    async def assign_owner(
-        self, ctx: CallContext, owner: str, market: str = "retail"
-    ) -> dict[str, Any]:
-        chosen = _market(market)
-        if (self.state.owner, self.state.market) != (owner, chosen):
-            self.state.require_unlocked()
-            ctx.emit("OwnerAssigned", {"owner": owner, "market": chosen.value})
-        return self._touched(ctx)
-
-    @command
-    async def add_item(
-        self, ctx: CallContext, sku: str, quantity: int, unit_price: dict[str, Any], title: str = ""
-    ) -> dict[str, Any]:
-        self._add_line(ctx, sku, quantity, parse(Money, unit_price), title)
-        return self._touched(ctx)
-
-    @command
     async def add_product(
         self,
         ctx: CallContext,
@@ -216,19 +199,16 @@ class Cart(DurableObject):
         self,
         ctx: CallContext,
         checkout_id: str,
-        prices: dict[str, dict[str, Any]] | None = None,
         address: dict[str, Any] | None = None,
         shipping: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Locks the cart at fresh catalog prices (or the `prices` given); returns what the
-        checkout buys, with each product's seller and weight (`facts`) when quoted here.
+        """Locks the cart at fresh catalog prices; returns what the checkout buys, with each
+        product's seller and weight (`facts`).
 
         A one-step checkout may bring its `address` and `shipping` choice along: they are set
         as by `set_address` and `choose_shipping`, in the same write as the lock."""
-        facts: dict[str, Any] = {}
-        if prices is None:
-            facts = await self._quote(ctx, self._quantities())
-            prices = {sku: fact["unit_price"] for sku, fact in facts.items()}
+        facts = await self._quote(ctx, self._quantities())
+        prices = {sku: fact["unit_price"] for sku, fact in facts.items()}
         if self.state.checkout_id != checkout_id:
             self._ready_with(ctx, address, shipping)
             fresh = {

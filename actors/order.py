@@ -79,15 +79,6 @@ class Order(DurableObject):
         return self.view_state()
 
     @command
-    async def attach_shipment(
-        self, ctx: CallContext, shipment_id: str, warehouse_id: str, tracking_number: str = ""
-    ) -> dict[str, Any]:
-        self._record(
-            ctx, self.state.decide_attach_shipment(shipment_id, warehouse_id, tracking_number)
-        )
-        return self.view_state()
-
-    @command
     async def fulfil(self, ctx: CallContext, sellers: list[str]) -> dict[str, Any]:
         """Records that `sellers` packed their lines; the view's `awaiting_sellers` says who
         is left before the parcels can go."""

@@ -44,10 +44,8 @@ async def one_checkout(shop: Any, decline_share: float, rng: random.Random) -> t
     started = time.perf_counter()
     cart_id = f"bench-{next(_ids)}"
     cart = shop(Cart).get(cart_id)
-    await cart.call(
-        Cart.add_item, sku="TEA", quantity=1 + rng.randrange(3), unit_price=idr(25_000), title="Tea"
-    )
-    await cart.call(Cart.add_item, sku="MUG", quantity=1, unit_price=idr(40_000), title="Mug")
+    await cart.call(Cart.add_product, sku="TEA", quantity=1 + rng.randrange(3))
+    await cart.call(Cart.add_product, sku="MUG", quantity=1)
     token = "tok_declined" if rng.random() < decline_share else "tok_success"
     payload = checkout_input(cart_id, token=token, **destination(cart_id, rng))
     saga = shop(Saga).get(payload["checkout_id"])
@@ -87,8 +85,8 @@ async def measure_recovery(shop: Any, clients: int = 64, load_s: float = 4.0) ->
         while not stopping.is_set():
             cart_id = f"recovery-{next(_ids)}"
             cart = shop(Cart).get(cart_id)
-            await cart.call(Cart.add_item, sku="TEA", quantity=1, unit_price=idr(25_000))
-            await cart.call(Cart.add_item, sku="MUG", quantity=1, unit_price=idr(40_000))
+            await cart.call(Cart.add_product, sku="TEA", quantity=1)
+            await cart.call(Cart.add_product, sku="MUG", quantity=1)
             payload = checkout_input(cart_id, **destination(cart_id, rng))
             in_flight.add(payload["checkout_id"])
             await (

@@ -68,14 +68,11 @@ ADDRESSES = [
 
 
 async def build_history(shop: Objects, key: str, events: int) -> None:
-    """A few lines, then address changes: events that need no other object (a quantity
-    change would ask the catalog for its price), so only the cart's own log is measured."""
+    """Address changes: events that need no other object (adding a line asks the catalog
+    for its price), so only the cart's own log is measured."""
     cart = shop(Cart).get(key)
     for n in range(events):
-        if n < len(SKUS):
-            await cart.call(Cart.add_item, sku=SKUS[n], quantity=1, unit_price=PRICE)
-        else:
-            await cart.call(Cart.set_address, address=ADDRESSES[n % len(ADDRESSES)])
+        await cart.call(Cart.set_address, address=ADDRESSES[n % len(ADDRESSES)])
 
 
 async def measure_activation(shop: Objects, objects: int = 200) -> dict[str, float]:

@@ -66,19 +66,13 @@ async def ready_cart(
     *,
     region: str = "ID-JK",
     lines: dict[str, int] | None = None,
-    prices: dict[str, int] | None = None,
 ) -> str:
+    """A cart of customer-1's with catalog products (saved by `stock_shop`, or by the caller),
+    an address and a shipping choice: ready to check out."""
     cart_id = f"cart-{next(_numbers)}"
     cart = shop(Cart).get(cart_id)
-    await cart.call(Cart.assign_owner, owner="customer-1")
     for sku, quantity in (lines or {"TEA": 2, "MUG": 1}).items():
-        await cart.call(
-            Cart.add_item,
-            sku=sku,
-            quantity=quantity,
-            unit_price=idr({**PRODUCTS, **(prices or {})}[sku]),
-            title=sku.title(),
-        )
+        await cart.call(Cart.add_product, sku=sku, quantity=quantity, owner="customer-1")
     await cart.call(Cart.set_address, address=address(region))
     await cart.call(
         Cart.choose_shipping, choice={"code": "REG", "label": "Regular", "price": idr(15_000)}

@@ -47,8 +47,8 @@ async def test_a_checkout_pays_the_order_ships_it_and_empties_the_cart(shop: Any
 
 async def cart_with_lines(shop: Any, cart_id: str) -> Any:
     cart = shop(Cart).get(cart_id)
-    await cart.call(Cart.add_item, sku="TEA", quantity=2, unit_price=idr(25_000), title="Tea")
-    await cart.call(Cart.add_item, sku="MUG", quantity=1, unit_price=idr(40_000), title="Mug")
+    await cart.call(Cart.add_product, sku="TEA", quantity=2)
+    await cart.call(Cart.add_product, sku="MUG", quantity=1)
     return cart
 
 
@@ -223,7 +223,7 @@ async def test_an_order_no_single_warehouse_can_fill_ships_from_two(shop: Any) -
     )
     for warehouse in ("jkt", "bdg"):
         await shop(Warehouse).get(warehouse).call(Warehouse.restock, sku="RARE", quantity=1)
-    cart_id = await ready_cart(shop, lines={"RARE": 2}, prices={"RARE": 9_000})
+    cart_id = await ready_cart(shop, lines={"RARE": 2})
     outcome = await run_checkout(shop, checkout_input(cart_id))
     assert outcome["status"] == "completed", outcome
     order = await shop(Order).get(outcome["result"]["order_id"]).call(Order.view)

@@ -6,9 +6,11 @@ import sqlite3
 import pytest
 import ray
 
+from actors.catalog import CATALOG_KEY, Catalog
 from actors.order import Order
 from actors.stock_alerts import ALERTS_KEY, StockAlerts
 from actors.warehouse import Warehouse
+from bench.shop_data import stock_shop
 from bootstrap import SHOP
 from domain.cart import CartLocked, PricesChanged
 from domain.inventory import InsufficientStock
@@ -38,6 +40,7 @@ ADDRESS = {
 def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Objects:
     shop = Objects(SHOP.with_kinds(ShortLivedCart), runtime_config)
     shop.ensure_hosts()
+    asyncio.run(stock_shop(shop))  # carts price their lines from the catalog
     return shop
 
 
@@ -49,6 +52,15 @@ async def new_warehouse(shop: Objects, key: str, **stock: int) -> object:
     for sku, quantity in stock.items():
         await warehouse.call(Warehouse.restock, sku=sku, quantity=quantity)
     return warehouse
+
+
+async def save_product(shop: Objects, sku: str, price: int) -> None:
+    product = {
+        "sku": sku,
+        "title": sku.title(),
+        "pricing": {"retail_price": idr(price), "wholesale_price": idr(price)},
+    }
+    await shop(Catalog).get(CATALOG_KEY).call(Catalog.save_product, product=product)
 
 
 def warehouse_pid(shop: Objects, key: str) -> int:
@@ -164,12 +176,12 @@ async def test_an_order_replayed_from_snapshot_and_events_equals_the_live_one(
         totals={"total": 200},
         checkout_id="co-1",
     )
-    for n in range(12):  # past the snapshot taken every 10 events
-        await order.call(
-            Order.attach_shipment, shipment_id=f"s{n}", warehouse_id="jkt", tracking_number=f"T{n}"
-        )
     await order.call(Order.await_payment, payment_id="p1")
-    await order.call(Order.pay, payment_id="p1", amount=200)
+    shipments = [  # past the snapshot taken every 10 events
+        {"shipment_id": f"s{n}", "warehouse_id": "jkt", "tracking_number": f"T{n}"}
+        for n in range(12)
+    ]
+    await order.call(Order.pay, payment_id="p1", amount=200, shipments=shipments)
     live = await order.call(Order.view)
     name, arg = shop(Order).host_for("ord-replay")
     await shop(Order).handle(name, arg).passivate_idle.remote(0.0)
@@ -188,23 +200,22 @@ async def test_an_order_replayed_from_snapshot_and_events_equals_the_live_one(
 
 
 async def test_a_locked_cart_refuses_changes_until_the_checkout_ends(shop: Objects) -> None:
+    await save_product(shop, "LOCKED-TEA", 25_000)
     cart = shop(ShortLivedCart).get("locked")
-    await cart.call(ShortLivedCart.add_item, sku="TEA", quantity=2, unit_price=idr(25_000))
+    await cart.call(ShortLivedCart.add_product, sku="LOCKED-TEA", quantity=2)
     await cart.call(ShortLivedCart.set_address, address=ADDRESS)
     await cart.call(ShortLivedCart.choose_shipping, choice={"code": "REG", "price": idr(10_000)})
+    await save_product(shop, "LOCKED-TEA", 24_000)
     with pytest.raises(PricesChanged):
-        await cart.call(
-            ShortLivedCart.begin_checkout, checkout_id="co-1", prices={"TEA": idr(24_000)}
-        )
-    locked = await cart.call(
-        ShortLivedCart.begin_checkout, checkout_id="co-1", prices={"TEA": idr(25_000)}
-    )
-    assert locked["locked"] and locked["summary"]["subtotal"] == 50_000
+        await cart.call(ShortLivedCart.begin_checkout, checkout_id="co-1")
+    await cart.call(ShortLivedCart.prepare_checkout)  # the shopper sees the new price
+    locked = await cart.call(ShortLivedCart.begin_checkout, checkout_id="co-1")
+    assert locked["locked"] and locked["summary"]["subtotal"] == 48_000
     with pytest.raises(CartLocked, match="being checked out"):
-        await cart.call(ShortLivedCart.add_item, sku="MUG", quantity=1, unit_price=idr(5_000))
+        await cart.call(ShortLivedCart.add_product, sku="MUG", quantity=1)
     with pytest.raises(CartLocked):
-        await cart.call(ShortLivedCart.begin_checkout, checkout_id="co-2", prices={})
-    assert await cart.call(ShortLivedCart.begin_checkout, checkout_id="co-1", prices={}) == locked
+        await cart.call(ShortLivedCart.begin_checkout, checkout_id="co-2")
+    assert await cart.call(ShortLivedCart.begin_checkout, checkout_id="co-1") == locked
     await cart.call(ShortLivedCart.complete_checkout, checkout_id="co-1")
     emptied = await cart.call(ShortLivedCart.view)
     assert emptied["lines"] == [] and not emptied["locked"]
@@ -212,7 +223,7 @@ async def test_a_locked_cart_refuses_changes_until_the_checkout_ends(shop: Objec
 
 async def test_an_idle_cart_is_deleted_by_its_alarm(shop: Objects) -> None:
     cart = shop(ShortLivedCart).get("forgotten")
-    await cart.call(ShortLivedCart.add_item, sku="TEA", quantity=1, unit_price=idr(25_000))
+    await cart.call(ShortLivedCart.add_product, sku="TEA", quantity=1)
     assert [row.stream for row in await shop(ShortLivedCart).list(prefix="forgotten")] == [
         "forgotten"
     ]
@@ -226,10 +237,10 @@ async def test_an_idle_cart_is_deleted_by_its_alarm(shop: Objects) -> None:
 
 async def test_a_guest_cart_merges_into_the_shoppers_cart_all_or_nothing(shop: Objects) -> None:
     guest = shop(ShortLivedCart).get("guest-1")
-    await guest.call(ShortLivedCart.add_item, sku="TEA", quantity=2, unit_price=idr(25_000))
-    await guest.call(ShortLivedCart.add_item, sku="MUG", quantity=1, unit_price=idr(40_000))
+    await guest.call(ShortLivedCart.add_product, sku="TEA", quantity=2)
+    await guest.call(ShortLivedCart.add_product, sku="MUG", quantity=1)
     mine = shop(ShortLivedCart).get("user-1")
-    await mine.call(ShortLivedCart.add_item, sku="TEA", quantity=1, unit_price=idr(25_000))
+    await mine.call(ShortLivedCart.add_product, sku="TEA", quantity=1)
     merged = await mine.call(
         ShortLivedCart.merge_lines, lines=(await guest.call(ShortLivedCart.view))["lines"]
     )
