@@ -1,6 +1,9 @@
 """The shop's whole life over real HTTP: a seller lists a product with an image, an admin issues
 a coupon and stocks a warehouse, a customer buys with the coupon, the seller fulfils and the
-carrier delivers; wholesale buyers of approved companies; guests; refunds; and who may see what."""
+carrier delivers; wholesale buyers of approved companies; guests; refunds; and who may see what.
+
+Over 300 lines: the scenarios share one gateway on one Ray (one per module); split, each part
+would start its own."""
 
 import hashlib
 import hmac
