@@ -125,6 +125,7 @@ SHOP = Application(
     subscriptions=SUBSCRIPTIONS,
     check_payload=checked_payload,
     adapters={PaymentProvider: payment_provider, Carrier: carrier, Mailer: mailer},
+    namespace="rayshop",
 )
 
 

@@ -9,8 +9,6 @@ from contextlib import contextmanager
 
 import ray
 
-from durable import NAMESPACE
-
 
 @contextmanager
 def local_ray(name: str) -> Iterator[str]:
@@ -18,7 +16,9 @@ def local_ray(name: str) -> Iterator[str]:
     state_dir = tempfile.mkdtemp(prefix=f"rayshop-bench-{name}-")
     os.environ.pop("RAY_ADDRESS", None)  # a bench never attaches to a running shop
     try:
-        ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+        ray.init(
+            address="local", namespace="rayshop-bench", include_dashboard=False, log_to_driver=False
+        )
         yield state_dir
     finally:
         ray.shutdown()

@@ -203,7 +203,7 @@ async def measure_spread(shop: Objects, seconds: float, objects: int = 1000) -> 
         counters[worker] += 1
         return (worker * 7919 + counters[worker] * 104729) % objects
 
-    ours = await measured(lambda w: stubs[next_index(w)].add(by=1), seconds)
+    ours = await measured(lambda w: stubs[next_index(w)].call(Tally.add, by=1), seconds)
     plains = [ray.remote(PlainTally).remote() for _ in range(2)]
     await asyncio.gather(*(p.ping.remote() for p in plains))
 

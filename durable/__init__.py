@@ -10,7 +10,7 @@ from durable.app import Application, PayloadCheck, SagaFunction
 from durable.client.connect import connect
 from durable.client.objects import Objects
 from durable.client.stub import Callback, KindClient, ObjectStub
-from durable.config import NAMESPACE, RuntimeConfig
+from durable.config import RuntimeConfig
 from durable.context import CallContext
 from durable.errors import HostUnavailable, RuntimeFault, TerminalError
 from durable.events.bus import EventBus
@@ -29,7 +29,6 @@ from durable.saga.saga_object import Saga
 
 __all__ = [
     "BUS_KEY",
-    "NAMESPACE",
     "Application",
     "CallContext",
     "Callback",

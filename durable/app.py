@@ -45,6 +45,8 @@ class Application:
         check_payload: validates what objects publish and names its topic.
         adapters: how to build the adapter of each port the kinds use (`ctx.adapter(Port)`),
             so no adapter is made at import and tests can hand in their own.
+        namespace: the Ray namespace its hosts are named in, so that applications sharing a
+            Ray cluster never meet each other's hosts.
     """
 
     name: str
@@ -53,6 +55,7 @@ class Application:
     subscriptions: tuple[Subscription, ...] = ()
     check_payload: PayloadCheck = topic_is_type
     adapters: Mapping[Any, AdapterFactory] = field(default_factory=dict)
+    namespace: str = "durable"
 
     def __post_init__(self) -> None:
         names = [kind.kind for kind in self.kinds]

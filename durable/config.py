@@ -5,8 +5,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-NAMESPACE = "rayshop"
-
 
 @dataclass(frozen=True)
 class RuntimeConfig:
@@ -23,8 +21,6 @@ class RuntimeConfig:
         partitions: partition count per partitioned kind or host group, overriding the kind's
             default; fixed once the kind has files (more partitions allow more hosts, fewer
             batch more writes per commit).
-        groups: the kinds (`module:Class`) of each host group, filled in by `Shop`: whoever
-            creates a group's host first must start every kind it runs.
     """
 
     state_dir: str
@@ -34,7 +30,6 @@ class RuntimeConfig:
     idempotency_days: float = 7.0
     hosts: dict[str, int] = field(default_factory=dict)
     partitions: dict[str, int] = field(default_factory=dict)
-    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> "RuntimeConfig":

@@ -25,20 +25,20 @@ WAITER = "waiter"
 
 def command(method: Method) -> Method:
     """Marks a method that may change state; its reply waits until its writes are durable."""
-    method.__rayshop_call__ = COMMAND  # type: ignore[attr-defined]
+    method.__durable_call__ = COMMAND  # type: ignore[attr-defined]
     return method
 
 
 def query(method: Method) -> Method:
     """Marks a read-only method; it still waits for earlier writes of the object to be durable."""
-    method.__rayshop_call__ = QUERY  # type: ignore[attr-defined]
+    method.__durable_call__ = QUERY  # type: ignore[attr-defined]
     return method
 
 
 def waiter(method: Method) -> Method:
     """Marks a read-only method that may wait long (for an outcome): it runs outside the input
     gate, so the calls it waits for can get in, and stubs send it unbatched."""
-    method.__rayshop_call__ = WAITER  # type: ignore[attr-defined]
+    method.__durable_call__ = WAITER  # type: ignore[attr-defined]
     return method
 
 
@@ -94,28 +94,11 @@ class DurableObject:
         """Runs when the alarm `name` is due. Raising retries it later with backoff."""
 
     @classmethod
-    def path(cls) -> str:
-        return f"{cls.__module__}:{cls.__qualname__}"
-
-    @classmethod
     def callable_methods(cls) -> dict[str, str]:
         """Method name -> COMMAND, QUERY or WAITER, for every method a stub may call."""
         found: dict[str, str] = {}
         for name in dir(cls):
-            marker = getattr(getattr(cls, name, None), "__rayshop_call__", None)
+            marker = getattr(getattr(cls, name, None), "__durable_call__", None)
             if marker is not None:
                 found[name] = marker
         return found
-
-
-def load_kind(path: str) -> type[DurableObject]:
-    """Imports a kind from `module:Class`, as hosts do in their own process."""
-    import importlib
-
-    module_name, _, qualname = path.partition(":")
-    target: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        target = getattr(target, part)
-    if not (isinstance(target, type) and issubclass(target, DurableObject)):
-        raise TypeError(f"{path} is not a DurableObject kind")
-    return target

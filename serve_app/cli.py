@@ -11,8 +11,8 @@ from typing import Any
 import ray
 from ray import serve
 
-from bootstrap import connect_shop
-from durable import NAMESPACE, LocalRay, RuntimeConfig
+from bootstrap import SHOP, connect_shop
+from durable import LocalRay, RuntimeConfig
 from serve_app.demo import seed
 from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
@@ -88,7 +88,7 @@ def _status(args: argparse.Namespace) -> int:
     hosts = [
         a["name"]
         for a in ray.util.list_named_actors(all_namespaces=True)
-        if a["namespace"] == NAMESPACE
+        if a["namespace"] == SHOP.namespace
     ]
     applications = {
         name: {
@@ -116,7 +116,7 @@ def _join_shop_ray(config: RuntimeConfig) -> Any:
     address = LocalRay(Path(config.state_dir)).address()
     if address is None:
         return None
-    return ray.init(address=address, namespace=NAMESPACE, log_to_driver=False)
+    return ray.init(address=address, namespace=SHOP.namespace, log_to_driver=False)
 
 
 def _beside_python(command: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import pytest
 import ray
 
-from durable import NAMESPACE, RuntimeConfig
+from durable import RuntimeConfig
 
 T = TypeVar("T")
 
@@ -21,7 +21,7 @@ def ray_cluster() -> Iterator[None]:
     os.environ.pop("RAY_ADDRESS", None)  # it would win over address="local"
     ray.init(
         address="local",  # never attach to a running shop
-        namespace=NAMESPACE,
+        namespace="rayshop-tests",
         num_cpus=2,
         include_dashboard=False,
         log_to_driver=False,

@@ -6,7 +6,7 @@ import ray
 
 from durable.app import Application
 from durable.client.objects import Objects
-from durable.config import NAMESPACE, RuntimeConfig
+from durable.config import RuntimeConfig
 from durable.local_ray import LocalRay
 
 
@@ -18,5 +18,5 @@ def connect(
     config = config or RuntimeConfig.from_env()
     if not ray.is_initialized():
         address = address or LocalRay(Path(config.state_dir)).address() or "auto"
-        ray.init(address=address, namespace=NAMESPACE, log_to_driver=False)
+        ray.init(address=address, namespace=app.namespace, log_to_driver=False)
     return Objects.shared(app, config)

@@ -19,7 +19,7 @@ from ray.exceptions import ActorUnavailableError, RayActorError
 from durable.client import in_process
 from durable.client.calls import Call, Reply
 from durable.client.channel import HostChannel
-from durable.config import NAMESPACE, RuntimeConfig
+from durable.config import RuntimeConfig
 from durable.errors import HostUnavailable, UnknownMethod
 from durable.host.actor import host_title, remote_host_class
 from durable.kind import COMMAND, WAITER, DurableObject
@@ -136,7 +136,7 @@ class KindClient(Generic[K]):
                 remote_host_class(title)
                 .options(
                     name=name,
-                    namespace=NAMESPACE,
+                    namespace=self._app.namespace,
                     lifetime="detached",
                     get_if_exists=True,
                     max_restarts=-1,

@@ -59,6 +59,7 @@ class ObjectHost:
         log_json()
         collect_garbage_less_often()
         objects = Objects.shared(app, config)
+        self._namespace = app.namespace
         hosted = [app.kind_named(name) for name in kinds]
         self._runtimes = {kind.kind: _runtime(kind, host, objects) for kind in hosted}
         first = hosted[0]
@@ -106,7 +107,7 @@ class ObjectHost:
 
     async def arm_fault(self, point: str, action: str = "kill") -> None:
         """Test and admin switch: die (or kill another host) at a named point, once."""
-        faults.arm(point, action)
+        faults.arm(point, action, self._namespace)
 
     async def resident_count(self, kind: str | None = None) -> int:
         return sum(r.resident_count() for name, r in self._runtimes.items() if kind in (None, name))

@@ -1,15 +1,17 @@
 """Books seats for a ten-seat event on a local Ray: `python -m examples.seat_booking`.
 
 It prints each booking's outcome, the seat map, and which of the shop's packages this
-process imported (none: the application uses the runtime alone)."""
+process imported, and could have (none and none, when only the runtime and its dependencies
+are on the path: the application uses the runtime alone)."""
 
 import asyncio
+import importlib.util
 import sys
 import tempfile
 
 import ray
 
-from durable import NAMESPACE, Objects, RuntimeConfig, Saga
+from durable import Objects, RuntimeConfig, Saga
 from examples.seat_booking.app import SEAT_BOOKING
 from examples.seat_booking.seat_map import SeatMap
 
@@ -28,12 +30,19 @@ async def book(objects: Objects) -> None:
 
 
 def main() -> None:
-    ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+    ray.init(
+        address="local",
+        namespace=SEAT_BOOKING.namespace,
+        include_dashboard=False,
+        log_to_driver=False,
+    )
     with tempfile.TemporaryDirectory() as state_dir:
         asyncio.run(book(Objects(SEAT_BOOKING, RuntimeConfig(state_dir=state_dir))))
     ray.shutdown()
-    shop = sorted({name.split(".")[0] for name in sys.modules} & set(SHOP_PACKAGES))
-    print("shop packages imported:", ", ".join(shop) or "none")
+    imported = sorted({name.split(".")[0] for name in sys.modules} & set(SHOP_PACKAGES))
+    print("shop packages imported:", ", ".join(imported) or "none")
+    findable = [name for name in SHOP_PACKAGES if importlib.util.find_spec(name) is not None]
+    print("shop packages importable:", ", ".join(findable) or "none")
 
 
 if __name__ == "__main__":
