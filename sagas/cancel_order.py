@@ -5,25 +5,19 @@ forward (each step retried until it succeeds)."""
 import asyncio
 from typing import Any
 
-from pydantic import BaseModel
-
 from actors.order import Order
 from actors.payment import Payment
 from actors.shipment import Shipment
 from actors.warehouse import Warehouse
 from durable import RetryPolicy, SagaContext
+from sagas.order_sagas import OrderSagaInput
 
 FORWARD = RetryPolicy(attempts=20, max_backoff_s=5.0)
 
 
-class CancelRequest(BaseModel):
-    order_id: str
-    reason: str = "cancelled by request"
-
-
 async def cancel_order(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
     shop = ctx.objects
-    request = CancelRequest.model_validate(raw)
+    request = OrderSagaInput.model_validate(raw)
     order_id, reason = request.order_id, request.reason
     order = shop(Order).get(order_id)
     cancelled = await ctx.step(

@@ -8,23 +8,18 @@ cancellation racing a fulfilment is refused by the order before any stock leaves
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import BaseModel
-
 from actors.order import Order
 from actors.shipment import Shipment
 from actors.warehouse import Warehouse
 from durable import ObjectStub, RetryPolicy, SagaContext
+from sagas.order_sagas import OrderSagaInput
 
 FORWARD = RetryPolicy(attempts=20, max_backoff_s=5.0)
 
 
-class OrderRef(BaseModel):
-    order_id: str
-
-
 async def fulfil_order(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
     shop = ctx.objects
-    order_id = OrderRef.model_validate(raw).order_id
+    order_id = OrderSagaInput.model_validate(raw).order_id
     order = shop(Order).get(order_id)
     shipments = (await order.call(Order.view))["shipments"]
     for shipment_id, shipment in sorted(shipments.items()):
@@ -60,7 +55,7 @@ def deliver_parcel(parcel: ObjectStub[Shipment]) -> Callable[[str], Awaitable[di
 
 async def deliver_order(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
     shop = ctx.objects
-    order_id = OrderRef.model_validate(raw).order_id
+    order_id = OrderSagaInput.model_validate(raw).order_id
     order = shop(Order).get(order_id)
     shipments = (await order.call(Order.view))["shipments"]
     for shipment_id in sorted(shipments):

@@ -17,6 +17,7 @@ from actors.order_views import OrderViews
 from actors.payment import Payment
 from actors.shipment import Shipment
 from durable import Saga
+from sagas.order_sagas import OrderSagaInput
 from serve_app.errors import ApiError
 from serve_app.routes.access import sells_in, visible_order, visible_payment
 from serve_app.routes.deps import current_user, require_admin, services
@@ -90,10 +91,9 @@ async def run_order_saga(
 ) -> OrderChange:
     """Runs `saga_type` for the order once and waits; a refusal comes back as 409."""
     shop = services(request).shop
-    saga_id = f"{saga_type}-{order_id}"
-    payload: dict[str, Any] = {"order_id": order_id}
-    if reason is not None:
-        payload["reason"] = reason
+    request_input = OrderSagaInput(order_id=order_id, **({"reason": reason} if reason else {}))
+    saga_id = request_input.saga_id(saga_type)
+    payload = request_input.model_dump()
     timeout = services(request).settings.saga_wait_s
     outcome = (
         await shop(Saga)
