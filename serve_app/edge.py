@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from durable import correlation_id
 from serve_app.errors import error_body
 from serve_app.rate_limit import RateLimiter
-from serve_app.tokens import InvalidToken
+from serve_app.tokens import InvalidToken, TokenIssuer
 
 log = logging.getLogger(__name__)
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -147,7 +147,7 @@ def _preflight(headers: Headers, allowed_origins: tuple[str, ...]) -> Response:
     )
 
 
-def _client(scope: Scope, headers: Headers, issuer: Any) -> str:
+def _client(scope: Scope, headers: Headers, issuer: TokenIssuer) -> str:
     """Who the rate limit counts: the signed-in user, else the caller's address. The verified
     caller is kept in the request state, so routes do not verify the token again."""
     header = headers.get("authorization", "")

@@ -78,7 +78,8 @@ class Gateway:
 
 def build(config: RuntimeConfig, settings: GatewaySettings) -> Any:
     """The Serve application: `serve.run(build(...), route_prefix="/")`."""
-    return Gateway.bind(config, settings, PasswordService.bind())
+    # Serve's decorators add `bind` at run time; its type stubs do not say so.
+    return Gateway.bind(config, settings, PasswordService.bind())  # type: ignore[attr-defined]
 
 
 SERVE_LOGS = LoggingConfig(encoding="JSON", enable_access_log=False)

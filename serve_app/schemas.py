@@ -10,6 +10,9 @@ from actors.catalog import Product
 from domain.cart import Address
 from domain.coupons import CouponTerms
 
+Responses = dict[int | str, dict[str, Any]]
+"""A route's documented answers besides its success (FastAPI's `responses=`)."""
+
 SERVICE_NAME: dict[str, Any] = {"min_length": 1, "max_length": 40, "pattern": r"^[A-Z0-9_]+$"}
 """How a client names a carrier service (a field's constraints)."""
 

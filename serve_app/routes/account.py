@@ -11,7 +11,7 @@ from domain.identity import CompanyApplication, CompanyStatus
 from durable import ObjectStub
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, require_admin, services
-from serve_app.schemas import Company, SavedAddress
+from serve_app.schemas import Company, Responses, SavedAddress
 from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
@@ -19,7 +19,7 @@ router = APIRouter(route_class=StrictJsonRoute, prefix="/api", tags=["account"])
 User = Annotated[Principal, Depends(current_user)]
 Admin = Annotated[Principal, Depends(require_admin)]
 ADDRESS_ID = Path(min_length=1, max_length=40, pattern=r"^adr-[0-9a-f]+$")
-SIGNED_IN = {401: {"description": "not signed in"}}
+SIGNED_IN: Responses = {401: {"description": "not signed in"}}
 
 
 def _users(request: Request) -> ObjectStub[Users]:
@@ -28,7 +28,9 @@ def _users(request: Request) -> ObjectStub[Users]:
 
 @router.get("/me/addresses", response_model=list[SavedAddress], responses=SIGNED_IN)
 async def addresses(request: Request, principal: User) -> list[dict[str, Any]]:
-    return (await _users(request).call(Users.profile, user_id=principal.user_id))["addresses"]
+    profile = await _users(request).call(Users.profile, user_id=principal.user_id)
+    addresses: list[dict[str, Any]] = profile["addresses"]
+    return addresses
 
 
 @router.post("/me/addresses", response_model=SavedAddress, status_code=201, responses=SIGNED_IN)
@@ -85,7 +87,8 @@ async def register_company(
     responses={**SIGNED_IN, 404: {"description": "no company yet"}},
 )
 async def my_company(request: Request, principal: User) -> dict[str, Any]:
-    company = (await _users(request).call(Users.profile, user_id=principal.user_id))["company"]
+    profile = await _users(request).call(Users.profile, user_id=principal.user_id)
+    company: dict[str, Any] | None = profile["company"]
     if company is None:
         raise ApiError(404, "not_found", "you have not registered a company")
     return company

@@ -14,13 +14,13 @@ from durable import Saga
 from sagas.checkout.models import CheckoutInput
 from serve_app.routes.access import CartHolder, cart_key, cart_of
 from serve_app.routes.deps import current_user, services
-from serve_app.schemas import SERVICE_NAME
+from serve_app.schemas import SERVICE_NAME, Responses
 from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/api", tags=["shopping"])
 User = Annotated[Principal, Depends(current_user)]
-REFUSALS = {
+REFUSALS: Responses = {
     401: {"description": "not signed in"},
     409: {"description": "the cart is empty or not ready, or its prices changed"},
 }

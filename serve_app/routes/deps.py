@@ -46,7 +46,7 @@ async def current_user(request: Request) -> Principal:
     """The signed-in caller; 401 for a missing, expired, forged or wrong-algorithm token.
     (Async: FastAPI would run a plain function in a worker thread, a hop per request.)"""
     verified = getattr(request.state, "principal", None)  # by the gateway's edge middleware
-    if verified is not None:
+    if isinstance(verified, Principal):
         return verified
     header = request.headers.get("authorization", "")
     if not header.startswith("Bearer "):

@@ -13,7 +13,7 @@ from actors.warehouse import Warehouse
 from durable import ObjectStub
 from serve_app.errors import ApiError
 from serve_app.routes.deps import require_admin, services
-from serve_app.schemas import Reservation, StockBySku, StockLevel, WarehouseInfo
+from serve_app.schemas import Reservation, Responses, StockBySku, StockLevel, WarehouseInfo
 from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
@@ -21,7 +21,7 @@ router = APIRouter(route_class=StrictJsonRoute, prefix="/api", tags=["inventory"
 Admin = Annotated[Principal, Depends(require_admin)]
 WAREHOUSE_ID = Path(min_length=1, max_length=40, pattern=r"^[a-z0-9-]+$")
 SKU_IN_PATH = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-ADMIN_ONLY = {
+ADMIN_ONLY: Responses = {
     401: {"description": "not signed in"},
     403: {"description": "admins only"},
     404: {"description": "no such warehouse"},

@@ -21,6 +21,7 @@ from sagas.order_sagas import OrderSagaInput
 from serve_app.errors import ApiError
 from serve_app.routes.access import sells_in, visible_order, visible_payment
 from serve_app.routes.deps import current_user, require_admin, services
+from serve_app.schemas import Responses
 from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
@@ -28,10 +29,16 @@ router = APIRouter(route_class=StrictJsonRoute, prefix="/api", tags=["orders"])
 User = Annotated[Principal, Depends(current_user)]
 Admin = Annotated[Principal, Depends(require_admin)]
 ORDER_ID = Path(min_length=1, max_length=200)
-NOT_FOUND = {401: {"description": "not signed in"}, 404: {"description": "no such order"}}
-REFUSED = {**NOT_FOUND, 409: {"description": "not possible in the order's state"}}
+NOT_FOUND: Responses = {
+    401: {"description": "not signed in"},
+    404: {"description": "no such order"},
+}
+REFUSED: Responses = {**NOT_FOUND, 409: {"description": "not possible in the order's state"}}
 PAYMENT_ID = Path(min_length=1, max_length=200, pattern=r"^pay-")
-PAYMENT_NOT_FOUND = {401: {"description": "not signed in"}, 404: {"description": "no such payment"}}
+PAYMENT_NOT_FOUND: Responses = {
+    401: {"description": "not signed in"},
+    404: {"description": "no such payment"},
+}
 
 
 @dataclass(frozen=True)
@@ -193,7 +200,7 @@ async def cancel(
     return await run_order_saga(request, "cancel_order", order_id, reason)
 
 
-async def give_up_payment(request: Request, order: dict[str, Any], reason: str) -> dict:
+async def give_up_payment(request: Request, order: dict[str, Any], reason: str) -> dict[str, Any]:
     """Voids an unpaid order's pending payment; its checkout then compensates (stock back,
     order FAILED). Returns the order once the checkout has ended."""
     shop = services(request).shop

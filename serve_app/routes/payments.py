@@ -13,12 +13,16 @@ from serve_app import strict_json
 from serve_app.errors import ApiError
 from serve_app.routes.access import visible_payment
 from serve_app.routes.deps import current_user, services
+from serve_app.schemas import Responses
 from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/api", tags=["payments"])
 PAYMENT_ID = Path(min_length=1, max_length=200, pattern=r"^pay-")
-NOT_FOUND = {401: {"description": "not signed in"}, 404: {"description": "no such payment"}}
+NOT_FOUND: Responses = {
+    401: {"description": "not signed in"},
+    404: {"description": "no such payment"},
+}
 MAX_WEBHOOK_BYTES = 8192
 
 

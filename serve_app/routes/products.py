@@ -17,6 +17,7 @@ from domain.pricing import ProductPricing
 from durable import ObjectStub
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, services
+from serve_app.schemas import Responses
 from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
@@ -28,7 +29,7 @@ IMAGE_KINDS = {  # first bytes -> (file suffix, media type)
     b"\xff\xd8\xff": (".jpg", "image/jpeg"),
     b"RIFF": (".webp", "image/webp"),
 }
-REFUSALS = {
+REFUSALS: Responses = {
     401: {"description": "not signed in"},
     403: {"description": "not a seller of this product, nor an admin"},
     404: {"description": "no such product"},

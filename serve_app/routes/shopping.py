@@ -15,14 +15,14 @@ from domain.errors import DomainError
 from durable import ObjectStub
 from serve_app.routes.access import Holder, cart_of
 from serve_app.routes.deps import services
-from serve_app.schemas import SERVICE_NAME
+from serve_app.schemas import SERVICE_NAME, Responses
 from serve_app.strict_json import StrictJsonRoute
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/api", tags=["shopping"])
 SKU_PATTERN = r"^[A-Za-z0-9._-]+$"
 SKU = Field(min_length=1, max_length=64, pattern=SKU_PATTERN)
 SKU_IN_PATH = Path(min_length=1, max_length=64, pattern=SKU_PATTERN)
-CART_HOLDER = {401: {"description": "neither signed in nor a guest cart"}}
+CART_HOLDER: Responses = {401: {"description": "neither signed in nor a guest cart"}}
 
 
 class AddItem(BaseModel):
@@ -95,7 +95,9 @@ async def change_quantity(
 
 
 @router.delete("/cart/items/{sku}", response_model=CartView, responses=CART_HOLDER)
-async def remove_item(sku: Annotated[str, SKU_IN_PATH], request: Request, shopper: Holder) -> dict:
+async def remove_item(
+    sku: Annotated[str, SKU_IN_PATH], request: Request, shopper: Holder
+) -> dict[str, Any]:
     cart = cart_of(request, shopper)
     return await _keep_shipping(request, cart, await cart.call(Cart.remove_item, sku=sku))
 
