@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,9 +63,10 @@ class LocalRay:
             self.record.unlink(missing_ok=True)
             return None
 
-    def start(self, dashboard_port: int) -> str:
+    def start(self, dashboard_port: int, env: Mapping[str, str] | None = None) -> str:
         """Starts a head bound to 127.0.0.1 where it can be, on ports nobody else holds, with
-        the `state` resource that hosts ask for; returns its address."""
+        the `state` resource that hosts ask for, and `env` in the environment of every
+        process it starts; returns its address."""
         command = [
             _ray_command(),
             "start",
@@ -81,7 +83,7 @@ class LocalRay:
             "--disable-usage-stats",
         ]
         use_token_authentication()
-        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+        env = {**os.environ, **(env or {}), "RAY_USAGE_STATS_ENABLED": "0"}
         env.pop("RAY_ADDRESS", None)
         token = [_ray_command(), "get-auth-token", "--generate"]  # prints it: never shown
         subprocess.run(token, capture_output=True, check=False, env=env)

@@ -14,6 +14,7 @@ from ray import serve
 from bootstrap import SHOP, connect_shop
 from durable import LocalRay, RuntimeConfig
 from serve_app.demo import seed
+from serve_app.front_door import front_door_env
 from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
 
@@ -43,7 +44,7 @@ def _up(args: argparse.Namespace) -> int:
     local = LocalRay(Path(config.state_dir))
     context = _join_shop_ray(config)
     if context is None:
-        local.start(args.dashboard_port)
+        local.start(args.dashboard_port, front_door_env())
         context = _join_shop_ray(config)
     if context is None:
         raise SystemExit("Ray started but cannot be reached")

@@ -18,7 +18,12 @@ T = TypeVar("T")
 
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[None]:
+    """A local Ray serving HTTP as the shop does (`serve_app.front_door`: HAProxy unless
+    RAYSHOP_FRONT_DOOR=python); Serve reads that from the environment Ray starts with."""
+    from serve_app.front_door import front_door_env
+
     os.environ.pop("RAY_ADDRESS", None)  # it would win over address="local"
+    os.environ.update(front_door_env())
     ray.init(
         address="local",  # never attach to a running shop
         namespace="rayshop-tests",

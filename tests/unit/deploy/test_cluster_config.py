@@ -26,3 +26,10 @@ def test_only_the_head_offers_the_state_resource_as_an_integer() -> None:
     assert resources == {"state": 1}
     assert "--resources" not in workers
     assert "--dashboard-host=127.0.0.1" in head
+
+
+def test_every_node_starts_ray_with_serves_haproxy_mode() -> None:
+    config = load()
+    for commands in (config["head_start_ray_commands"], config["worker_start_ray_commands"]):
+        start = next(command for command in commands if " start " in command)
+        assert "RAY_SERVE_ENABLE_HA_PROXY=1" in start

