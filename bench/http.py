@@ -1,19 +1,23 @@
 """Benchmark of whole shopping flows over HTTP against the same flows through stubs (issue:
-HTTP gateway).
+HTTP front door).
 
     python -m bench.http
 
+Each front door in its own fresh Ray, in one run: Serve's HAProxy mode (the shop's default),
+then Serve's Python proxy. In each: a no-op Serve route (the floor), then the shopping flows.
 A flow: 2 items into the cart, then a one-step checkout with `?wait=true` (the saga runs to
 its end). Over HTTP each client is a signed-in shopper; the gateway prices items from the
 catalog and shipping from the carrier. Through stubs the same object calls are made from this
 process, so the ratio is what HTTP, the proxy and the gateway add. The client is aiohttp, the
 lightest at hand: the load generator shares the 2 cores. Closed loop at 16 and 64 clients;
-then the same flows at 64 clients through stubs, in the same run. Last line: the figures as
-JSON.
+then the same flows at 16 and 64 clients through stubs. CPU per flow is counted per kind of
+process (front door, gateway replica, password service, object hosts, this load generator)
+during the c64 point. Last line: the figures as JSON.
 """
 
 import asyncio
 import itertools
+import os
 import socket
 import time
 import uuid
@@ -24,6 +28,8 @@ from ray import serve
 
 from actors.cart import Cart, cart_key_of
 from actors.shipping import priced_choice
+from bench.cpu import CpuMeter
+from bench.http_noop import noop_point, start_noop
 from bench.load import closed_loop
 from bench.local_ray import bench_seconds, local_ray
 from bench.report import print_figures, print_table
@@ -32,6 +38,7 @@ from bootstrap import shop_objects
 from domain.cart import Address
 from durable import RuntimeConfig, Saga
 from sagas.checkout.models import CheckoutInput
+from serve_app.front_door import front_door_env
 from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
 
@@ -43,6 +50,8 @@ ADDRESS = {
     "postal_code": "10220",
 }
 _emails = itertools.count()
+REQUESTS_PER_FLOW = 3
+"""Two cart adds and a checkout."""
 
 
 async def post(
@@ -117,51 +126,114 @@ async def direct_point(shop: Any, clients: int, seconds: float) -> dict[str, flo
     return await closed_loop(lambda n: direct_flow(shop, owners[n]), clients, seconds)
 
 
-async def run(shop: Any, base_url: str, seconds: float) -> dict[str, Any]:
-    await stock_shop(shop, units=10_000_000)
+async def measure_http(shop: Any, base_url: str, seconds: float) -> dict[str, Any]:
+    """The front door that Ray was started with: no-op floor, flows at c16 and c64, and the
+    CPU each kind of process spent per flow at c64."""
+    noop = await noop_point(base_url, 64, min(seconds, 10.0))
     http16 = await http_point(base_url, 16, seconds)
+    meter = CpuMeter()
+    meter.start()
     http64 = await http_point(base_url, 64, seconds)
-    direct64 = await direct_point(shop, 64, seconds)
+    cpu = meter.stop()
+    flows = http64["count"]
+    return {
+        "noop": noop,
+        "http16": http16,
+        "http64": http64,
+        "cpu_ms_per_flow": {group: used * 1000 / flows for group, used in cpu.items()},
+        "gateway_cpu_ms_per_request": cpu["gateway"] * 1000 / (flows * REQUESTS_PER_FLOW),
+    }
+
+
+def report(haproxy: dict[str, Any], python: dict[str, Any], direct: dict[str, Any]) -> None:
+    h16, h64, d16, d64 = haproxy["http16"], haproxy["http64"], direct["c16"], direct["c64"]
     print_table(
         "Shopping flows (2 cart adds + checkout to the end), closed loop",
         [
-            ("HTTP c16 flows/s", http16["per_s"], f"p50 {http16['p50']:.0f} ms"),
-            ("HTTP c64 flows/s", http64["per_s"], f"p50 {http64['p50']:.0f} ms"),
-            ("HTTP c64 p99 ms", http64["p99"], ""),
-            ("stubs c64 flows/s", direct64["per_s"], f"p50 {direct64['p50']:.0f} ms"),
-            ("overhead ratio", direct64["per_s"] / http64["per_s"], "target <= 1.5"),
+            ("HTTP (HAProxy) c16 flows/s", h16["per_s"], f"p50 {h16['p50']:.0f} ms"),
+            ("HTTP (HAProxy) c64 flows/s", h64["per_s"], f"p50 {h64['p50']:.0f} ms"),
+            ("HTTP (HAProxy) c64 p99 ms", h64["p99"], "target <= 1,000"),
+            ("HTTP (Python proxy) c64 flows/s", python["http64"]["per_s"], ""),
+            ("stubs c16 flows/s", d16["per_s"], f"p50 {d16['p50']:.0f} ms"),
+            ("stubs c64 flows/s", d64["per_s"], f"p50 {d64['p50']:.0f} ms"),
+            ("overhead ratio c64", d64["per_s"] / h64["per_s"], "target <= 1.25"),
+            ("overhead ratio c16", d16["per_s"] / h16["per_s"], "target <= 1.5"),
+            ("no-op req/s, HAProxy", haproxy["noop"]["per_s"], "Serve's floor"),
+            ("no-op req/s, Python proxy", python["noop"]["per_s"], ""),
+            ("gateway CPU ms/request", haproxy["gateway_cpu_ms_per_request"], "target <= 2.0"),
         ],
     )
+    print_table(
+        "CPU ms per flow at c64, by process (HAProxy / Python proxy)",
+        [
+            (group, ms, f"{python['cpu_ms_per_flow'][group]:.1f}")
+            for group, ms in haproxy["cpu_ms_per_flow"].items()
+        ],
+    )
+
+
+def figures_of(
+    haproxy: dict[str, Any], python: dict[str, Any], direct: dict[str, Any]
+) -> dict[str, Any]:
+    h16, h64, d16, d64 = haproxy["http16"], haproxy["http64"], direct["c16"], direct["c64"]
     return {
-        "http_flows_per_s_c16": http16["per_s"],
-        "http_flows_per_s_c64": http64["per_s"],
-        "http_p50_ms_c64": http64["p50"],
-        "http_p99_ms_c64": http64["p99"],
-        "direct_flows_per_s_c64": direct64["per_s"],
-        "http_overhead_ratio": direct64["per_s"] / http64["per_s"],
+        "http_flows_per_s_c16": h16["per_s"],
+        "http_flows_per_s_c64": h64["per_s"],
+        "http_p50_ms_c64": h64["p50"],
+        "http_p99_ms_c64": h64["p99"],
+        "direct_flows_per_s_c16": d16["per_s"],
+        "direct_flows_per_s_c64": d64["per_s"],
+        "http_overhead_ratio": d64["per_s"] / h64["per_s"],
+        "http_overhead_ratio_c16": d16["per_s"] / h16["per_s"],
+        "python_proxy_flows_per_s_c64": python["http64"]["per_s"],
+        "python_proxy_p99_ms_c64": python["http64"]["p99"],
+        "noop_req_per_s_haproxy": haproxy["noop"]["per_s"],
+        "noop_req_per_s_python_proxy": python["noop"]["per_s"],
+        "gateway_cpu_ms_per_request": haproxy["gateway_cpu_ms_per_request"],
+        "gateway_cpu_ms_per_request_python_proxy": python["gateway_cpu_ms_per_request"],
+        **{f"cpu_ms_per_flow_{g}": ms for g, ms in haproxy["cpu_ms_per_flow"].items()},
+        **{f"cpu_ms_per_flow_{g}_python_proxy": ms for g, ms in python["cpu_ms_per_flow"].items()},
     }
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
-def main() -> None:
-    with local_ray("http") as state_dir:
+def run_front_door(mode: str, seconds: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A fresh Ray started for `mode`, the shop and the no-op on it; the HTTP figures, and
+    (in HAProxy mode, the shop's default) the same flows through stubs."""
+    os.environ.update(front_door_env(mode))  # Serve reads it when Ray starts
+    with local_ray(f"http-{mode}") as state_dir:
         shop = shop_objects(RuntimeConfig(state_dir=state_dir, idle_seconds=600))
         shop.ensure_hosts()
         port = free_port()
         try:
             settings = GatewaySettings(rate_limit=10**9, request_timeout_s=120)
             start_gateway(shop.config, settings, port)
-            base_url = f"http://127.0.0.1:{port}"
-            figures = asyncio.run(run(shop, base_url, bench_seconds(15)))
+            start_noop()
+            asyncio.run(stock_shop(shop, units=10_000_000))
+            http = asyncio.run(measure_http(shop, f"http://127.0.0.1:{port}", seconds))
+            direct: dict[str, Any] = {}
+            if mode == "haproxy":
+                direct = {
+                    "c16": asyncio.run(direct_point(shop, 16, seconds)),
+                    "c64": asyncio.run(direct_point(shop, 64, seconds)),
+                }
         finally:
             serve.shutdown()
+    return http, direct
+
+
+def main() -> None:
+    seconds = bench_seconds(15)
+    haproxy, direct = run_front_door("haproxy", seconds)
+    python, _ = run_front_door("python", seconds)
+    report(haproxy, python, direct)
     print()
-    print_figures(figures)
+    print_figures(figures_of(haproxy, python, direct))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ async def closed_loop(
     flow: Callable[[int], Awaitable[float]], clients: int, seconds: float
 ) -> dict[str, float]:
     """Runs `flow(client_number)` (which returns its latency in ms) for `seconds`; returns
-    flows per second and the p50 / p99 latency."""
+    flows per second, how many flows ran, and the p50 / p99 latency."""
     stop_at = time.perf_counter() + seconds
     latencies: list[float] = []
 
@@ -24,6 +24,7 @@ async def closed_loop(
     elapsed = time.perf_counter() - started
     return {
         "per_s": len(latencies) / elapsed,
+        "count": len(latencies),
         "p50": percentile(latencies, 50),
         "p99": percentile(latencies, 99),
     }
