@@ -25,7 +25,9 @@ also made every shutdown of the gateway take 30 s): twice HAProxy's 1.5 s."""
 SETTING = "RAYSHOP_FRONT_DOOR"
 
 WRAPPER = r"""#!/bin/sh
-# Serve's HAProxy, its stats and Prometheus listeners on 127.0.0.1 only (written by rayshop).
+# Serve's HAProxy as the shop runs it (written by rayshop): its stats and Prometheus listeners
+# on 127.0.0.1 only, and a gateway that cannot answer (a replica restarting, or none ready)
+# answered with 503 or 504 in the API's error format instead of Serve's plain-text 500.
 config=""
 previous=""
 for argument in "$@"; do
@@ -36,8 +38,21 @@ bind='^\([[:space:]]*bind[[:space:]]\{1,\}\)'
 stats="$RAY_SERVE_HAPROXY_STATS_PORT"
 metrics="$RAY_SERVE_HAPROXY_METRICS_PORT"
 if [ -n "$config" ] && [ -f "$config" ]; then
+    errors="$(dirname "$config")"
+    answer() {  # status line, extra header or "", JSON body: a file HAProxy sends as it is
+        printf '%s\r\n' "$1" "Content-Type: application/json" "Cache-Control: no-store" \
+            "Content-Length: $((${#3} + 2))" ${2:+"$2"} "" "$3"
+    }
+    answer "HTTP/1.1 503 Service Unavailable" "Retry-After: 1" \
+        '{"error":"unavailable","message":"busy or restarting; try again","details":{}}' \
+        > "$errors/rayshop-503.http"
+    answer "HTTP/1.1 504 Gateway Timeout" "" \
+        '{"error":"timeout","message":"the shop did not answer in time","details":{}}' \
+        > "$errors/rayshop-504.http"
     sed -i -e "s/${bind}\*:${stats}\$/\1127.0.0.1:${stats}/" \
-        -e "s/${bind}:${metrics}\$/\1127.0.0.1:${metrics}/" "$config"
+        -e "s/${bind}:${metrics}\$/\1127.0.0.1:${metrics}/" \
+        -e "s#^\([[:space:]]*errorfile 50[23] \).*#\1$errors/rayshop-503.http#" \
+        -e "s#^\([[:space:]]*errorfile 504 \).*#\1$errors/rayshop-504.http#" "$config"
 fi
 exec {binary} "$@"
 """

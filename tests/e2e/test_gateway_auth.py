@@ -1,17 +1,12 @@
 """The gateway over real HTTP: health, sign-up and sign-in, tokens, roles, the uniform error
 format, correlation ids, the rate limit and the OpenAPI description."""
 
-import contextlib
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import jwt
-import psutil
-import pytest
 
 from actors.users import USERS_KEY, Users
-from serve_app.front_door import front_door_mode
 from tests.e2e.conftest import ALLOWED_ORIGIN, RATE_LIMIT
 from tests.e2e.http_helpers import PASSWORD, assert_error, bearer, sign_up
 
@@ -161,24 +156,3 @@ async def test_the_request_over_the_limit_gets_429_with_retry_after(client: Any)
     over = await client.get("/api/auth/me", headers=headers)
     assert_error(over, 429, "rate_limited")
     assert int(over.headers["Retry-After"]) >= 1
-
-
-def listeners_of(name: str) -> list[tuple[str, int]]:
-    """(address, port) of every listening socket of the processes called `name`."""
-    found = []
-    for connection in psutil.net_connections(kind="inet"):
-        if connection.status != psutil.CONN_LISTEN or connection.pid is None:
-            continue
-        with contextlib.suppress(psutil.Error):
-            if psutil.Process(connection.pid).name() == name:
-                found.append((connection.laddr.ip, connection.laddr.port))
-    return found
-
-
-@pytest.mark.skipif(front_door_mode() != "haproxy", reason="the Python proxy was chosen")
-async def test_the_api_is_served_by_haproxy_on_loopback_only(client: Any) -> None:
-    assert (await client.get("/health/live")).status_code == 200
-    port = urlsplit(str(client.base_url)).port
-    haproxy = listeners_of("haproxy")
-    assert ("127.0.0.1", port) in haproxy, haproxy
-    assert {address for address, _ in haproxy} == {"127.0.0.1"}, "stats and metrics too"

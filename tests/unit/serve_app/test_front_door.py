@@ -1,5 +1,6 @@
 """The front door's settings and the HAProxy wrapper that keeps its side listeners local."""
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -9,6 +10,10 @@ import pytest
 from serve_app.front_door import WRAPPER, front_door_env, front_door_mode
 
 CONFIG = """global
+defaults
+    errorfile 502 /tmp/serve/500.http
+    errorfile 503 /tmp/serve/500.http
+    errorfile 504 /tmp/serve/500.http
     stats socket /tmp/admin.sock mode 666 level admin
 frontend prometheus
     bind :9101
@@ -33,8 +38,34 @@ def test_the_wrapper_moves_stats_and_metrics_to_loopback_and_keeps_the_api_bind(
 
     subprocess.run([wrapper, "-db", "-f", config], env={**os.environ, **ports}, check=True)
 
-    binds = [line.strip() for line in config.read_text().splitlines() if "bind " in line]
+    lines = [line.strip() for line in config.read_text().splitlines()]
+    binds = [line for line in lines if line.startswith("bind ")]
     assert binds == ["bind 127.0.0.1:9101", "bind *:8000", "bind 127.0.0.1:8404"]
+    errorfiles = {line.split()[1]: line.split()[2] for line in lines if line.startswith("error")}
+    assert errorfiles == {
+        "502": f"{tmp_path}/rayshop-503.http",
+        "503": f"{tmp_path}/rayshop-503.http",
+        "504": f"{tmp_path}/rayshop-504.http",
+    }
+
+
+@pytest.mark.parametrize(("status", "code"), [(503, "unavailable"), (504, "timeout")])
+def test_haproxy_answers_in_the_apis_error_format_with_a_true_length(
+    tmp_path: Path, status: int, code: str
+) -> None:
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(CONFIG)
+    wrapper = tmp_path / "haproxy"
+    wrapper.write_text(WRAPPER.replace("{binary}", "true"))
+    wrapper.chmod(0o755)
+    subprocess.run([wrapper, "-db", "-f", config], check=True)
+
+    head, _, body = (tmp_path / f"rayshop-{status}.http").read_bytes().partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    assert lines[0].startswith(f"HTTP/1.1 {status} ")
+    assert int(headers["Content-Length"]) == len(body)
+    assert json.loads(body)["error"] == code
 
 
 def test_haproxy_is_the_default_and_the_python_proxy_a_switch(
