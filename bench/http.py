@@ -38,7 +38,7 @@ from bootstrap import shop_objects
 from domain.cart import Address
 from durable import RuntimeConfig, Saga
 from sagas.checkout.models import CheckoutInput
-from serve_app.front_door import front_door_env
+from serve_app.front_door import front_door_env, remove_run_dir
 from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
 
@@ -205,7 +205,8 @@ def free_port() -> int:
 def run_front_door(mode: str, seconds: float) -> tuple[dict[str, Any], dict[str, Any]]:
     """A fresh Ray started for `mode`, the shop and the no-op on it; the HTTP figures, and
     (in HAProxy mode, the shop's default) the same flows through stubs."""
-    os.environ.update(front_door_env(mode))  # Serve reads it when Ray starts
+    front_door = front_door_env(mode)
+    os.environ.update(front_door)  # Serve reads it when Ray starts
     with local_ray(f"http-{mode}") as state_dir:
         shop = shop_objects(RuntimeConfig(state_dir=state_dir, idle_seconds=600))
         shop.ensure_hosts()
@@ -224,6 +225,7 @@ def run_front_door(mode: str, seconds: float) -> tuple[dict[str, Any], dict[str,
                 }
         finally:
             serve.shutdown()
+    remove_run_dir(front_door)
     return http, direct
 
 

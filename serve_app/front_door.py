@@ -10,9 +10,11 @@ before each start and reload. The API's own listener binds where `http_options.h
 """
 
 import os
+import shutil
 import socket
 import stat
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 MODES = ("haproxy", "python")
@@ -90,6 +92,13 @@ def front_door_env(mode: str | None = None) -> dict[str, str]:
         "RAY_SERVE_HAPROXY_STATS_PORT": str(_free_port()),
         "RAY_SERVE_HAPROXY_METRICS_PORT": str(_free_port()),
     }
+
+
+def remove_run_dir(env: Mapping[str, str]) -> None:
+    """Deletes the HAProxy files `front_door_env` made, once the Ray started with them is gone."""
+    binary = env.get("RAY_SERVE_HAPROXY_BINARY_PATH")
+    if binary:
+        shutil.rmtree(Path(binary).parent, ignore_errors=True)
 
 
 def _wrapper(run_dir: Path) -> Path:

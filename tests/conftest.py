@@ -20,10 +20,11 @@ T = TypeVar("T")
 def ray_cluster() -> Iterator[None]:
     """A local Ray serving HTTP as the shop does (`serve_app.front_door`: HAProxy unless
     RAYSHOP_FRONT_DOOR=python); Serve reads that from the environment Ray starts with."""
-    from serve_app.front_door import front_door_env
+    from serve_app.front_door import front_door_env, remove_run_dir
 
     os.environ.pop("RAY_ADDRESS", None)  # it would win over address="local"
-    os.environ.update(front_door_env())
+    front_door = front_door_env()
+    os.environ.update(front_door)
     ray.init(
         address="local",  # never attach to a running shop
         namespace="rayshop-tests",
@@ -34,6 +35,7 @@ def ray_cluster() -> Iterator[None]:
     )
     yield
     ray.shutdown()
+    remove_run_dir(front_door)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from serve_app.front_door import WRAPPER, front_door_env, front_door_mode
+from serve_app.front_door import WRAPPER, front_door_env, front_door_mode, remove_run_dir
 
 CONFIG = """global
 defaults
@@ -77,6 +77,8 @@ def test_haproxy_is_the_default_and_the_python_proxy_a_switch(
     assert env["RAY_SERVE_ENABLE_HA_PROXY"] == "1"
     assert Path(env["RAY_SERVE_HAPROXY_BINARY_PATH"]).read_text().startswith("#!/bin/sh")
     assert env["RAY_SERVE_HAPROXY_STATS_PORT"] != env["RAY_SERVE_HAPROXY_METRICS_PORT"]
+    remove_run_dir(env)
+    assert not Path(env["RAY_SERVE_HAPROXY_BINARY_PATH"]).parent.exists()
     monkeypatch.setenv("RAYSHOP_FRONT_DOOR", "python")
     assert front_door_env() == {"RAY_SERVE_ENABLE_HA_PROXY": "0"}
     monkeypatch.setenv("RAYSHOP_FRONT_DOOR", "nginx")
