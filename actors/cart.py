@@ -14,6 +14,7 @@ from typing import Any
 from actors.catalog import CATALOG_KEY, Catalog
 from actors.coupons import COUPONS_KEY, Coupons
 from actors.groups import SHOP_GROUP
+from actors.shipping import carrier_offers, carrier_price
 from domain.cart import (
     Address,
     CartLine,
@@ -24,7 +25,7 @@ from domain.cart import (
     check_quantity,
 )
 from domain.coupons import CouponTerms
-from domain.errors import InvalidInput, parse
+from domain.errors import DomainError, InvalidInput, parse
 from domain.geography import region
 from domain.money import Money
 from domain.pricing import Market
@@ -89,7 +90,7 @@ class Cart(DurableObject):
         wanted = quantity + (current.quantity if current else 0)
         facts = (await self._quote(ctx, {sku: wanted}))[sku]
         self._add_line(ctx, sku, quantity, parse(Money, facts["unit_price"]), facts["title"])
-        return self._touched(ctx)
+        return await self._changed(ctx)
 
     async def _quote(self, ctx: CallContext, quantities: dict[str, int]) -> dict[str, Any]:
         """The catalog's facts and unit prices for these quantities in the cart's market
@@ -123,7 +124,7 @@ class Cart(DurableObject):
             merged.apply("ItemAdded", event)
             events.append(("ItemAdded", event))
         ctx.emit_all(events)
-        return self._touched(ctx)
+        return await self._changed(ctx)
 
     @command
     async def change_quantity(self, ctx: CallContext, sku: str, quantity: int) -> dict[str, Any]:
@@ -134,13 +135,13 @@ class Cart(DurableObject):
         price = parse(Money, (await self._quote(ctx, {sku: quantity}))[sku]["unit_price"])
         changed = line.model_copy(update={"quantity": quantity, "unit_price": price})
         ctx.emit("QuantityChanged", {"line": changed.model_dump(mode="json")})
-        return self._touched(ctx)
+        return await self._changed(ctx)
 
     @command
     async def remove_item(self, ctx: CallContext, sku: str) -> dict[str, Any]:
         self.state.require_line(sku)
         ctx.emit("ItemRemoved", {"sku": sku})
-        return self._touched(ctx)
+        return await self._changed(ctx)
 
     @command
     async def clear(self, ctx: CallContext) -> dict[str, Any]:
@@ -153,12 +154,34 @@ class Cart(DurableObject):
     async def set_address(self, ctx: CallContext, address: dict[str, Any]) -> dict[str, Any]:
         self.state.require_unlocked()
         self._set_address(ctx, address)
-        return self._touched(ctx)
+        return await self._changed(ctx)
 
     @command
-    async def choose_shipping(self, ctx: CallContext, choice: dict[str, Any]) -> dict[str, Any]:
+    async def choose_shipping(self, ctx: CallContext, service: str) -> dict[str, Any]:
+        """Chooses the carrier's `service`, at the carrier's price for this cart to its
+        address (clients name a service, never its price).
+
+        Raises:
+            UnknownShippingService, CheckoutNotReady, CartEmpty: nothing is changed.
+        """
         self.state.require_unlocked()
-        self._choose_shipping(ctx, choice)
+        facts = await self._quote(ctx, self._quantities())
+        self._choose_shipping(ctx, await carrier_price(ctx.objects, self.state, facts, service))
+        return self._touched(ctx)
+
+    async def _changed(self, ctx: CallContext) -> dict[str, Any]:
+        """A change of lines or address voids the shipping price, not the shopper's choice
+        of service: the carrier prices that service again for the changed cart, in the same
+        write. Where it no longer serves the cart, the view says shipping must be chosen
+        again (`missing`)."""
+        state = self.state
+        if state.shipping is None and state.shipping_service and state.lines and state.address:
+            try:
+                facts = await self._quote(ctx, self._quantities())
+                choice = await carrier_price(ctx.objects, state, facts, state.shipping_service)
+            except DomainError:
+                return self._touched(ctx)
+            self._choose_shipping(ctx, choice)
         return self._touched(ctx)
 
     @staticmethod
@@ -168,9 +191,8 @@ class Cart(DurableObject):
         ctx.emit("AddressSet", {"address": parsed.model_dump(mode="json")})
 
     @staticmethod
-    def _choose_shipping(ctx: CallContext, choice: dict[str, Any]) -> None:
-        parsed = parse(ShippingChoice, choice)
-        ctx.emit("ShippingChosen", {"shipping": parsed.model_dump(mode="json")})
+    def _choose_shipping(ctx: CallContext, choice: ShippingChoice) -> None:
+        ctx.emit("ShippingChosen", {"shipping": choice.model_dump(mode="json")})
 
     @command
     async def apply_coupon(self, ctx: CallContext, code: str) -> dict[str, Any]:
@@ -233,26 +255,44 @@ class Cart(DurableObject):
         self,
         ctx: CallContext,
         address: dict[str, Any] | None = None,
-        shipping: dict[str, Any] | None = None,
+        shipping_service: str | None = None,
     ) -> dict[str, Any]:
-        """What a checkout request does before any saga starts: takes a one-step checkout's
-        `address` and `shipping`, refuses a cart that cannot be checked out (saying what is
-        missing), and re-prices lines whose catalog price moved since the cart was shown.
+        """What a checkout request does before any saga starts, in one call: takes a one-step
+        checkout's `address` and carrier `shipping_service` (priced by the carrier; a service
+        chosen earlier is priced again if a change voided its price), refuses a cart that
+        cannot be checked out (saying what is missing), and re-prices lines whose catalog
+        price moved since the cart was shown.
 
         Returns the cart, with `prices_changed` naming the re-priced SKUs (checkout must not
         go on if any: the shopper has not seen those prices).
 
         Raises:
-            CheckoutNotReady, CartEmpty, CartLocked: nothing is changed.
+            CheckoutNotReady, CartEmpty, CartLocked, UnknownShippingService: nothing is
+            changed.
         """
-        self._ready_with(ctx, address, shipping)
+        state = self.state
+        state.require_unlocked()
+        if address is not None:
+            self._set_address(ctx, address)
         facts = await self._quote(ctx, self._quantities())
+        service = shipping_service or (None if state.shipping else state.shipping_service)
+        if service is not None and state.address is not None and state.lines:
+            self._choose_shipping(ctx, await carrier_price(ctx.objects, state, facts, service))
+        state.require_ready_for_checkout()
         fresh = {sku: parse(Money, fact["unit_price"]) for sku, fact in facts.items()}
-        changed = self.state.repriced(fresh)
+        changed = state.repriced(fresh)
         if changed:
             prices = {sku: price.model_dump() for sku, price in changed.items()}
             ctx.emit("LinesRepriced", {"prices": prices})
         return {**self._touched(ctx), "prices_changed": sorted(changed)}
+
+    @query
+    async def shipping_options(self, ctx: CallContext) -> list[dict[str, Any]]:
+        """Every service the carrier offers for this cart to its address, priced, cheapest
+        first."""
+        facts = await self._quote(ctx, self._quantities())
+        offers = await carrier_offers(ctx.objects, self.state, facts)
+        return [offer.model_dump(mode="json") for offer in offers]
 
     def _ready_with(
         self, ctx: CallContext, address: dict[str, Any] | None, shipping: dict[str, Any] | None
@@ -263,7 +303,7 @@ class Cart(DurableObject):
         if address is not None:
             self._set_address(ctx, address)
         if shipping is not None:
-            self._choose_shipping(ctx, shipping)
+            self._choose_shipping(ctx, parse(ShippingChoice, shipping))
         self.state.require_ready_for_checkout()
 
     def _quantities(self) -> dict[str, int]:

@@ -1,21 +1,23 @@
-"""Where the shop ships from and what shipping a cart may choose: one service for the routes
-that show the choices and the checkout that ships. Prices come from the carrier, from the
-warehouse nearest to the address, for the weight of the lines; clients only name a service."""
+"""Where the shop ships from and what shipping a cart may choose: the cart object prices the
+choices it shows and keeps, and the checkout ships from the same sites. Prices come from the
+carrier, from the warehouse nearest to the address, for the weight of the lines; clients only
+name a service."""
 
 import asyncio
 import time
 from typing import Any
 
 from actors.carrier import Carrier
-from actors.catalog import CATALOG_KEY, Catalog
 from actors.warehouse import Warehouse
 from domain.allocation import WarehouseSite, nearest
-from domain.cart import Address, CartEmpty, ShippingChoice
+from domain.cart import CartEmpty, CartState, CheckoutNotReady, ShippingChoice
 from domain.errors import DomainError
 from domain.geography import region
 from domain.money import Money
 from durable import Objects
 
+Facts = dict[str, dict[str, Any]]
+"""The catalog's `quote` of a cart's lines, by SKU."""
 SITE_CACHE_S = 5.0
 _sites: tuple[float, list[WarehouseSite]] = (0.0, [])
 
@@ -43,19 +45,21 @@ async def warehouse_sites(objects: Objects) -> list[WarehouseSite]:
     return sites
 
 
-async def shipping_options(
-    objects: Objects, cart: dict[str, Any], address: Address
-) -> list[ShippingChoice]:
-    """Every service the carrier offers for this cart to `address` (cheapest first)."""
-    lines = cart["lines"]
-    if not lines:
+async def carrier_offers(objects: Objects, cart: CartState, facts: Facts) -> list[ShippingChoice]:
+    """Every service the carrier offers for `cart`'s lines to its address, cheapest first,
+    from the warehouse nearest to it. `facts` are the catalog's, with each line's weight.
+
+    Raises:
+        CartEmpty, CheckoutNotReady: no lines, or no address to ship to.
+    """
+    if not cart.lines:
         raise CartEmpty("the cart is empty")
-    destination = region(address.region)
-    catalog = objects(Catalog).get(CATALOG_KEY)
-    products = await catalog.call(Catalog.products, skus=[line["sku"] for line in lines])
-    grams = sum(products[line["sku"]]["weight_grams"] * line["quantity"] for line in lines)
+    if cart.address is None or cart.currency is None:
+        raise CheckoutNotReady("choose a shipping address first", missing=["address"])
+    destination = region(cart.address.region)
+    grams = sum(facts[sku]["weight_grams"] * line.quantity for sku, line in cart.lines.items())
     origin = nearest(await warehouse_sites(objects), (destination.latitude, destination.longitude))
-    currency = cart["summary"]["currency"]
+    currency = cart.currency
     rates = objects.adapter(Carrier).rates(origin.region, destination.code, grams, currency)
     return [
         ShippingChoice(
@@ -68,18 +72,18 @@ async def shipping_options(
     ]
 
 
-async def priced_choice(
-    objects: Objects, cart: dict[str, Any], address: Address, service: str
+async def carrier_price(
+    objects: Objects, cart: CartState, facts: Facts, service: str
 ) -> ShippingChoice:
-    """The carrier's price of `service` for this cart to `address`.
+    """The carrier's price of `service` for `cart` to its address.
 
     Raises:
         UnknownShippingService: the carrier offers no such service there.
     """
-    options = await shipping_options(objects, cart, address)
-    for option in options:
-        if option.code == service:
-            return option
+    offers = await carrier_offers(objects, cart, facts)
+    for offer in offers:
+        if offer.code == service:
+            return offer
     raise UnknownShippingService(
-        f"no shipping service {service!r} here", offered=[o.code for o in options]
+        f"no shipping service {service!r} here", offered=[o.code for o in offers]
     )

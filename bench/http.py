@@ -27,7 +27,6 @@ import aiohttp
 from ray import serve
 
 from actors.cart import Cart, cart_key_of
-from actors.shipping import priced_choice
 from bench.cpu import CpuMeter
 from bench.http_noop import noop_point, start_noop
 from bench.load import closed_loop
@@ -35,7 +34,6 @@ from bench.local_ray import bench_seconds, local_ray
 from bench.report import print_figures, print_table
 from bench.shop_data import stock_shop
 from bootstrap import shop_objects
-from domain.cart import Address
 from durable import RuntimeConfig, Saga
 from sagas.checkout.models import CheckoutInput
 from serve_app.front_door import front_door_env, remove_run_dir
@@ -95,18 +93,14 @@ async def http_point(base_url: str, clients: int, seconds: float) -> dict[str, f
 
 async def direct_flow(shop: Any, owner: str) -> float:
     """The calls the routes make for one flow, made through stubs from this process: two
-    `add_product`s, the carrier's price for the chosen service, the cart readied for
-    checkout (address, shipping, prices checked), the tagged checkout saga."""
+    `add_product`s, the cart readied for checkout (address, the carrier's price for the
+    chosen service, prices checked), the tagged checkout saga."""
     started = time.perf_counter()
     cart_id = cart_key_of(owner)
     cart = shop(Cart).get(cart_id)
     for sku in ("TEA", "MUG"):
         await cart.call(Cart.add_product, sku=sku, quantity=1, owner=owner, market="retail")
-    address = Address.model_validate(ADDRESS)
-    shipping = await priced_choice(shop, await cart.call(Cart.view), address, "REG")
-    prepared = await cart.call(
-        Cart.prepare_checkout, address=ADDRESS, shipping=shipping.model_dump(mode="json")
-    )
+    prepared = await cart.call(Cart.prepare_checkout, address=ADDRESS, shipping_service="REG")
     if prepared["prices_changed"]:
         raise RuntimeError(f"prices moved during the bench: {prepared['prices_changed']}")
     data = CheckoutInput.for_cart(uuid.uuid4().hex, cart_id, owner)

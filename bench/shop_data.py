@@ -64,20 +64,26 @@ async def stock_shop(shop: Any, units: int = 1_000) -> None:
 async def ready_cart(
     shop: Any,
     *,
-    region: str = "ID-JK",
     lines: dict[str, int] | None = None,
 ) -> str:
     """A cart of customer-1's with catalog products (saved by `stock_shop`, or by the caller),
-    an address and a shipping choice: ready to check out."""
+    an address and the carrier's regular service: ready to check out."""
     cart_id = f"cart-{next(_numbers)}"
     cart = shop(Cart).get(cart_id)
     for sku, quantity in (lines or {"TEA": 2, "MUG": 1}).items():
         await cart.call(Cart.add_product, sku=sku, quantity=quantity, owner="customer-1")
-    await cart.call(Cart.set_address, address=address(region))
-    await cart.call(
-        Cart.choose_shipping, choice={"code": "REG", "label": "Regular", "price": idr(15_000)}
-    )
+    await cart.call(Cart.set_address, address=address())
+    await cart.call(Cart.choose_shipping, service="REG")
     return cart_id
+
+
+def to_unserved_region() -> dict[str, Any]:
+    """A one-step checkout's address and shipping for a region the carrier priced once and
+    no longer serves: the carrier refuses when the checkout creates the shipment."""
+    return {
+        "address": address("ID-PA"),
+        "shipping": {"code": "REG", "label": "Regular", "price": idr(15_000)},
+    }
 
 
 def checkout_input(

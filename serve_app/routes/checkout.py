@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from actors.cart import Cart
-from actors.shipping import priced_choice
 from domain.cart import Address, PricesChanged
 from domain.errors import DomainError
 from durable import Saga
@@ -95,22 +94,13 @@ async def checkout(
 async def _prepare_checkout(request: Request, principal: Principal, body: CheckoutRequest) -> None:
     """Refuses, before any saga or order exists, a checkout that cannot succeed or would
     charge what the shopper was not shown: a 409 saying what is missing, or
-    `prices_changed` with the re-priced cart. A one-step checkout's address and shipping
-    service are set here; a service chosen earlier is priced again for the cart as it is."""
+    `prices_changed` with the re-priced cart. The cart sets a one-step checkout's address and
+    shipping service in the same call."""
     cart = cart_of(request, CartHolder(cart_key(principal), principal))
-    viewed = await cart.call(Cart.view)
-    address = body.address or (
-        Address.model_validate(viewed["address"]) if viewed["address"] else None
-    )
-    service = body.shipping_service or (None if viewed["shipping"] else viewed["shipping_service"])
-    shipping = None
-    if service is not None and address is not None and viewed["lines"]:
-        choice = await priced_choice(services(request).shop, viewed, address, service)
-        shipping = choice.model_dump(mode="json")
     prepared = await cart.call(
         Cart.prepare_checkout,
         address=body.address.model_dump(mode="json") if body.address else None,
-        shipping=shipping,
+        shipping_service=body.shipping_service,
     )
     changed = prepared.pop("prices_changed")
     if changed:

@@ -1,6 +1,7 @@
 """The shopper's cart (ARCHITECTURE §8). Guests keep a cart under an unguessable id until
 they sign in. Prices always come from the catalog and the carrier, never from the client; a
-user reaches only their own cart."""
+user reaches only their own cart. Each route is one call to the cart object, which prices
+lines and shipping itself."""
 
 import uuid
 from typing import Annotated, Any
@@ -9,12 +10,8 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from actors.cart import Cart
-from actors.shipping import priced_choice, shipping_options
-from domain.cart import Address, CheckoutNotReady, ShippingChoice
-from domain.errors import DomainError
-from durable import ObjectStub
+from domain.cart import Address, ShippingChoice
 from serve_app.routes.access import Holder, cart_of
-from serve_app.routes.deps import services
 from serve_app.schemas import SERVICE_NAME, Responses
 from serve_app.strict_json import StrictJsonRoute
 
@@ -74,81 +71,50 @@ async def view_cart(request: Request, shopper: Holder) -> dict[str, Any]:
 
 @router.post("/cart/items", response_model=CartView, responses=CART_HOLDER)
 async def add_item(body: AddItem, request: Request, shopper: Holder) -> dict[str, Any]:
-    cart = cart_of(request, shopper)
-    view = await cart.call(
+    return await cart_of(request, shopper).call(
         Cart.add_product,
         sku=body.sku,
         quantity=body.quantity,
         owner=shopper.owner,
         market=shopper.market,
     )
-    return await _keep_shipping(request, cart, view)
 
 
 @router.patch("/cart/items/{sku}", response_model=CartView, responses=CART_HOLDER)
 async def change_quantity(
     sku: Annotated[str, SKU_IN_PATH], body: ChangeQuantity, request: Request, shopper: Holder
 ) -> dict[str, Any]:
-    cart = cart_of(request, shopper)
-    view = await cart.call(Cart.change_quantity, sku=sku, quantity=body.quantity)
-    return await _keep_shipping(request, cart, view)
+    return await cart_of(request, shopper).call(
+        Cart.change_quantity, sku=sku, quantity=body.quantity
+    )
 
 
 @router.delete("/cart/items/{sku}", response_model=CartView, responses=CART_HOLDER)
 async def remove_item(
     sku: Annotated[str, SKU_IN_PATH], request: Request, shopper: Holder
 ) -> dict[str, Any]:
-    cart = cart_of(request, shopper)
-    return await _keep_shipping(request, cart, await cart.call(Cart.remove_item, sku=sku))
+    return await cart_of(request, shopper).call(Cart.remove_item, sku=sku)
 
 
 @router.put("/cart/address", response_model=CartView, responses=CART_HOLDER)
 async def set_address(body: Address, request: Request, shopper: Holder) -> dict[str, Any]:
-    cart = cart_of(request, shopper)
-    view = await cart.call(Cart.set_address, address=body.model_dump(mode="json"))
-    return await _keep_shipping(request, cart, view)
+    address = body.model_dump(mode="json")
+    return await cart_of(request, shopper).call(Cart.set_address, address=address)
 
 
 @router.get("/cart/shipping-options", response_model=list[ShippingChoice], responses=CART_HOLDER)
-async def shipping_choices(request: Request, shopper: Holder) -> list[ShippingChoice]:
+async def shipping_choices(request: Request, shopper: Holder) -> list[dict[str, Any]]:
     """The services the carrier offers for this cart to its address, priced."""
-    cart = await cart_of(request, shopper).call(Cart.view)
-    return await shipping_options(services(request).shop, cart, _address_of(cart))
+    return await cart_of(request, shopper).call(Cart.shipping_options)
 
 
 @router.put("/cart/shipping", response_model=CartView, responses=CART_HOLDER)
 async def choose_shipping(
     body: ShippingService, request: Request, shopper: Holder
 ) -> dict[str, Any]:
-    cart = cart_of(request, shopper)
-    viewed = await cart.call(Cart.view)
-    choice = await priced_choice(services(request).shop, viewed, _address_of(viewed), body.service)
-    return await cart.call(Cart.choose_shipping, choice=choice.model_dump(mode="json"))
-
-
-async def _keep_shipping(
-    request: Request, cart: ObjectStub[Cart], view: dict[str, Any]
-) -> dict[str, Any]:
-    """A change of lines or address voids the shipping price, not the shopper's choice of
-    service: the carrier prices that service again for the changed cart. Where it no longer
-    serves the cart, the view says shipping must be chosen again (`missing`)."""
-    service = view["shipping_service"]
-    if view["shipping"] is not None or service is None or "lines" in view["missing"]:
-        return view
-    if view["address"] is None:
-        return view
-    address = Address.model_validate(view["address"])
-    try:
-        choice = await priced_choice(services(request).shop, view, address, service)
-    except DomainError:
-        return view
-    return await cart.call(Cart.choose_shipping, choice=choice.model_dump(mode="json"))
-
-
-def _address_of(cart: dict[str, Any]) -> Address:
-    if cart["address"] is None:
-        raise CheckoutNotReady("choose a shipping address first", missing="address")
-    return Address.model_validate(cart["address"])
+    """Chooses a carrier service at the carrier's price; a later change of lines or address
+    prices it again."""
+    return await cart_of(request, shopper).call(Cart.choose_shipping, service=body.service)
 
 
 @router.put("/cart/coupon", response_model=CartView, responses=CART_HOLDER)

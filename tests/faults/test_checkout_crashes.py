@@ -13,7 +13,7 @@ import ray
 from actors.order import Order
 from actors.warehouse import Warehouse
 from bench.invariants import check_invariants
-from bench.shop_data import checkout_input, ready_cart
+from bench.shop_data import checkout_input, ready_cart, to_unserved_region
 from durable import RuntimeConfig, Saga
 from tests.conftest import kill_process
 
@@ -68,8 +68,9 @@ async def test_the_orchestrator_killed_while_compensating_still_compensates(
     shop: Any, runtime_config: RuntimeConfig, step: str
 ) -> None:
     token = "tok_declined" if step == "charge_payment" else "tok_success"
-    cart_id = await ready_cart(shop, region="ID-JK" if step == "charge_payment" else "ID-PA")
-    payload = checkout_input(cart_id, token=token)
+    cart_id = await ready_cart(shop)
+    unserved = to_unserved_region() if step == "create_shipment" else {}
+    payload = checkout_input(cart_id, token=token, **unserved)
     name, arg = shop(Saga).host_for(payload["checkout_id"])
     await (
         shop(Saga).handle(name, arg).arm_fault.remote("after:compensate:reserve_inventory", "kill")

@@ -18,7 +18,7 @@ from actors.payment import Payment
 from actors.shipment import Shipment
 from actors.warehouse import Warehouse
 from bench.invariants import check_invariants
-from bench.shop_data import address, checkout_input, idr, ready_cart
+from bench.shop_data import address, checkout_input, idr, ready_cart, to_unserved_region
 from domain.orders import IllegalTransition
 from durable import RuntimeConfig, Saga, correlation_id
 from sagas.checkout.models import CheckoutInput, LockedCart
@@ -35,11 +35,14 @@ async def run_checkout(shop: Any, payload: dict[str, Any]) -> dict[str, Any]:
 
 async def test_a_checkout_pays_the_order_ships_it_and_empties_the_cart(shop: Any) -> None:
     cart_id = await ready_cart(shop)
+    shown = await shop(Cart).get(cart_id).call(Cart.view)
     outcome = await run_checkout(shop, checkout_input(cart_id))
     assert outcome["status"] == "completed", outcome
     order = await shop(Order).get(outcome["result"]["order_id"]).call(Order.view)
     assert order["status"] == "PAID"
-    assert order["totals"]["total"] == outcome["result"]["total"] == 90_000 + 15_000 + 9_900
+    shipping = shown["shipping"]["price"]["amount"]  # the carrier's, from Jakarta to Jakarta
+    assert order["totals"]["total"] == outcome["result"]["total"] == 90_000 + shipping + 9_900
+    assert shown["summary"]["total"] == order["totals"]["total"]
     assert [s["warehouse_id"] for s in order["shipments"].values()] == ["jkt"]
     payment = await shop(Payment).get(outcome["result"]["payment_id"]).call(Payment.status)
     assert (payment["status"], payment["amount"]) == ("captured", order["totals"]["total"])
@@ -128,8 +131,8 @@ async def test_unavailable_shipping_refunds_the_payment_and_releases_the_invento
     shop: Any,
 ) -> None:
     before = await stock_of(shop, "TEA")
-    cart_id = await ready_cart(shop, region="ID-PA")
-    outcome = await run_checkout(shop, checkout_input(cart_id))
+    cart_id = await ready_cart(shop)
+    outcome = await run_checkout(shop, checkout_input(cart_id, **to_unserved_region()))
     await assert_failed_cleanly(shop, outcome, cart_id, "create_shipment")
     assert outcome["failure"]["code"] == "shipping_unavailable"
     assert (await shop(Payment).get(f"pay-co-{cart_id}").call(Payment.status))[
@@ -237,8 +240,9 @@ async def test_an_order_no_single_warehouse_can_fill_ships_from_two(shop: Any) -
 async def test_a_compensation_that_keeps_failing_leaves_the_saga_stuck_until_an_admin_retries(
     shop: Any,
 ) -> None:
-    cart_id = await ready_cart(shop, region="ID-PA")
-    outcome = await run_checkout(shop, checkout_input(cart_id, token="tok_refund_outage"))
+    cart_id = await ready_cart(shop)
+    payload = checkout_input(cart_id, token="tok_refund_outage", **to_unserved_region())
+    outcome = await run_checkout(shop, payload)
     assert outcome["status"] == "stuck" and outcome["stuck_on"] == "charge_payment", outcome
     stuck = await shop(Saga).list(owner="checkout", status="stuck")
     assert f"co-{cart_id}" in [row.stream for row in stuck]

@@ -204,7 +204,7 @@ async def test_a_locked_cart_refuses_changes_until_the_checkout_ends(shop: Objec
     cart = shop(ShortLivedCart).get("locked")
     await cart.call(ShortLivedCart.add_product, sku="LOCKED-TEA", quantity=2)
     await cart.call(ShortLivedCart.set_address, address=ADDRESS)
-    await cart.call(ShortLivedCart.choose_shipping, choice={"code": "REG", "price": idr(10_000)})
+    await cart.call(ShortLivedCart.choose_shipping, service="REG")
     await save_product(shop, "LOCKED-TEA", 24_000)
     with pytest.raises(PricesChanged):
         await cart.call(ShortLivedCart.begin_checkout, checkout_id="co-1")
