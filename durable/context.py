@@ -2,11 +2,11 @@
 goes through here, into one write unit committed atomically after the method returns."""
 
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from durable.app import topic_is_type
+from durable.ids import unique_id
 from durable.kind import DurableObject, Event
 from storage.records import JsonDict, NewEvent, RowWrite, StoredEvent, WriteUnit
 
@@ -120,7 +120,7 @@ class CallContext:
         check = topic_is_type if self._objects is None else self._objects.app.check_payload
         topic, checked = check(event_type, payload)
         envelope = {
-            "event_id": uuid.uuid4().hex,
+            "event_id": unique_id(),
             "type": event_type,
             "topic": topic,
             "at": time.time(),

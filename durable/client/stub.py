@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import builtins
 import time
-import uuid
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
@@ -22,6 +21,7 @@ from durable.client.channel import HostChannel
 from durable.config import RuntimeConfig
 from durable.errors import HostUnavailable, UnknownMethod
 from durable.host.actor import host_title, remote_host_class
+from durable.ids import unique_id
 from durable.kind import COMMAND, WAITER, DurableObject
 from durable.observe.correlation import correlation_id
 from durable.placement.policy import (
@@ -162,7 +162,7 @@ class KindClient(Generic[K]):
             raise UnknownMethod(self.kind.kind, method)
         fresh = marker == COMMAND and idempotency_key is None
         if fresh:
-            idempotency_key = uuid.uuid4().hex
+            idempotency_key = unique_id()
         name, host_arg = self.host_for(key)
         local = in_process.host(self._config.state_dir, name)
         deadline = time.monotonic() + self._retry_deadline_s
