@@ -24,14 +24,32 @@ after 2 failed checks 250 ms apart, so it stops sending to a draining one within
 DRAIN_FOR_S = "3"
 """How long a stopping replica keeps answering while HAProxy takes it out (Serve: 30 s, which
 also made every shutdown of the gateway take 30 s): twice HAProxy's 1.5 s."""
+RETRY_ON = "conn-failure empty-response"
+"""When HAProxy sends a request again, to another replica or Serve's fallback proxy: the replica
+refused the connection, or closed it without a byte of answer (it died with the request).
+Serve retries only the first. Without the second, HAProxy closes the client's connection
+without an answer or a log line, by design, expecting HTTP clients to retry a request that
+was not the first on its connection themselves; few API clients do. Changes without an
+Idempotency-Key are never sent twice (the wrapper's `disable-l7-retry`)."""
+RETRIES = "6"
+"""Enough for a request to outlive its replica: Serve has HAProxy mark a replica down after 3
+failed connections in a row, and only then does a retry reach another replica or the fallback
+proxy. With Serve's default (3) the last retry still went to the dead replica, and the client
+got its connection closed."""
+THROUGHPUT = "RAY_SERVE_THROUGHPUT_OPTIMIZED"
+"""Serve's documented high-throughput switch, which HAProxy mode is made for: a replica runs
+the gateway on the loop that reads the request (no hop to a thread of its own per request),
+routes calls to other deployments on that loop too, and speaks gRPC to them."""
 SETTING = "RAYSHOP_FRONT_DOOR"
 BINARY = "RAY_SERVE_HAPROXY_BINARY_PATH"
 RUN_DIR_PREFIX = "rs-haproxy-"
 
 WRAPPER = r"""#!/bin/sh
 # Serve's HAProxy as the shop runs it (written by rayshop): its stats and Prometheus listeners
-# on 127.0.0.1 only, and a gateway that cannot answer (a replica restarting, or none ready)
-# answered with 503 or 504 in the API's error format instead of Serve's plain-text 500.
+# on 127.0.0.1 only; a gateway that cannot answer (a replica restarting, or none ready)
+# answered with 503 or 504 in the API's error format instead of Serve's plain-text 500; and
+# a request that lost its replica retried elsewhere only when a repeat is harmless: a read, or
+# a change that carries an Idempotency-Key (bodies are read whole first, which a retry needs).
 config=""
 previous=""
 for argument in "$@"; do
@@ -41,6 +59,7 @@ done
 bind='^\([[:space:]]*bind[[:space:]]\{1,\}\)'
 stats="$RAY_SERVE_HAPROXY_STATS_PORT"
 metrics="$RAY_SERVE_HAPROXY_METRICS_PORT"
+unrepeatable='!{ method GET HEAD OPTIONS } !{ req.hdr(idempotency-key) -m found }'
 if [ -n "$config" ] && [ -f "$config" ]; then
     errors="$(dirname "$config")"
     answer() {  # status line, extra header or "", JSON body: a file HAProxy sends as it is
@@ -56,7 +75,11 @@ if [ -n "$config" ] && [ -f "$config" ]; then
     sed -i -e "s/${bind}\*:${stats}\$/\1127.0.0.1:${stats}/" \
         -e "s/${bind}:${metrics}\$/\1127.0.0.1:${metrics}/" \
         -e "s#^\([[:space:]]*errorfile 50[23] \).*#\1$errors/rayshop-503.http#" \
-        -e "s#^\([[:space:]]*errorfile 504 \).*#\1$errors/rayshop-504.http#" "$config"
+        -e "s#^\([[:space:]]*errorfile 504 \).*#\1$errors/rayshop-504.http#" \
+        -e "/^frontend http_frontend\$/a\\
+    option http-buffer-request\\
+    http-request disable-l7-retry if $unrepeatable" \
+        "$config"
 fi
 exec {binary} "$@"
 """
@@ -84,7 +107,10 @@ def front_door_env(mode: str | None = None) -> dict[str, str]:
     run_dir = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX, dir="/tmp"))
     return {
         "RAY_SERVE_ENABLE_HA_PROXY": "1",
+        THROUGHPUT: "1",
         "RAY_SERVE_HAPROXY_HEALTH_CHECK_INTER": HEALTH_CHECK_EVERY,
+        "RAY_SERVE_HAPROXY_RETRY_ON": RETRY_ON,
+        "RAY_SERVE_HAPROXY_RETRIES": RETRIES,
         "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": DRAIN_FOR_S,
         BINARY: str(_wrapper(run_dir)),
         "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(run_dir / "haproxy.cfg"),

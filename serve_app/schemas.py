@@ -15,6 +15,13 @@ Responses = dict[int | str, dict[str, Any]]
 
 SERVICE_NAME: dict[str, Any] = {"min_length": 1, "max_length": 40, "pattern": r"^[A-Z0-9_]+$"}
 """How a client names a carrier service (a field's constraints)."""
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "alias": "Idempotency-Key",
+    "min_length": 8,
+    "max_length": 64,
+    "pattern": r"^[\w-]+$",
+}
+"""The header that makes a change safe to send again (a header's constraints)."""
 
 
 class ProductListing(Product):

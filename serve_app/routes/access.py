@@ -15,6 +15,7 @@ from domain.errors import DomainError
 from durable import ObjectStub
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, services
+from serve_app.schemas import IDEMPOTENCY_KEY
 from serve_app.tokens import Principal
 
 GUEST_CART_PATTERN = r"^guest-[0-9a-f]{32}$"
@@ -26,6 +27,8 @@ class CartHolder:
 
     cart_id: str
     principal: Principal | None
+    change_key: str | None = None
+    """The client's `Idempotency-Key`: a change sent again with it takes effect once."""
 
     @property
     def owner(self) -> str | None:
@@ -45,22 +48,36 @@ async def cart_holder(
     guest_cart: Annotated[
         str | None, Header(alias="X-Guest-Cart", max_length=100, description="a guest's cart id")
     ] = None,
+    change_key: Annotated[
+        str | None,
+        Header(
+            **IDEMPOTENCY_KEY,
+            description="optional on changes: sent again with the same key, a change takes "
+            "effect once and answers as it did the first time",
+        ),
+    ] = None,
 ) -> CartHolder:
     """The signed-in caller's cart when a token is sent, else the guest cart named; 401 for
     neither. A guest id is unguessable and never names a user's cart: any other id is 404."""
     if request.headers.get("authorization") or guest_cart is None:
         principal = await current_user(request)
-        return CartHolder(cart_key(principal), principal)
+        return CartHolder(cart_key(principal), principal, change_key)
     if not re.fullmatch(GUEST_CART_PATTERN, guest_cart):
         raise ApiError(404, "not_found", "no such guest cart")
-    return CartHolder(guest_cart, None)
+    return CartHolder(guest_cart, None, change_key)
 
 
 Holder = Annotated[CartHolder, Depends(cart_holder)]
 
 
 def cart_of(request: Request, holder: CartHolder) -> ObjectStub[Cart]:
-    return services(request).shop(Cart).get(holder.cart_id)
+    """The holder's cart; for a change with an `Idempotency-Key`, called with that key, made
+    the cart's and the route's own (one key sent to two routes is two changes)."""
+    cart = services(request).shop(Cart).get(holder.cart_id)
+    if holder.change_key is None or request.method == "GET":
+        return cart
+    route = f"{request.method} {request.url.path}"
+    return cart.once(f"http:{holder.cart_id}:{route}:{holder.change_key}")
 
 
 async def join_guest_cart(shop: Any, guest_cart_id: str, principal: Principal) -> bool:

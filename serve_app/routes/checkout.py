@@ -13,7 +13,7 @@ from durable import Saga
 from sagas.checkout.models import CheckoutInput
 from serve_app.routes.access import CartHolder, cart_key, cart_of
 from serve_app.routes.deps import current_user, services
-from serve_app.schemas import SERVICE_NAME, Responses
+from serve_app.schemas import IDEMPOTENCY_KEY, SERVICE_NAME, Responses
 from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
@@ -54,9 +54,7 @@ async def checkout(
     request: Request,
     response: Response,
     principal: User,
-    idempotency_key: Annotated[
-        str, Header(alias="Idempotency-Key", min_length=8, max_length=64, pattern=r"^[\w-]+$")
-    ],
+    idempotency_key: Annotated[str, Header(**IDEMPOTENCY_KEY)],
     wait: Annotated[bool, Query(description="answer when the checkout has ended")] = False,
 ) -> CheckoutAccepted:
     """Starts the checkout saga once per `Idempotency-Key`: the same key again answers for

@@ -13,7 +13,14 @@ from actors.warehouse import Warehouse
 from durable import ObjectStub
 from serve_app.errors import ApiError
 from serve_app.routes.deps import require_admin, services
-from serve_app.schemas import Reservation, Responses, StockBySku, StockLevel, WarehouseInfo
+from serve_app.schemas import (
+    IDEMPOTENCY_KEY,
+    Reservation,
+    Responses,
+    StockBySku,
+    StockLevel,
+    WarehouseInfo,
+)
 from serve_app.strict_json import StrictJsonRoute
 from serve_app.tokens import Principal
 
@@ -26,9 +33,7 @@ ADMIN_ONLY: Responses = {
     403: {"description": "admins only"},
     404: {"description": "no such warehouse"},
 }
-IdempotencyKey = Annotated[
-    str, Header(alias="Idempotency-Key", min_length=8, max_length=64, pattern=r"^[\w-]+$")
-]
+IdempotencyKey = Annotated[str, Header(**IDEMPOTENCY_KEY)]
 
 
 class Restock(BaseModel):

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from serve_app.front_door import WRAPPER, front_door_env, front_door_mode, remove_run_dir
+from serve_app.front_door import (
+    WRAPPER,
+    front_door_env,
+    front_door_mode,
+    real_haproxy,
+    remove_run_dir,
+)
 
 CONFIG = """global
 defaults
@@ -23,6 +29,18 @@ frontend http_frontend
 listen stats
   bind *:8404
   stats enable
+"""
+SERVED = """defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    errorfile 502 /tmp/serve/500.http
+frontend http_frontend
+    bind 127.0.0.1:8000
+    default_backend gateway
+backend gateway
+    server replica 127.0.0.1:1
 """
 
 
@@ -47,6 +65,28 @@ def test_the_wrapper_moves_stats_and_metrics_to_loopback_and_keeps_the_api_bind(
         "503": f"{tmp_path}/rayshop-503.http",
         "504": f"{tmp_path}/rayshop-504.http",
     }
+
+
+def test_haproxy_repeats_only_reads_and_changes_with_an_idempotency_key(tmp_path: Path) -> None:
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(SERVED)
+    wrapper = tmp_path / "haproxy"
+    wrapper.write_text(WRAPPER.replace("{binary}", real_haproxy()))
+    wrapper.chmod(0o755)
+    env = {**os.environ, **front_door_env("haproxy")}
+
+    checked = subprocess.run([wrapper, "-c", "-f", config], env=env, capture_output=True)
+
+    assert checked.returncode == 0, checked.stderr.decode()
+    lines = [line.strip() for line in config.read_text().splitlines()]
+    frontend = lines.index("frontend http_frontend")
+    assert lines[frontend + 1 : frontend + 3] == [
+        "option http-buffer-request",
+        "http-request disable-l7-retry if !{ method GET HEAD OPTIONS } "
+        "!{ req.hdr(idempotency-key) -m found }",
+    ]
+    assert env["RAY_SERVE_HAPROXY_RETRY_ON"].split() == ["conn-failure", "empty-response"]
+    remove_run_dir(env)
 
 
 @pytest.mark.parametrize(("status", "code"), [(503, "unavailable"), (504, "timeout")])
