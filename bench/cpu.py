@@ -38,6 +38,9 @@ class CpuMeter:
     """CPU seconds each group (and this process, the load generator) used between `start`
     and `stop`; a process that appeared in between counts from zero."""
 
+    used: dict[str, float]
+    """What the last `stop` measured."""
+
     def start(self) -> None:
         self._before = {pid: seconds for pid, _, seconds in _processes()}
         self._load_before = _own_seconds()
@@ -48,6 +51,7 @@ class CpuMeter:
         for pid, group, seconds in _processes():
             used[group] += seconds - self._before.get(pid, 0.0)
         used["load_generator"] = _own_seconds() - self._load_before
+        self.used = used
         return used
 
 

@@ -14,7 +14,7 @@ from ray import serve
 from bootstrap import SHOP, connect_shop
 from durable import LocalRay, RuntimeConfig
 from serve_app.demo import seed
-from serve_app.front_door import front_door_env
+from serve_app.front_door import front_door_env, remove_run_dir
 from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
 
@@ -44,7 +44,9 @@ def _up(args: argparse.Namespace) -> int:
     local = LocalRay(Path(config.state_dir))
     context = _join_shop_ray(config)
     if context is None:
-        local.start(args.dashboard_port, front_door_env())
+        front_door = front_door_env()
+        local.start(args.dashboard_port, front_door)
+        _front_door_record(config).write_text(json.dumps(front_door))
         context = _join_shop_ray(config)
     if context is None:
         raise SystemExit("Ray started but cannot be reached")
@@ -107,9 +109,19 @@ def _status(args: argparse.Namespace) -> int:
 
 def _down(args: argparse.Namespace) -> int:
     """Stops the Ray that `up` started for this state directory, and no other."""
-    stopped = LocalRay(Path(RuntimeConfig.from_env().state_dir)).stop()
+    config = RuntimeConfig.from_env()
+    stopped = LocalRay(Path(config.state_dir)).stop()
+    record = _front_door_record(config)
+    if record.exists():
+        remove_run_dir(json.loads(record.read_text()))
+        record.unlink()
     print(f"rayshop is down ({stopped} processes stopped)" if stopped else "rayshop is not running")
     return 0
+
+
+def _front_door_record(config: RuntimeConfig) -> Path:
+    """Where `up` keeps the front door's settings, so `down` removes HAProxy's files too."""
+    return Path(config.state_dir) / "front-door.json"
 
 
 def _join_shop_ray(config: RuntimeConfig) -> Any:

@@ -89,8 +89,13 @@ async def test_a_shop_stopped_and_started_the_documented_way_sells_at_once(
         titles = process_titles()
         assert {"ray::shop-host-0[p0,p2]", "ray::warehouse-jkt"} <= titles, sorted(titles)
 
+        front_door = json.loads((state_dir / "front-door.json").read_text())
+        haproxy_files = Path(front_door["RAY_SERVE_HAPROXY_BINARY_PATH"]).parent
+        assert haproxy_files.is_dir()
+
         rayshop(state_dir, "down")
         assert not answers(own_address) and answers(other_ray), "down stops only the shop's Ray"
+        assert not haproxy_files.exists(), "down removes HAProxy's files"
         second = rayshop(state_dir, "up", *ports)
         assert "already there" in second
         await sells_from_a_warehouse(f"http://127.0.0.1:{api_port}", password.group(1))
