@@ -42,14 +42,15 @@ app = FastAPI(
     description="Retail and wholesale shop on Ray: durable objects, sagas, events.",
 )
 install_error_handlers(app)
+# the routes a shopper calls most come first: a request is matched against them in order
+app.include_router(shopping.router)
+app.include_router(checkout.router)
+app.include_router(catalog.router)
 app.include_router(health.router)
 app.include_router(auth.router)
-app.include_router(catalog.router)
 app.include_router(products.router)
 app.include_router(inventory.router)
 app.include_router(account.router)
-app.include_router(shopping.router)
-app.include_router(checkout.router)
 app.include_router(orders.router)
 app.include_router(payments.router)
 app.include_router(coupons.router)
