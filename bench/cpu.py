@@ -38,20 +38,23 @@ class CpuMeter:
     """CPU seconds each group (and this process, the load generator) used between `start`
     and `stop`; a process that appeared in between counts from zero."""
 
-    used: dict[str, float]
-    """What the last `stop` measured."""
+    def __init__(self) -> None:
+        self.used: dict[str, float] = {}
+        """CPU seconds by group, summed over every `start`..`stop`."""
 
     def start(self) -> None:
         self._before = {pid: seconds for pid, _, seconds in _processes()}
         self._load_before = _own_seconds()
 
     def stop(self) -> dict[str, float]:
+        """What this `start`..`stop` used (also added to `used`)."""
         used: dict[str, float] = {"front_door": 0.0, "gateway": 0.0, "passwords": 0.0}
         used["hosts"] = 0.0
         for pid, group, seconds in _processes():
             used[group] += seconds - self._before.get(pid, 0.0)
         used["load_generator"] = _own_seconds() - self._load_before
-        self.used = used
+        for group, seconds in used.items():
+            self.used[group] = self.used.get(group, 0.0) + seconds
         return used
 
 

@@ -9,19 +9,22 @@ A flow: 2 items into the cart, then a one-step checkout with `?wait=true` (the s
 its end). Over HTTP each client is a signed-in shopper; the gateway prices items from the
 catalog and shipping from the carrier. Through stubs the same object calls are made from this
 process, so the ratio is what HTTP, the proxy and the gateway add. The client is aiohttp, the
-lightest at hand: the load generator shares the 2 cores. Closed loop at 16 and 64 clients;
-then the same flows at 16 and 64 clients through stubs. CPU per flow is counted per kind of
+lightest at hand: the load generator shares the 2 cores. Closed loop at 16 and 64 clients,
+HTTP and stubs in alternating rounds (a shared machine that grows busier or quieter during
+the run weighs on both sides alike, so the ratio holds). CPU per flow is counted per kind of
 process (front door, gateway replica, password service, object hosts, this load generator)
 over the measured flows of the c64 point (not the sign-ups or the warm-up before them). Last
 line: the figures as JSON.
 """
 
 import asyncio
+import contextlib
 import itertools
 import os
 import socket
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -30,7 +33,7 @@ from ray import serve
 from actors.cart import Cart, cart_key_of
 from bench.cpu import CpuMeter
 from bench.http_noop import noop_point, start_noop
-from bench.load import closed_loop
+from bench.load import Samples, closed_loop
 from bench.local_ray import bench_seconds, local_ray
 from bench.report import print_figures, print_table
 from bench.shop_data import stock_shop
@@ -51,6 +54,9 @@ ADDRESS = {
 _emails = itertools.count()
 REQUESTS_PER_FLOW = 3
 """Two cart adds and a checkout."""
+ROUNDS = 3
+"""HTTP and stub rounds, alternating, at each concurrency."""
+Figures = dict[str, float]
 
 
 async def post(
@@ -83,17 +89,23 @@ async def http_flow(client: aiohttp.ClientSession, headers: dict[str, str]) -> f
     return (time.perf_counter() - started) * 1000
 
 
-async def http_point(
-    base_url: str, clients: int, seconds: float, meter: CpuMeter | None = None
-) -> dict[str, float]:
-    """Signs `clients` shoppers up, warms up, then runs their flows for `seconds` (the only
-    part a `meter` counts)."""
+@contextlib.asynccontextmanager
+async def http_shoppers(
+    base_url: str, clients: int
+) -> AsyncIterator[Callable[[int], Awaitable[float]]]:
+    """`clients` shoppers signed up over HTTP; yields the flow of shopper n."""
     connector = aiohttp.TCPConnector(limit=clients)
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as client:
         shoppers = [await shopper(client) for _ in range(clients)]
-        await closed_loop(lambda n: http_flow(client, shoppers[n]), clients, min(5.0, seconds))
-        return await closed_loop(lambda n: http_flow(client, shoppers[n]), clients, seconds, meter)
+        yield lambda n: http_flow(client, shoppers[n])
+
+
+async def http_point(base_url: str, clients: int, seconds: float, meter: CpuMeter) -> Figures:
+    """Warms up, then runs the shoppers' flows for `seconds` (the only part `meter` counts)."""
+    async with http_shoppers(base_url, clients) as flow:
+        await closed_loop(flow, clients, min(5.0, seconds))
+        return await closed_loop(flow, clients, seconds, meter)
 
 
 async def direct_flow(shop: Any, owner: str) -> float:
@@ -119,32 +131,53 @@ async def direct_flow(shop: Any, owner: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-async def direct_point(shop: Any, clients: int, seconds: float) -> dict[str, float]:
+def direct_shoppers(shop: Any, clients: int) -> Callable[[int], Awaitable[float]]:
     owners = [f"u-bench-{uuid.uuid4().hex[:12]}" for _ in range(clients)]
-    await closed_loop(lambda n: direct_flow(shop, owners[n]), clients, min(5.0, seconds))
-    return await closed_loop(lambda n: direct_flow(shop, owners[n]), clients, seconds)
+    return lambda n: direct_flow(shop, owners[n])
 
 
-async def measure_http(shop: Any, base_url: str, seconds: float) -> dict[str, Any]:
-    """The front door that Ray was started with: no-op floor, flows at c16 and c64, and the
-    CPU each kind of process spent per flow at c64."""
+async def side_by_side(
+    shop: Any, base_url: str, clients: int, seconds: float, meter: CpuMeter
+) -> tuple[Figures, Figures]:
+    """The same flows over HTTP and through stubs in alternating rounds, so that a machine
+    growing busier or quieter during the run weighs on both alike; `meter` counts the HTTP
+    rounds."""
+    http, direct = Samples(), Samples()
+    stubs = direct_shoppers(shop, clients)
+    async with http_shoppers(base_url, clients) as over_http:
+        await closed_loop(over_http, clients, min(5.0, seconds))
+        await closed_loop(stubs, clients, min(5.0, seconds))
+        for _ in range(ROUNDS):
+            await closed_loop(over_http, clients, seconds / ROUNDS, meter, http)
+            await closed_loop(stubs, clients, seconds / ROUNDS, None, direct)
+    return http.summary(), direct.summary()
+
+
+async def measure_http(shop: Any, base_url: str, seconds: float, stubs: bool) -> dict[str, Any]:
+    """The front door that Ray was started with: no-op floor, flows at c16 and c64 (beside
+    the same flows through stubs, if `stubs`), and the CPU each kind of process spent per
+    flow at c64."""
     noop = await noop_point(base_url, 64, min(seconds, 10.0))
-    http16 = await http_point(base_url, 16, seconds)
     meter = CpuMeter()
-    http64 = await http_point(base_url, 64, seconds, meter)
-    cpu = meter.used
-    flows = http64["count"]
-    return {
-        "noop": noop,
-        "http16": http16,
-        "http64": http64,
-        "cpu_ms_per_flow": {group: used * 1000 / flows for group, used in cpu.items()},
-        "gateway_cpu_ms_per_request": cpu["gateway"] * 1000 / (flows * REQUESTS_PER_FLOW),
-    }
+    figures: dict[str, Any] = {"noop": noop}
+    if stubs:
+        figures["http16"], figures["c16"] = await side_by_side(
+            shop, base_url, 16, seconds, CpuMeter()
+        )
+        figures["http64"], figures["c64"] = await side_by_side(shop, base_url, 64, seconds, meter)
+    else:
+        figures["http16"] = await http_point(base_url, 16, seconds, CpuMeter())
+        figures["http64"] = await http_point(base_url, 64, seconds, meter)
+    flows = figures["http64"]["count"]
+    figures["cpu_ms_per_flow"] = {group: used * 1000 / flows for group, used in meter.used.items()}
+    figures["gateway_cpu_ms_per_request"] = (
+        meter.used["gateway"] * 1000 / (flows * REQUESTS_PER_FLOW)
+    )
+    return figures
 
 
-def report(haproxy: dict[str, Any], python: dict[str, Any], direct: dict[str, Any]) -> None:
-    h16, h64, d16, d64 = haproxy["http16"], haproxy["http64"], direct["c16"], direct["c64"]
+def report(haproxy: dict[str, Any], python: dict[str, Any]) -> None:
+    h16, h64, d16, d64 = haproxy["http16"], haproxy["http64"], haproxy["c16"], haproxy["c64"]
     print_table(
         "Shopping flows (2 cart adds + checkout to the end), closed loop",
         [
@@ -171,10 +204,8 @@ def report(haproxy: dict[str, Any], python: dict[str, Any], direct: dict[str, An
     )
 
 
-def figures_of(
-    haproxy: dict[str, Any], python: dict[str, Any], direct: dict[str, Any]
-) -> dict[str, Any]:
-    h16, h64, d16, d64 = haproxy["http16"], haproxy["http64"], direct["c16"], direct["c64"]
+def figures_of(haproxy: dict[str, Any], python: dict[str, Any]) -> dict[str, Any]:
+    h16, h64, d16, d64 = haproxy["http16"], haproxy["http64"], haproxy["c16"], haproxy["c64"]
     return {
         "http_flows_per_s_c16": h16["per_s"],
         "http_flows_per_s_c64": h64["per_s"],
@@ -202,9 +233,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def run_front_door(mode: str, seconds: float) -> tuple[dict[str, Any], dict[str, Any]]:
+def run_front_door(mode: str, seconds: float) -> dict[str, Any]:
     """A fresh Ray started for `mode`, the shop and the no-op on it; the HTTP figures, and
-    (in HAProxy mode, the shop's default) the same flows through stubs."""
+    (in HAProxy mode, the shop's default) the same flows through stubs beside them."""
     front_door = front_door_env(mode)
     os.environ.update(front_door)  # Serve reads it when Ray starts
     with local_ray(f"http-{mode}") as state_dir:
@@ -216,26 +247,21 @@ def run_front_door(mode: str, seconds: float) -> tuple[dict[str, Any], dict[str,
             start_gateway(shop.config, settings, port)
             start_noop()
             asyncio.run(stock_shop(shop, units=10_000_000))
-            http = asyncio.run(measure_http(shop, f"http://127.0.0.1:{port}", seconds))
-            direct: dict[str, Any] = {}
-            if mode == "haproxy":
-                direct = {
-                    "c16": asyncio.run(direct_point(shop, 16, seconds)),
-                    "c64": asyncio.run(direct_point(shop, 64, seconds)),
-                }
+            base_url = f"http://127.0.0.1:{port}"
+            figures = asyncio.run(measure_http(shop, base_url, seconds, mode == "haproxy"))
         finally:
             serve.shutdown()
     remove_run_dir(front_door)
-    return http, direct
+    return figures
 
 
 def main() -> None:
     seconds = bench_seconds(15)
-    haproxy, direct = run_front_door("haproxy", seconds)
-    python, _ = run_front_door("python", seconds)
-    report(haproxy, python, direct)
+    haproxy = run_front_door("haproxy", seconds)
+    python = run_front_door("python", seconds)
+    report(haproxy, python)
     print()
-    print_figures(figures_of(haproxy, python, direct))
+    print_figures(figures_of(haproxy, python))
 
 
 if __name__ == "__main__":
