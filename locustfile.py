@@ -55,7 +55,8 @@ class Shopper(HttpUser):
     def add_to_cart(self) -> None:
         if self.seen:
             item = {"sku": random.choice(self.seen), "quantity": 1}
-            self.client.post("/api/cart/items", json=item)
+            key = {"Idempotency-Key": uuid.uuid4().hex}  # safe to resend, by HAProxy or us
+            self.client.post("/api/cart/items", json=item, headers=key)
 
     @task(1)
     def check_out(self) -> None:
