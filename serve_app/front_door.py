@@ -3,13 +3,15 @@ Serve's Python proxy with `RAYSHOP_FRONT_DOOR=python`.
 
 Serve reads its HAProxy settings from the environment of the processes Ray starts, so they
 are set before Ray starts (`front_door_env`), by `rayshop up`, the tests and the benches.
-HAProxy's files and its stats and Prometheus ports are this Ray's own, so two shops (or a
-shop and its tests) on one machine never share them. Ray 2.60 binds those two listeners on
-every interface; Serve is given a wrapper as its HAProxy binary that moves them to 127.0.0.1
-before each start and reload. The API's own listener binds where `http_options.host` says.
+HAProxy's files, its stats and Prometheus ports, and the ports of the replicas behind it
+are this Ray's own, so two shops (or a shop and its tests) on one machine never share them.
+Ray 2.60 binds the stats and Prometheus listeners on every interface; Serve is given a
+wrapper as its HAProxy binary that moves them to 127.0.0.1 before each start and reload.
+The API's own listener binds where `http_options.host` says.
 """
 
 import os
+import random
 import shutil
 import socket
 import stat
@@ -43,11 +45,15 @@ routes calls to other deployments on that loop too, and speaks gRPC to them."""
 SETTING = "RAYSHOP_FRONT_DOOR"
 BINARY = "RAY_SERVE_HAPROXY_BINARY_PATH"
 RUN_DIR_PREFIX = "rs-haproxy-"
+REPLICA_PORTS = 100
+REPLICA_PORTS_FROM, REPLICA_PORTS_TO = 20_000, 32_668
 
 WRAPPER = r"""#!/bin/sh
 # Serve's HAProxy as the shop runs it (written by rayshop): its stats and Prometheus listeners
 # on 127.0.0.1 only; a gateway that cannot answer (a replica restarting, or none ready)
-# answered with 503 or 504 in the API's error format instead of Serve's plain-text 500; and
+# answered with 503 or 504 in the API's error format instead of Serve's plain-text 500, and
+# so is a request while no application is routed (Serve's plain-text 404 "Path not found",
+# from HAProxy or from Serve's proxy, seen while a new gateway version replaced the old);
 # a request that lost its replica retried elsewhere only when a repeat is harmless: a read, or
 # a change that carries an Idempotency-Key (bodies are read whole first, which a retry needs).
 config=""
@@ -60,6 +66,8 @@ bind='^\([[:space:]]*bind[[:space:]]\{1,\}\)'
 stats="$RAY_SERVE_HAPROXY_STATS_PORT"
 metrics="$RAY_SERVE_HAPROXY_METRICS_PORT"
 unrepeatable='!{ method GET HEAD OPTIONS } !{ req.hdr(idempotency-key) -m found }'
+unrouted='[[:space:]]*http-request return status '
+serve_404='{ status 404 } { res.hdr(content-type) -m beg text/plain }'  # the API's are JSON
 if [ -n "$config" ] && [ -f "$config" ]; then
     errors="$(dirname "$config")"
     answer() {  # status line, extra header or "", JSON body: a file HAProxy sends as it is
@@ -76,9 +84,11 @@ if [ -n "$config" ] && [ -f "$config" ]; then
         -e "s/${bind}:${metrics}\$/\1127.0.0.1:${metrics}/" \
         -e "s#^\([[:space:]]*errorfile 50[23] \).*#\1$errors/rayshop-503.http#" \
         -e "s#^\([[:space:]]*errorfile 504 \).*#\1$errors/rayshop-504.http#" \
+        -e "s#^\($unrouted\)404 .*\"Path .*#\1503 errorfile $errors/rayshop-503.http#" \
         -e "/^frontend http_frontend\$/a\\
     option http-buffer-request\\
-    http-request disable-l7-retry if $unrepeatable" \
+    http-request disable-l7-retry if $unrepeatable\\
+    http-response return status 503 errorfile $errors/rayshop-503.http if $serve_404" \
         "$config"
 fi
 exec {binary} "$@"
@@ -120,6 +130,7 @@ def front_door_env(mode: str | None = None) -> dict[str, str]:
         "RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH": str(run_dir / "metrics.sock"),
         "RAY_SERVE_HAPROXY_STATS_PORT": str(_free_port()),
         "RAY_SERVE_HAPROXY_METRICS_PORT": str(_free_port()),
+        **_replica_ports(),
     }
 
 
@@ -157,3 +168,29 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _replica_ports() -> dict[str, str]:
+    """A block of free ports for this Ray's replicas to answer HAProxy on. Serve hands them
+    out from 30000 up without asking the system, so two Rays on one machine (a shop and its
+    tests) gave two replicas one port: one shop's HAProxy then sent requests to the other
+    shop's gateway. Blocks lie between Ray's worker ports (up to 19999) and the system's
+    ephemeral ones (from 32768)."""
+    starts = list(range(REPLICA_PORTS_FROM, REPLICA_PORTS_TO, REPLICA_PORTS))
+    random.shuffle(starts)
+    for start in starts:
+        if all(_bindable(port) for port in range(start, start + REPLICA_PORTS)):
+            return {
+                "RAY_SERVE_DIRECT_INGRESS_MIN_HTTP_PORT": str(start),
+                "RAY_SERVE_DIRECT_INGRESS_MAX_HTTP_PORT": str(start + REPLICA_PORTS - 1),
+            }
+    raise RuntimeError(f"no {REPLICA_PORTS} free ports for Serve's replicas")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True

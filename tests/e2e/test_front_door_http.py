@@ -5,6 +5,7 @@ with an Idempotency-Key counted once."""
 import asyncio
 import contextlib
 import uuid
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,7 +14,9 @@ import psutil
 import pytest
 import ray
 
+from durable import RuntimeConfig
 from serve_app.front_door import front_door_mode
+from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
 from tests.conftest import eventually, kill_process
 from tests.e2e.conftest import UNLIMITED
@@ -64,64 +67,109 @@ async def test_the_api_is_served_by_haproxy_on_loopback_only(client: Any) -> Non
     assert {address for address, _ in haproxy} == {"127.0.0.1"}, "stats and metrics too"
 
 
-async def test_a_gateway_replica_killed_under_load_leaves_every_client_an_answer(
-    client: Any, base_url: str
-) -> None:
-    """Shoppers browse and add to their carts, each add with an Idempotency-Key sent again
-    after a 503 (as a client should). Whatever the replica was doing when it died, every
-    request gets an answer, and every add counts once."""
-    answers: list[int] = []
-    refused: list[str] = []
-    failures: list[str] = []
-    stopping = asyncio.Event()
+class Shoppers:
+    """Shoppers who browse and add to their carts until stopped, each add with an
+    Idempotency-Key, sending a request again after a 503 as told (as a client should)."""
 
-    async def send(http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response | None:
-        """`request` until it is not refused, waiting as told; None if it got no answer."""
+    def __init__(self, base_url: str, everyone: list[dict[str, str]]) -> None:
+        self.base_url, self.everyone = base_url, everyone
+        self.answers: list[int] = []
+        self.refused: list[str] = []
+        self.failures: list[str] = []
+        self.unexpected: list[str] = []
+        self.added: list[int] = []
+        self._stopping = asyncio.Event()
+        self._running: list[asyncio.Future[int]] = []
+
+    async def __aenter__(self) -> "Shoppers":
+        self._running = [asyncio.ensure_future(self._shop(h)) for h in self.everyone]
+        await eventually(
+            lambda: asyncio.sleep(0, len(self.answers)), lambda n: n >= 50, what="load"
+        )
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self._stopping.set()
+        self.added = list(await asyncio.gather(*self._running))
+
+    async def served_after(self, mark: int, count: int) -> None:
+        """Waits until `count` requests after the `mark`-th answer were served."""
+        await eventually(
+            lambda: asyncio.sleep(0, self.answers[mark:].count(200)),
+            lambda served: served >= count,
+            what="service after the change",
+        )
+
+    async def _send(self, http: httpx.AsyncClient, request: httpx.Request) -> int | None:
+        """The status `request` ends with, sent again while refused; None if unanswered."""
         while True:
             try:
                 response = await http.send(request)
             except httpx.HTTPError as exc:
-                failures.append(repr(exc))
+                self.failures.append(repr(exc))
                 return None
-            answers.append(response.status_code)
+            self.answers.append(response.status_code)
+            if response.status_code not in (200, 503):
+                answer = f"{response.status_code} {response.text[:200]}"
+                self.unexpected.append(f"{request.method} {request.url.path}: {answer}")
             if response.status_code != 503:
-                return response
-            refused.append(response.json()["error"])
+                return response.status_code
+            self.refused.append(response.json()["error"])
             await asyncio.sleep(float(response.headers["Retry-After"]) / 10)
 
-    async def shopper(headers: dict[str, str]) -> int:
+    async def _shop(self, headers: dict[str, str]) -> int:
         added = 0
-        async with httpx.AsyncClient(base_url=base_url, timeout=60, headers=headers) as http:
-            while not stopping.is_set():
-                await send(http, http.build_request("GET", "/api/products?limit=5"))
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=60, headers=headers) as http:
+            while not self._stopping.is_set():
+                await self._send(http, http.build_request("GET", "/api/products?limit=5"))
                 key = {"Idempotency-Key": uuid.uuid4().hex}
                 add = http.build_request("POST", "/api/cart/items", json=TEA, headers=key)
-                response = await send(http, add)
-                added += response is not None and response.status_code == 200
+                added += await self._send(http, add) == 200
         return added
 
-    everyone = [bearer((await sign_up(client))["tokens"]["access_token"]) for _ in range(8)]
-    shoppers = [asyncio.ensure_future(shopper(headers)) for headers in everyone]
-    try:
-        await eventually(lambda: asyncio.sleep(0, len(answers)), lambda n: n >= 50, what="load")
+
+async def shoppers_of(client: Any) -> list[dict[str, str]]:
+    return [bearer((await sign_up(client))["tokens"]["access_token"]) for _ in range(8)]
+
+
+async def assert_answered_and_counted_once(client: Any, load: Shoppers) -> None:
+    assert load.failures == [], load.failures[:3]
+    assert load.unexpected == [], load.unexpected[:3]
+    assert set(load.refused) <= {"unavailable"}
+    carts = [(await client.get("/api/cart", headers=h)).json() for h in load.everyone]
+    assert [sum(line["quantity"] for line in cart["lines"]) for cart in carts] == load.added
+
+
+async def test_a_gateway_replica_killed_under_load_leaves_every_client_an_answer(
+    client: Any, base_url: str
+) -> None:
+    """Whatever the replica was doing when it died, every request gets an answer, and every
+    add counts once."""
+    async with Shoppers(base_url, await shoppers_of(client)) as load:
         (victim,) = gateway_pids()
         kill_process(victim)
-        killed_at = len(answers)
-        await eventually(
-            lambda: asyncio.sleep(0, answers[killed_at:].count(200)),
-            lambda served: served >= 50,
-            what="service after the replica came back",
-        )
-    finally:
-        stopping.set()
-        added = await asyncio.gather(*shoppers)
-
-    assert failures == [], failures[:3]
-    assert set(answers) <= {200, 503}, sorted(set(answers))
-    assert set(refused) <= {"unavailable"}
+        await load.served_after(len(load.answers), 50)
+    await assert_answered_and_counted_once(client, load)
     assert gateway_pids() and gateway_pids() != [victim]
-    carts = [(await client.get("/api/cart", headers=headers)).json() for headers in everyone]
-    assert [sum(line["quantity"] for line in cart["lines"]) for cart in carts] == added
+
+
+async def test_a_gateway_redeployed_under_load_drains_without_losing_a_request(
+    client: Any, base_url: str, runtime_config: RuntimeConfig
+) -> None:
+    """A new version of the gateway (here: new settings) replaces the replica while shoppers
+    shop: the old one drains, and nobody notices but for a 503 at most."""
+    port = urlsplit(base_url).port
+    assert port is not None
+    async with Shoppers(base_url, await shoppers_of(client)) as load:
+        (before,) = gateway_pids()
+        start_gateway(runtime_config, replace(UNLIMITED, request_timeout_s=59), port)
+        await eventually(
+            lambda: asyncio.sleep(0, gateway_pids()),
+            lambda now: bool(now) and before not in now,
+            what="the old replica gone, a new one up",
+        )
+        await load.served_after(len(load.answers), 50)
+    await assert_answered_and_counted_once(client, load)
 
 
 async def test_an_add_sent_again_with_its_idempotency_key_counts_once(client: Any) -> None:

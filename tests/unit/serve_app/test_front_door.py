@@ -39,6 +39,8 @@ SERVED = """defaults
 frontend http_frontend
     bind 127.0.0.1:8000
     default_backend gateway
+backend default_backend
+    http-request return status 404 content-type text/plain lf-string "Path '%[path]' not found."
 backend gateway
     server replica 127.0.0.1:1
 """
@@ -67,7 +69,9 @@ def test_the_wrapper_moves_stats_and_metrics_to_loopback_and_keeps_the_api_bind(
     }
 
 
-def test_haproxy_repeats_only_reads_and_changes_with_an_idempotency_key(tmp_path: Path) -> None:
+def test_haproxy_repeats_only_harmless_requests_and_answers_unrouted_ones_503(
+    tmp_path: Path,
+) -> None:
     config = tmp_path / "haproxy.cfg"
     config.write_text(SERVED)
     wrapper = tmp_path / "haproxy"
@@ -80,12 +84,16 @@ def test_haproxy_repeats_only_reads_and_changes_with_an_idempotency_key(tmp_path
     assert checked.returncode == 0, checked.stderr.decode()
     lines = [line.strip() for line in config.read_text().splitlines()]
     frontend = lines.index("frontend http_frontend")
-    assert lines[frontend + 1 : frontend + 3] == [
+    assert lines[frontend + 1 : frontend + 4] == [
         "option http-buffer-request",
         "http-request disable-l7-retry if !{ method GET HEAD OPTIONS } "
         "!{ req.hdr(idempotency-key) -m found }",
+        f"http-response return status 503 errorfile {tmp_path}/rayshop-503.http "
+        "if { status 404 } { res.hdr(content-type) -m beg text/plain }",
     ]
     assert env["RAY_SERVE_HAPROXY_RETRY_ON"].split() == ["conn-failure", "empty-response"]
+    unrouted = f"http-request return status 503 errorfile {tmp_path}/rayshop-503.http"
+    assert unrouted in lines, "no application routed: 503, not Serve's 404"
     remove_run_dir(env)
 
 
@@ -117,6 +125,9 @@ def test_haproxy_is_the_default_and_the_python_proxy_a_switch(
     assert env["RAY_SERVE_ENABLE_HA_PROXY"] == "1"
     assert Path(env["RAY_SERVE_HAPROXY_BINARY_PATH"]).read_text().startswith("#!/bin/sh")
     assert env["RAY_SERVE_HAPROXY_STATS_PORT"] != env["RAY_SERVE_HAPROXY_METRICS_PORT"]
+    first = int(env["RAY_SERVE_DIRECT_INGRESS_MIN_HTTP_PORT"])
+    assert int(env["RAY_SERVE_DIRECT_INGRESS_MAX_HTTP_PORT"]) == first + 99
+    assert 19_999 < first < 32_768 - 100, "between Ray's worker ports and ephemeral ones"
     monkeypatch.setenv("RAY_SERVE_HAPROXY_BINARY_PATH", env["RAY_SERVE_HAPROXY_BINARY_PATH"])
     again = front_door_env()  # as a second Ray started by this process would
     wrapped = Path(again["RAY_SERVE_HAPROXY_BINARY_PATH"]).read_text().splitlines()[-1]
