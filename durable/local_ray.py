@@ -64,7 +64,7 @@ class LocalRay:
             return None
 
     def start(self, dashboard_port: int, env: Mapping[str, str] | None = None) -> str:
-        """Starts a head bound to 127.0.0.1 where it can be, on ports nobody else holds, with
+        """Starts a head with its dashboard on 127.0.0.1, on ports nobody else holds, with
         the `state` resource that hosts ask for, and `env` in the environment of every
         process it starts; returns its address."""
         command = [
@@ -72,7 +72,6 @@ class LocalRay:
             "start",
             "--head",
             f"--temp-dir={self.temp_dir}",
-            f"--node-ip-address={LOCALHOST}",
             f"--port={free_port()}",
             f"--ray-client-server-port={free_port()}",
             f"--dashboard-agent-listen-port={free_port()}",
