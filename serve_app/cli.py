@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,19 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("seed", help="put the demo data into an empty running shop")
     commands.add_parser("status", help="show the hosts of a running shop")
     commands.add_parser("down", help="stop the local Ray that `up` started for this state")
+    commands.add_parser(
+        "front-door-env",
+        help="print the exports a node's `ray start` needs to serve HTTP as the shop does",
+    )
     args = parser.parse_args(argv)
-    return {"up": _up, "seed": _seed, "status": _status, "down": _down}[args.command](args)
+    command = {
+        "up": _up,
+        "seed": _seed,
+        "status": _status,
+        "down": _down,
+        "front-door-env": _front_door_env,
+    }[args.command]
+    return command(args)
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -116,6 +128,14 @@ def _down(args: argparse.Namespace) -> int:
         remove_run_dir(json.loads(record.read_text()))
         record.unlink()
     print(f"rayshop is down ({stopped} processes stopped)" if stopped else "rayshop is not running")
+    return 0
+
+
+def _front_door_env(args: argparse.Namespace) -> int:
+    """For a cluster node: `eval "$(rayshop front-door-env)"` before `ray start` gives its
+    Ray the front door `up` gives a local one (HAProxy, its wrapper and files, ports)."""
+    for name, value in front_door_env().items():
+        print(f"export {name}={shlex.quote(value)}")
     return 0
 
 
