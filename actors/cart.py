@@ -1,12 +1,13 @@
 """The cart object (partitioned): one shopper's cart, durable between visits (ARCHITECTURE §6).
 
 Each line is priced by the catalog for the quantity it holds, when added and when changed;
-checkout re-reads the prices and refuses any that moved since the cart was shown, so the
-total shown is the total charged. A locked cart refuses changes until its checkout completes
-or is abandoned. A cart idle for 7 days is deleted by its alarm.
+shipping is priced by the carrier for the service the shopper names, and again whenever the
+lines or the address change. Checkout re-reads the prices and refuses any that moved since
+the cart was shown, so the total shown is the total charged. A locked cart refuses changes
+until its checkout completes or is abandoned. A cart idle for 7 days is deleted by its alarm.
 
 Over 300 lines: one small command per thing a shopper does to a cart; the rules they apply
-live in `domain.cart`.
+live in `domain.cart`, and the carrier's prices in `actors.shipping`.
 """
 
 from typing import Any
