@@ -275,6 +275,8 @@ class Cart(DurableObject):
         state.require_unlocked()
         if address is not None:
             self._set_address(ctx, address)
+        if not state.lines:
+            state.require_ready_for_checkout()  # says what is missing, without a catalog call
         facts = await self._quote(ctx, self._quantities())
         service = shipping_service or (None if state.shipping else state.shipping_service)
         if service is not None and state.address is not None and state.lines:

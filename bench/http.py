@@ -101,7 +101,9 @@ async def http_shoppers(
         yield lambda n: http_flow(client, shoppers[n])
 
 
-async def http_point(base_url: str, clients: int, seconds: float, meter: CpuMeter) -> Figures:
+async def http_point(
+    base_url: str, clients: int, seconds: float, meter: CpuMeter | None = None
+) -> Figures:
     """Warms up, then runs the shoppers' flows for `seconds` (the only part `meter` counts)."""
     async with http_shoppers(base_url, clients) as flow:
         await closed_loop(flow, clients, min(5.0, seconds))
@@ -137,7 +139,7 @@ def direct_shoppers(shop: Any, clients: int) -> Callable[[int], Awaitable[float]
 
 
 async def side_by_side(
-    shop: Any, base_url: str, clients: int, seconds: float, meter: CpuMeter
+    shop: Any, base_url: str, clients: int, seconds: float, meter: CpuMeter | None = None
 ) -> tuple[Figures, Figures]:
     """The same flows over HTTP and through stubs in alternating rounds, so that a machine
     growing busier or quieter during the run weighs on both alike; `meter` counts the HTTP
@@ -161,12 +163,10 @@ async def measure_http(shop: Any, base_url: str, seconds: float, stubs: bool) ->
     meter = CpuMeter()
     figures: dict[str, Any] = {"noop": noop}
     if stubs:
-        figures["http16"], figures["c16"] = await side_by_side(
-            shop, base_url, 16, seconds, CpuMeter()
-        )
+        figures["http16"], figures["c16"] = await side_by_side(shop, base_url, 16, seconds)
         figures["http64"], figures["c64"] = await side_by_side(shop, base_url, 64, seconds, meter)
     else:
-        figures["http16"] = await http_point(base_url, 16, seconds, CpuMeter())
+        figures["http16"] = await http_point(base_url, 16, seconds)
         figures["http64"] = await http_point(base_url, 64, seconds, meter)
     flows = figures["http64"]["count"]
     figures["cpu_ms_per_flow"] = {group: used * 1000 / flows for group, used in meter.used.items()}
