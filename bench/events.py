@@ -115,7 +115,7 @@ async def measure_latency(shop: Objects, published: int) -> tuple[dict[str, floa
 async def measure_kill(shop: Objects, published: int) -> tuple[float, int]:
     """SIGKILLs the bus host under a steady load; seconds until everything sent before the
     kill is applied everywhere."""
-    handle = shop(EventBus).handle(*shop(EventBus).host_for(BUS_KEY))
+    handle = await shop(EventBus).host_of(BUS_KEY)
     pid = await handle.ready.remote()
     load = asyncio.ensure_future(paced(shop, rate=1000, seconds=3))
     await asyncio.sleep(1.5)

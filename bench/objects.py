@@ -25,6 +25,7 @@ from bench.report import median, percentile, print_figures, print_table
 from bootstrap import SHOP
 from durable import Objects, RuntimeConfig
 from durable.placement.policy import partition_file
+from durable.placement.volumes import HOME_VOLUME, volume_dir
 from storage import LogFile, NewEvent, WriteUnit
 
 SKUS = [f"SKU-{n}" for n in range(5)]
@@ -120,7 +121,8 @@ async def write_passivated_carts(config: RuntimeConfig, count: int) -> None:
     placement = OneHostCart.placement
     files = {
         p: await LogFile.open(
-            partition_file(config.state_dir, OneHostCart.kind, p), synchronous="NORMAL"
+            partition_file(volume_dir(config.state_dir, HOME_VOLUME), OneHostCart.kind, p),
+            synchronous="NORMAL",
         )
         for p in range(placement.partitions)
     }
@@ -147,7 +149,7 @@ def objects_on_disk(config: RuntimeConfig) -> int:
     """Counted from the files themselves, read-only, beside the running host."""
     total = 0
     for p in range(OneHostCart.placement.partitions):
-        path = partition_file(config.state_dir, OneHostCart.kind, p)
+        path = partition_file(volume_dir(config.state_dir, HOME_VOLUME), OneHostCart.kind, p)
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
             total += conn.execute("SELECT count(*) FROM objects").fetchone()[0]
     return total

@@ -21,7 +21,10 @@ from durable.host.local_ref import LocalRef
 from durable.kind import DurableObject, Event, command, query, waiter
 from durable.local_ray import LocalRay
 from durable.observe.correlation import correlation_id
+from durable.placement.partition_map import PartitionMap, Slot
 from durable.placement.policy import Dedicated, Partitioned
+from durable.placement.view import volume_mounts
+from durable.placement.volumes import HOME_VOLUME, VolumeMismatch, migrate_legacy_layout
 from durable.retry import RetryPolicy
 from durable.saga.context import SagaContext
 from durable.saga.errors import StepFailed
@@ -29,6 +32,7 @@ from durable.saga.saga_object import Saga
 
 __all__ = [
     "BUS_KEY",
+    "HOME_VOLUME",
     "Application",
     "CallContext",
     "Callback",
@@ -43,6 +47,7 @@ __all__ = [
     "LocalRef",
     "ObjectStub",
     "Objects",
+    "PartitionMap",
     "Partitioned",
     "PayloadCheck",
     "RetryPolicy",
@@ -51,13 +56,17 @@ __all__ = [
     "Saga",
     "SagaContext",
     "SagaFunction",
+    "Slot",
     "StepFailed",
     "Subscriber",
     "Subscription",
     "TerminalError",
+    "VolumeMismatch",
     "command",
     "connect",
     "correlation_id",
+    "migrate_legacy_layout",
     "query",
+    "volume_mounts",
     "waiter",
 ]

@@ -61,6 +61,13 @@ class Application:
         names = [kind.kind for kind in self.kinds]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.name}: two kinds share a name in {names}")
+        counts: dict[str, set[int]] = {}
+        for kind in self.kinds:
+            if isinstance(kind.placement, Partitioned) and kind.placement.group:
+                counts.setdefault(kind.placement.group, set()).add(kind.placement.partitions)
+        for group, found in counts.items():
+            if len(found) > 1:  # partition p of every kind of a group lives in one process
+                raise ValueError(f"{self.name}: group {group!r} mixes partition counts {found}")
 
     def with_kinds(self, *kinds: type[DurableObject]) -> "Application":
         """This application hosting `kinds` too (test and benchmark kinds beside the real)."""

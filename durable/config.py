@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from durable.placement.volumes import HOME_VOLUME, check_volume_name
+
 
 @dataclass(frozen=True)
 class RuntimeConfig:
@@ -21,6 +23,8 @@ class RuntimeConfig:
         partitions: partition count per partitioned kind or host group, overriding the kind's
             default; fixed once the kind has files (more partitions allow more hosts, fewer
             batch more writes per commit).
+        home_volume: the volume that holds the partition map and where new collections and
+            dedicated objects start (ARCHITECTURE §13.1).
     """
 
     state_dir: str
@@ -30,6 +34,7 @@ class RuntimeConfig:
     idempotency_days: float = 7.0
     hosts: dict[str, int] = field(default_factory=dict)
     partitions: dict[str, int] = field(default_factory=dict)
+    home_volume: str = HOME_VOLUME
 
     @classmethod
     def from_env(cls) -> "RuntimeConfig":
@@ -43,6 +48,7 @@ class RuntimeConfig:
             snapshot_every=int(os.environ.get("RAYSHOP_SNAPSHOT_EVERY", "100")),
             hosts=parse_counts(os.environ.get("RAYSHOP_HOSTS", ""), "RAYSHOP_HOSTS"),
             partitions=parse_counts(os.environ.get("RAYSHOP_PARTITIONS", ""), "RAYSHOP_PARTITIONS"),
+            home_volume=check_volume_name(os.environ.get("RAYSHOP_HOME_VOLUME", HOME_VOLUME)),
         )
 
 

@@ -13,7 +13,7 @@ import ray
 from ray import serve
 
 from bootstrap import SHOP, connect_shop
-from durable import LocalRay, RuntimeConfig
+from durable import LocalRay, PartitionMap, RuntimeConfig, migrate_legacy_layout, volume_mounts
 from serve_app.demo import seed
 from serve_app.front_door import front_door_env, remove_run_dir
 from serve_app.gateway import start_gateway
@@ -37,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("status", help="show the hosts of a running shop")
     commands.add_parser("down", help="stop the local Ray that `up` started for this state")
     commands.add_parser(
+        "migrate-state",
+        help="move state written before volumes into the home volume (while nothing runs)",
+    )
+    commands.add_parser("volumes", help="show the volumes of a running shop and what they hold")
+    commands.add_parser("partitions", help="show which host of which volume serves each partition")
+    commands.add_parser(
         "front-door-env",
         help="print the exports a node's `ray start` needs to serve HTTP as the shop does",
     )
@@ -46,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         "seed": _seed,
         "status": _status,
         "down": _down,
+        "migrate-state": _migrate_state,
+        "volumes": _volumes,
+        "partitions": _partitions,
         "front-door-env": _front_door_env,
     }[args.command]
     return command(args)
@@ -56,6 +65,7 @@ def _up(args: argparse.Namespace) -> int:
     local = LocalRay(Path(config.state_dir))
     context = _join_shop_ray(config)
     if context is None:
+        _print_migrated(migrate_legacy_layout(config.state_dir, _kind_names(), config.home_volume))
         front_door = front_door_env()
         local.start(args.dashboard_port, front_door)
         _front_door_record(config).write_text(json.dumps(front_door))
@@ -129,6 +139,74 @@ def _down(args: argparse.Namespace) -> int:
         record.unlink()
     print(f"rayshop is down ({stopped} processes stopped)" if stopped else "rayshop is not running")
     return 0
+
+
+def _migrate_state(args: argparse.Namespace) -> int:
+    """Moves kind directories from before volumes into the home volume; refuses while the
+    shop's Ray runs (its hosts hold those files open)."""
+    config = RuntimeConfig.from_env()
+    if LocalRay(Path(config.state_dir)).address() is not None:
+        print(f"rayshop is running; stop it first (`{_beside_python('rayshop')} down`)")
+        return 1
+    moved = migrate_legacy_layout(config.state_dir, _kind_names(), config.home_volume)
+    _print_migrated(moved)
+    if not moved:
+        print(f"nothing to move: {config.state_dir} is already laid out in volumes")
+    return 0
+
+
+def _print_migrated(moved: list[str]) -> None:
+    if moved:
+        print(f"moved the files of {', '.join(sorted(moved))} into the home volume")
+
+
+def _kind_names() -> list[str]:
+    return [kind.kind for kind in SHOP.kinds]
+
+
+def _volumes(args: argparse.Namespace) -> int:
+    """Per volume: the node that mounts it, and the partitions and objects on it."""
+    current = _placement_map()
+    if current is None:
+        return 1
+    mounts = volume_mounts()
+    report = {
+        volume: {
+            "mounted_on": mounts.get(volume, "every node (no node advertises volumes)"),
+            "partitions": {
+                name: sum(1 for slot in slots if slot.volume == volume)
+                for name, slots in sorted(current.collections.items())
+            },
+            "dedicated": {
+                kind: sorted(key for key, v in keys.items() if v == volume)
+                for kind, keys in sorted(current.dedicated.items())
+            },
+        }
+        for volume in current.volumes()
+    }
+    print(json.dumps({"epoch": current.epoch, "volumes": report}, indent=2))
+    return 0
+
+
+def _partitions(args: argparse.Namespace) -> int:
+    """Per collection, the host serving each partition, as the partition map has it now."""
+    current = _placement_map()
+    if current is None:
+        return 1
+    report = {
+        name: {f"p{p}": f"{name}-{slot.host}@{slot.volume}" for p, slot in enumerate(slots)}
+        for name, slots in sorted(current.collections.items())
+    }
+    print(json.dumps({"epoch": current.epoch, "collections": report}, indent=2))
+    return 0
+
+
+def _placement_map() -> PartitionMap | None:
+    config = RuntimeConfig.from_env()
+    if _join_shop_ray(config) is None:
+        print(f"rayshop is not running (start it with `{_beside_python('rayshop')} up`)")
+        return None
+    return asyncio.run(connect_shop(config=config).placement.refresh())
 
 
 def _front_door_env(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from durable.app import Application
 from durable.client.stub import Callback, KindClient
 from durable.config import RuntimeConfig
 from durable.kind import DurableObject
+from durable.placement.view import PlacementView
 
 K = TypeVar("K", bound=DurableObject)
 T = TypeVar("T")
@@ -25,6 +26,9 @@ class Objects:
     def __init__(self, app: Application, config: RuntimeConfig | None = None) -> None:
         self.app = app
         self.config = config or RuntimeConfig.from_env()
+        self.placement = PlacementView.shared(
+            app.namespace, self.config.state_dir, self.config.home_volume
+        )
         self._clients: dict[str, KindClient[Any]] = {
             kind.kind: KindClient(kind, app, self.config) for kind in app.kinds
         }

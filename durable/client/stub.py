@@ -11,7 +11,6 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
-import ray
 from pydantic import BaseModel, Field
 from ray.exceptions import ActorUnavailableError, RayActorError
 
@@ -19,18 +18,16 @@ from durable.client import in_process
 from durable.client.calls import Call, Reply
 from durable.client.channel import HostChannel
 from durable.config import RuntimeConfig
-from durable.errors import HostUnavailable, UnknownMethod
+from durable.errors import HostUnavailable, UnknownMethod, WrongHost
 from durable.host.actor import host_title, remote_host_class
 from durable.ids import unique_id
 from durable.kind import COMMAND, WAITER, DurableObject
 from durable.observe.correlation import correlation_id
-from durable.placement.policy import (
-    Dedicated,
-    Partitioned,
-    effective,
-    host_name,
-    stored_dedicated_keys,
-)
+from durable.placement.layout import LayoutMismatch
+from durable.placement.partition_map import HostSpot, Slot
+from durable.placement.policy import Partitioned, effective, host_label, host_name
+from durable.placement.view import PlacementView
+from durable.placement.volumes import resources_for
 from durable.retry import RetryPolicy
 from storage import StorageError
 from storage.log_file import ObjectRow
@@ -67,10 +64,11 @@ class KindClient(Generic[K]):
         self._retry_deadline_s = retry_deadline_s
         self._markers = kind.callable_methods()
         self.placement = effective(kind.placement, kind.kind, config.hosts, config.partitions)
+        self._collection = host_label(self.placement, kind.kind)
+        self._view = PlacementView.shared(app.namespace, config.state_dir, config.home_volume)
         self._handles: dict[str, Any] = {}
         self._channels: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, HostChannel]]
         self._channels = weakref.WeakKeyDictionary()
-        self._host_resources = _host_resources()
 
     def get(self, key: str) -> ObjectStub[K]:
         if not isinstance(key, str) or not key:
@@ -120,20 +118,46 @@ class KindClient(Generic[K]):
         hosts = await self._hosts()
         return list(await asyncio.gather(*(self.handle(n, a).ready.remote() for n, a in hosts)))
 
-    def host_for(self, key: str) -> tuple[str, int | str]:
+    async def route(self, key: str) -> tuple[str, HostSpot]:
+        """The name and spot of the host serving `key`, from this process's copy of the map
+        (asking the keeper only for a collection or dedicated object it has not seen)."""
         placement = self.placement
-        host: int | str = key
         if isinstance(placement, Partitioned):
-            host = placement.host_of(placement.partition_of(key))
-        return host_name(placement, self.kind.kind, host), host
+            slots = self._view.map.collections.get(self._collection)
+            if slots is None:
+                current = await self._view.with_collection(
+                    self._collection, placement.partitions, placement.hosts
+                )
+                slots = current.collections[self._collection]
+            if len(slots) != placement.partitions:
+                raise LayoutMismatch(
+                    f"{self.kind.kind} has {len(slots)} partitions in the partition map, not"
+                    f" {placement.partitions}: partition counts never change once data exists"
+                )
+            slot = slots[placement.partition_of(key)]
+            spot = HostSpot(slot.volume, slot.host)
+        else:
+            volume = self._view.map.volume_of(self.kind.kind, key)
+            if volume is None:
+                volume = await self._view.volume_of(self.kind.kind, key)
+            spot = HostSpot(volume, key)
+        return host_name(placement, self.kind.kind, spot), spot
 
-    def handle(self, name: str, host_arg: int | str) -> Any:
+    async def host_of(self, key: str) -> Any:
+        """The actor handle of the host serving `key` (for tests and operators)."""
+        return self.handle(*await self.route(key))
+
+    def handle(self, name: str, spot: HostSpot) -> Any:
         """The host's actor handle, created on first use (get_if_exists makes that race-free)."""
         handle = self._handles.get(name)
         if handle is None:
-            title = host_title(self.placement, self.kind.kind, host_arg)
+            partitions = None
+            if isinstance(self.placement, Partitioned):
+                assert isinstance(spot.host, int)
+                slot = Slot(spot.volume, spot.host)
+                partitions = self._view.map.partitions_of(self._collection, slot)
             handle = (
-                remote_host_class(title)
+                remote_host_class(host_title(name, partitions))
                 .options(
                     name=name,
                     namespace=self._app.namespace,
@@ -142,9 +166,9 @@ class KindClient(Generic[K]):
                     max_restarts=-1,
                     max_task_retries=0,
                     num_cpus=0,
-                    resources=self._host_resources,
+                    resources=resources_for(spot.volume, self._view.volumes_advertised),
                 )
-                .remote(self._app, self._hosted_kinds(), host_arg, self._config)
+                .remote(self._app, self._hosted_kinds(), spot, self._config)
             )
             self._handles[name] = handle
         return handle
@@ -163,11 +187,12 @@ class KindClient(Generic[K]):
         fresh = marker == COMMAND and idempotency_key is None
         if fresh:
             idempotency_key = unique_id()
-        name, host_arg = self.host_for(key)
-        local = in_process.host(self._config.state_dir, name)
         deadline = time.monotonic() + self._retry_deadline_s
         attempt = 0
         while True:
+            epoch = self._view.map.epoch
+            name, spot = await self.route(key)
+            local = in_process.host(self._config.state_dir, name)
             call = Call(
                 key,
                 method,
@@ -181,29 +206,33 @@ class KindClient(Generic[K]):
                 if local is not None:
                     reply = await local.call_here(self.kind.kind, call)
                 elif marker == WAITER:
-                    handle = self.handle(name, host_arg)
+                    handle = self.handle(name, spot)
                     reply = Reply(*await handle.call.remote(self.kind.kind, call))
                 else:
-                    reply = await self._channel(name, host_arg).send(call)
+                    reply = await self._channel(name, spot).send(call)
             except RETRYABLE as exc:
                 error: Exception = exc
             else:
                 if reply.ok:
                     return reply.value
-                if not isinstance(reply.value, StorageError) or attempt >= STORAGE_RETRIES:
-                    raise reply.value
-                error = reply.value  # a lost commit: the object reloaded, try once more
+                error = reply.value
+                if isinstance(error, WrongHost):  # the partition moved: ask the map again
+                    if (await self._view.refresh(newer_than=epoch)).epoch > epoch:
+                        continue
+                elif not isinstance(error, StorageError) or attempt >= STORAGE_RETRIES:
+                    raise error
+                # else a lost commit: the object reloaded, try once more
             if time.monotonic() > deadline:
                 raise HostUnavailable(f"{self.kind.kind} {key!r}: {error}") from error
             attempt += 1
             await asyncio.sleep(HOST_RETRY.backoff(attempt))
 
-    def _channel(self, name: str, host_arg: int | str) -> HostChannel:
+    def _channel(self, name: str, spot: HostSpot) -> HostChannel:
         loop = asyncio.get_running_loop()
         channels = self._channels.setdefault(loop, {})
         channel = channels.get(name)
         if channel is None:
-            channel = channels[name] = HostChannel(self.handle(name, host_arg), self.kind.kind)
+            channel = channels[name] = HostChannel(self.handle(name, spot), self.kind.kind)
         return channel
 
     def _hosted_kinds(self) -> tuple[str, ...]:
@@ -213,24 +242,22 @@ class KindClient(Generic[K]):
             return (self.kind.kind,)
         return self._app.group_members(group)
 
-    async def _hosts(self) -> builtins.list[tuple[str, int | str]]:
-        """Every host of the kind: a partitioned kind's by number; a dedicated kind's one per
-        object stored, found from the files, so hosts that are not running yet count too."""
+    async def _hosts(self) -> builtins.list[tuple[str, HostSpot]]:
+        """Every host of the kind, as the keeper's map has it now: a partitioned kind's that
+        serve a partition, a dedicated kind's one per object placed."""
         placement = self.placement
         if isinstance(placement, Partitioned):
-            return [(host_name(placement, self.kind.kind, h), h) for h in range(placement.hosts)]
-        assert isinstance(placement, Dedicated)
-        keys = await self._stored_keys()
-        return [(host_name(placement, self.kind.kind, key), key) for key in keys]
-
-    async def _stored_keys(self) -> builtins.list[str]:
-        """Read where the files are: here, or on a node holding state when the cluster has
-        such nodes (the files live there, §10)."""
-        if not self._host_resources:
-            return stored_dedicated_keys(self._config.state_dir, self.kind.kind)
-        return await _stored_keys_remotely.options(resources=self._host_resources).remote(
-            self._config.state_dir, self.kind.kind
-        )
+            current = await self._view.refresh()
+            if self._collection not in current.collections:
+                current = await self._view.with_collection(
+                    self._collection, placement.partitions, placement.hosts
+                )
+            spots = [HostSpot(s.volume, s.host) for s in current.slots_of(self._collection)]
+        else:
+            current = await self._view.refresh()
+            placed = current.dedicated.get(self.kind.kind, {})
+            spots = [HostSpot(volume, key) for key, volume in sorted(placed.items())]
+        return [(host_name(placement, self.kind.kind, spot), spot) for spot in spots]
 
 
 class ObjectStub(Generic[K]):
@@ -278,16 +305,3 @@ class Callback(BaseModel):  # type: ignore[no-redef]  # a field named kwargs (st
     key: str
     method: str
     kwargs: dict[str, Any] = Field(default_factory=dict)
-
-
-@ray.remote(num_cpus=0)
-def _stored_keys_remotely(state_dir: str, kind: str) -> list[str]:
-    return stored_dedicated_keys(state_dir, kind)
-
-
-def _host_resources() -> dict[str, float]:
-    """Hosts go to nodes that hold state (custom resource `state`, §10) when the cluster has any."""
-    resources = ray.cluster_resources() if ray.is_initialized() else {}  # type: ignore[no-untyped-call]
-    if resources.get("state", 0) > 0:
-        return {"state": 0.001}
-    return {}

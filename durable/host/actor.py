@@ -10,6 +10,7 @@ import gc
 import os
 import pickle
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ray
@@ -24,15 +25,18 @@ from durable.observe import faults
 from durable.observe.host_metrics import RayHostMetrics
 from durable.observe.logs import log_json
 from durable.placement.layout import fix_partitions
+from durable.placement.partition_map import HostSpot, Slot
 from durable.placement.policy import (
     Dedicated,
     Partitioned,
     dedicated_file,
     effective,
+    host_label,
     host_name,
     partition_file,
     remember_dedicated_key,
 )
+from durable.placement.volumes import claim_volume, refuse_legacy_layout
 from storage.log_file import ObjectRow
 from storage.records import StoredEvent
 
@@ -44,42 +48,75 @@ if TYPE_CHECKING:
 class ObjectHost:
     """Hosts the objects of `kinds` held in this host's files.
 
+    Which partitions it serves, the partition map says (read when the host starts); its files
+    are on the volume of `spot`, which Ray placed it beside.
+
     Args:
         app: the application the kinds belong to (and all it declares).
         kinds: the name of each kind to run: one, or every kind of a host group.
-        host: the host's number (partitioned) or its object's key (dedicated).
+        spot: the host's volume, and its number (partitioned) or object key (dedicated).
         config: the runtime settings shared by all hosts.
     """
 
     def __init__(
-        self, app: "Application", kinds: tuple[str, ...], host: int | str, config: RuntimeConfig
+        self, app: "Application", kinds: tuple[str, ...], spot: HostSpot, config: RuntimeConfig
     ) -> None:
         from durable.client.objects import Objects  # the clients import this module
 
         log_json()
         collect_garbage_less_often()
-        objects = Objects.shared(app, config)
+        self._objects = Objects.shared(app, config)
         self._namespace = app.namespace
-        hosted = [app.kind_named(name) for name in kinds]
-        self._runtimes = {kind.kind: _runtime(kind, host, objects) for kind in hosted}
-        first = hosted[0]
-        placement = effective(first.placement, first.kind, config.hosts, config.partitions)
-        self.name = host_name(placement, first.kind, host)
+        self._hosted = [app.kind_named(name) for name in kinds]
+        self._spot = spot
+        first = self._hosted[0]
+        self._placement = effective(first.placement, first.kind, config.hosts, config.partitions)
+        self.name = host_name(self._placement, first.kind, spot)
+        self._runtimes: dict[str, HostRuntime] = {}
         in_process.register(config.state_dir, self.name, self)
         self._starting = asyncio.get_running_loop().create_task(self._start())
 
     async def _start(self) -> None:
+        config = self._objects.config
+        for kind in self._hosted:
+            refuse_legacy_layout(config.state_dir, kind.kind)
+        volume = claim_volume(config.state_dir, self._spot.volume)
+        files = await self._files_served(volume)
+        self._runtimes = {
+            kind.kind: _runtime(kind, self._placement, files, volume, self._spot, self._objects)
+            for kind in self._hosted
+        }
         await asyncio.gather(*(runtime.start() for runtime in self._runtimes.values()))
         gc.freeze()  # what start-up made lives as long as the host: never scan it again
 
+    async def _files_served(self, volume: Path) -> list[int] | str:
+        """The partitions the map gives this host, or a dedicated host's object key."""
+        placement, spot = self._placement, self._spot
+        if isinstance(placement, Dedicated):
+            assert isinstance(spot.host, str)
+            return spot.host
+        assert isinstance(spot.host, int)
+        collection = host_label(placement, self._hosted[0].kind)
+        current = await self._objects.placement.with_collection(
+            collection, placement.partitions, placement.hosts
+        )
+        for kind in self._hosted:
+            fix_partitions(str(volume), kind.kind, placement.partitions)
+        return current.partitions_of(collection, Slot(spot.volume, spot.host))
+
+    async def _runtime_of(self, kind: str) -> HostRuntime | None:
+        """The kind's runtime once the host has started (a failed start fails every call)."""
+        await self._starting
+        return self._runtimes.get(kind)
+
     async def call_batch(self, kind: str, calls: list[Call]) -> list[Reply]:
-        runtime = self._runtimes.get(kind)
+        runtime = await self._runtime_of(kind)
         if runtime is None:
             return [Reply(False, WrongHost(f"{self.name} runs no {kind} objects"))] * len(calls)
         return await runtime.call_batch(calls)
 
     async def call(self, kind: str, call: Call) -> Reply:
-        runtime = self._runtimes.get(kind)
+        runtime = await self._runtime_of(kind)
         if runtime is None:
             return Reply(False, WrongHost(f"{self.name} runs no {kind} objects"))
         return await runtime.call(call)
@@ -92,9 +129,11 @@ class ObjectHost:
         return copied
 
     async def list_objects(self, kind: str, filters: dict[str, Any]) -> list[ObjectRow]:
+        await self._starting
         return await self._runtimes[kind].list_objects(**filters)
 
     async def events_by_correlation(self, kind: str, correlation_id: str) -> list[StoredEvent]:
+        await self._starting
         return await self._runtimes[kind].events_by_correlation(correlation_id)
 
     async def ready(self) -> int:
@@ -120,24 +159,24 @@ def collect_garbage_less_often() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-def _runtime(kind: type[DurableObject], host: int | str, objects: "Objects") -> HostRuntime:
-    config = objects.config
-    placement = effective(kind.placement, kind.kind, config.hosts, config.partitions)
-    if isinstance(placement, Partitioned):
-        assert isinstance(host, int)
-        fix_partitions(config.state_dir, kind.kind, placement.partitions)
-        files: dict[Any, str] = {
-            p: str(partition_file(config.state_dir, kind.kind, p))
-            for p in placement.partitions_of_host(host)
-        }
-        file_key: Callable[[str], Any] = placement.partition_of
+def _runtime(
+    kind: type[DurableObject],
+    placement: Partitioned | Dedicated,
+    served: list[int] | str,
+    volume: Path,
+    spot: HostSpot,
+    objects: "Objects",
+) -> HostRuntime:
+    if isinstance(served, str):
+        remember_dedicated_key(volume, kind.kind, served)
+        files: dict[Any, str] = {served: str(dedicated_file(volume, kind.kind, served))}
+        file_key: Callable[[str], Any] = same_key
     else:
-        assert isinstance(placement, Dedicated) and isinstance(host, str)
-        remember_dedicated_key(config.state_dir, kind.kind, host)
-        files = {host: str(dedicated_file(config.state_dir, kind.kind, host))}
-        file_key = same_key
-
-    return HostRuntime(kind, files, file_key, objects, RayHostMetrics(kind.kind, str(host)))
+        assert isinstance(placement, Partitioned)
+        files = {p: str(partition_file(volume, kind.kind, p)) for p in served}
+        file_key = placement.partition_of
+    metrics = RayHostMetrics(kind.kind, f"{spot.host}@{spot.volume}")
+    return HostRuntime(kind, files, file_key, objects, metrics)
 
 
 def same_key(key: str) -> str:
@@ -159,10 +198,9 @@ def remote_host_class(title: str) -> Any:
     return found
 
 
-def host_title(placement: Partitioned | Dedicated, kind: str, host: int | str) -> str:
-    """`shop-host-1[p1,p3]` for a partitioned host, `warehouse-jkt` for a dedicated one."""
-    name = host_name(placement, kind, host)
-    if isinstance(placement, Partitioned):
-        assert isinstance(host, int)
-        return f"{name}[{','.join(f'p{p}' for p in placement.partitions_of_host(host))}]"
-    return name
+def host_title(name: str, partitions: list[int] | None) -> str:
+    """`shop-1@v0[p1,p3]` for a partitioned host (its partitions when it was made; `rayshop
+    partitions` shows what it serves now), the name alone for a dedicated one."""
+    if partitions is None:
+        return name
+    return f"{name}[{','.join(f'p{p}' for p in partitions)}]"

@@ -37,11 +37,8 @@ class OutboxRelay:
         self, files: dict[Any, LogFile], paths: dict[Any, str], objects: "Objects"
     ) -> None:
         self._objects = objects
-        config = objects.config
         self._files = files
-        self._origins = {
-            key: str(Path(path).relative_to(config.state_dir)) for key, path in paths.items()
-        }
+        self._origins = {key: origin_of(path) for key, path in paths.items()}
         self._sent: dict[Any, int] = dict.fromkeys(files, 0)
         self._woken: set[Any] = set(files)
         self._wakeup = asyncio.Event()
@@ -97,3 +94,10 @@ class OutboxRelay:
         from durable.events.bus import EventBus  # the bus's clients import the host, and this
 
         return self._objects(EventBus).get(BUS_KEY)
+
+
+def origin_of(path: str) -> str:
+    """What the bus knows a file's outbox by: `cart/p003.sqlite`, the same on every volume the
+    partition is ever moved to (the bus drops what it has seen from an origin before)."""
+    file = Path(path)
+    return f"{file.parent.name}/{file.name}"

@@ -5,18 +5,21 @@ import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from durable.placement.partition_map import HostSpot
+
 _SAFE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
 
 @dataclass(frozen=True, slots=True)
 class Partitioned:
-    """Keys hash to one of `partitions` fixed files, spread over `hosts` host actors.
+    """Keys hash to one of `partitions` fixed files; the partition map says which host of
+    which volume serves each (`durable.placement.partition_map`).
 
-    `partitions` is fixed when a kind's first file is made (see `durable.placement.layout`);
-    `hosts` may change at any time. Kinds naming the same `group` share host processes
-    (`<group>-host-N`): calls between objects of one process skip Ray altogether. Their host
-    counts must divide their partition counts, so that a key hashes
-    to the same host number in every kind of the group.
+    `partitions` is fixed when a kind's first file is made; `hosts` is how many hosts a new
+    collection starts with (`rayshop scale` changes it later). Kinds naming the same `group`
+    share host processes (`<group>-<n>@<volume>`) and one map entry: partition p of every
+    kind of the group lives in one process, so calls between those objects skip Ray, and the
+    group's kinds must have the same partition count.
     """
 
     partitions: int = 16
@@ -25,12 +28,6 @@ class Partitioned:
 
     def partition_of(self, key: str) -> int:
         return zlib.crc32(routing_part(key).encode()) % self.partitions
-
-    def host_of(self, partition: int) -> int:
-        return partition % self.hosts
-
-    def partitions_of_host(self, host: int) -> list[int]:
-        return [p for p in range(self.partitions) if self.host_of(p) == host]
 
 
 def routing_part(key: str) -> str:
@@ -70,11 +67,6 @@ def effective(
         placement = replace(placement, hosts=hosts[name])
     if partitions and name in partitions:
         placement = replace(placement, partitions=partitions[name])
-    if placement.group and placement.partitions % placement.hosts:
-        raise ValueError(
-            f"{kind}: {placement.hosts} hosts do not divide {placement.partitions} partitions,"
-            f" so group {placement.group!r} cannot keep a key's objects in one process"
-        )
     return placement
 
 
@@ -90,21 +82,22 @@ def safe_name(key: str) -> str:
     return "x-" + key.encode().hex()[:120] + f"-{zlib.crc32(key.encode()):08x}"
 
 
-def partition_file(state_dir: str, kind: str, partition: int) -> Path:
-    return Path(state_dir) / kind / f"p{partition:03d}.sqlite"
+def partition_file(volume: Path | str, kind: str, partition: int) -> Path:
+    """The file of a partition, in the directory of the volume that holds it."""
+    return Path(volume) / kind / f"p{partition:03d}.sqlite"
 
 
-def dedicated_file(state_dir: str, kind: str, key: str) -> Path:
-    return Path(state_dir) / kind / f"{safe_name(key)}.sqlite"
+def dedicated_file(volume: Path | str, kind: str, key: str) -> Path:
+    return Path(volume) / kind / f"{safe_name(key)}.sqlite"
 
 
 KEY_SUFFIX = ".key"
 """Beside a dedicated file whose name is not its key (a hex spelling): the key itself."""
 
 
-def remember_dedicated_key(state_dir: str, kind: str, key: str) -> None:
+def remember_dedicated_key(volume: Path | str, kind: str, key: str) -> None:
     """Makes `key` findable from its file's name alone (see `stored_dedicated_keys`)."""
-    path = dedicated_file(state_dir, kind, key)
+    path = dedicated_file(volume, kind, key)
     if path.stem == key:
         return
     sidecar = path.with_suffix(KEY_SUFFIX)
@@ -115,10 +108,9 @@ def remember_dedicated_key(state_dir: str, kind: str, key: str) -> None:
         temporary.replace(sidecar)
 
 
-def stored_dedicated_keys(state_dir: str, kind: str) -> list[str]:
-    """The keys of every dedicated object of `kind` that has a file: what exists is what is
-    stored, whether or not its host runs right now (after a restart, none does)."""
-    folder = Path(state_dir) / kind
+def stored_dedicated_keys(volume: Path | str, kind: str) -> list[str]:
+    """The keys of every dedicated object of `kind` with a file on the volume."""
+    folder = Path(volume) / kind
     if not folder.is_dir():
         return []
     keys = []
@@ -128,18 +120,11 @@ def stored_dedicated_keys(state_dir: str, kind: str) -> list[str]:
     return keys
 
 
-def host_name(placement: Placement, kind: str, host: int | str) -> str:
-    """The Ray actor name of a kind's host number `host` (partitioned) or key (dedicated)."""
+def host_name(placement: Placement, kind: str, spot: HostSpot) -> str:
+    """The Ray actor name of a host: `shop-1@v0` (host 1 of group shop on volume v0) or
+    `warehouse-jkt@v0`; an operator reads collection, volume and object from the actor list."""
     if isinstance(placement, Partitioned):
-        assert isinstance(host, int)
-        return partitioned_host_name(host_label(placement, kind), host)
-    assert isinstance(host, str)
-    return dedicated_host_name(kind, host)
-
-
-def partitioned_host_name(kind: str, host: int) -> str:
-    return f"{kind}-host-{host}"
-
-
-def dedicated_host_name(kind: str, key: str) -> str:
-    return f"{kind}-{safe_name(key)}"
+        assert isinstance(spot.host, int)
+        return f"{host_label(placement, kind)}-{spot.host}@{spot.volume}"
+    assert isinstance(spot.host, str)
+    return f"{kind}-{safe_name(spot.host)}@{spot.volume}"

@@ -87,7 +87,7 @@ async def test_a_shop_stopped_and_started_the_documented_way_sells_at_once(
         password = re.search(r"customer@rayshop\.local\s+(\S+)", first)
         assert password, first
         titles = process_titles()
-        assert {"ray::shop-host-0[p0,p2]", "ray::warehouse-jkt"} <= titles, sorted(titles)
+        assert {"ray::shop-0@v0[p0,p2]", "ray::warehouse-jkt@v0"} <= titles, sorted(titles)
 
         front_door = json.loads((state_dir / "front-door.json").read_text())
         haproxy_files = Path(front_door["RAY_SERVE_HAPROXY_BINARY_PATH"]).parent

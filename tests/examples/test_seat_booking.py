@@ -41,7 +41,7 @@ async def test_a_hold_expires_by_its_alarm_after_its_host_is_killed(objects: Obj
     seat_map = objects(SeatMap).get("expiring")
     held = await seat_map.call(SeatMap.hold, booking_id="b-1", count=3, ttl_s=3.0)
     client = objects(SeatMap)
-    pid = await client.handle(*client.host_for("expiring")).ready.remote()
+    pid = await (await client.host_of("expiring")).ready.remote()
     kill_process(pid)
 
     view = await eventually(
@@ -51,7 +51,7 @@ async def test_a_hold_expires_by_its_alarm_after_its_host_is_killed(objects: Obj
     )
 
     assert set(held) <= set(view["free"]) and len(view["free"]) == len(SEATS)
-    new_pid = await client.handle(*client.host_for("expiring")).ready.remote()
+    new_pid = await (await client.host_of("expiring")).ready.remote()
     assert new_pid != pid
 
 

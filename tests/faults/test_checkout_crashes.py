@@ -42,8 +42,7 @@ async def checkout_with_fault(
 ) -> tuple[dict, str]:
     cart_id = await ready_cart(shop)
     payload = checkout_input(cart_id, **input)
-    name, arg = shop(Saga).host_for(payload["checkout_id"])
-    await shop(Saga).handle(name, arg).arm_fault.remote(point, action)
+    await (await shop(Saga).host_of(payload["checkout_id"])).arm_fault.remote(point, action)
     saga = shop(Saga).get(payload["checkout_id"])
     await saga.call(Saga.start, saga_type="checkout", input=payload)
     return await saga.call(Saga.outcome, timeout_s=120), cart_id
@@ -71,10 +70,8 @@ async def test_the_orchestrator_killed_while_compensating_still_compensates(
     cart_id = await ready_cart(shop)
     unserved = to_unserved_region() if step == "create_shipment" else {}
     payload = checkout_input(cart_id, token=token, **unserved)
-    name, arg = shop(Saga).host_for(payload["checkout_id"])
-    await (
-        shop(Saga).handle(name, arg).arm_fault.remote("after:compensate:reserve_inventory", "kill")
-    )
+    saga_host = await shop(Saga).host_of(payload["checkout_id"])
+    await saga_host.arm_fault.remote("after:compensate:reserve_inventory", "kill")
     saga = shop(Saga).get(payload["checkout_id"])
     await saga.call(Saga.start, saga_type="checkout", input=payload)
     outcome = await saga.call(Saga.outcome, timeout_s=120)
@@ -86,15 +83,12 @@ async def test_the_orchestrator_killed_while_compensating_still_compensates(
 async def test_a_warehouse_host_killed_during_reserve_inventory_does_not_break_the_checkout(
     shop: Any, runtime_config: RuntimeConfig
 ) -> None:
-    warehouse_pid = await shop(Warehouse).handle(*shop(Warehouse).host_for("jkt")).ready.remote()
+    warehouse_pid = await (await shop(Warehouse).host_of("jkt")).ready.remote()
     outcome, cart_id = await checkout_with_fault(
-        shop, "before:reserve_inventory", "kill_actor:warehouse-jkt"
+        shop, "before:reserve_inventory", "kill_actor:warehouse-jkt@v0"
     )
     assert outcome["status"] == "completed", outcome
-    assert (
-        await shop(Warehouse).handle(*shop(Warehouse).host_for("jkt")).ready.remote()
-        != warehouse_pid
-    )
+    assert await (await shop(Warehouse).host_of("jkt")).ready.remote() != warehouse_pid
     assert provider_charges(runtime_config, f"pay-co-{cart_id}") == [
         ("captured", outcome["result"]["total"])
     ]
@@ -113,7 +107,7 @@ async def test_a_shop_host_killed_with_16_checkouts_in_flight_completes_every_on
             for s, p in zip(sagas, payloads, strict=True)
         )
     )
-    victim = shop(Saga).handle(*shop(Saga).host_for(payloads[0]["checkout_id"]))
+    victim = await shop(Saga).host_of(payloads[0]["checkout_id"])
     kill_process(await victim.ready.remote())
     outcomes = await asyncio.gather(*(s.call(Saga.outcome, timeout_s=240) for s in sagas))
     assert [o["status"] for o in outcomes] == ["completed"] * 16, outcomes
@@ -131,4 +125,4 @@ def test_hosts_are_named_detached_actors_in_the_rayshop_namespace(shop: Any) -> 
         for a in ray.util.list_named_actors(all_namespaces=True)
         if a["namespace"] == "rayshop"
     }
-    assert {"shop-host-0", "warehouse-jkt", "catalog-catalog"} <= names
+    assert {"shop-0@v0", "warehouse-jkt@v0", "catalog-catalog@v0"} <= names

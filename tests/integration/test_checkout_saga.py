@@ -6,7 +6,6 @@ part would pay for its own Ray and stock."""
 
 import asyncio
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from bench.invariants import check_invariants
 from bench.shop_data import address, checkout_input, idr, ready_cart, to_unserved_region
 from domain.orders import IllegalTransition
 from durable import RuntimeConfig, Saga, correlation_id
+from durable.placement.volumes import HOME_VOLUME, volume_dir
 from sagas.checkout.models import CheckoutInput, LockedCart
 from sagas.checkout.steps import reserve_inventory
 
@@ -272,7 +272,7 @@ async def test_the_correlation_id_of_a_checkout_reaches_every_object_it_touched(
     assert outcome["status"] == "completed"
     history = await shop(Order).get(outcome["result"]["order_id"]).call(Order.history)
     assert {e["correlation_id"] for e in history} == {f"corr-{cart_id}"}
-    warehouse_file = Path(runtime_config.state_dir) / "warehouse" / "jkt.sqlite"
+    warehouse_file = volume_dir(runtime_config.state_dir, HOME_VOLUME) / "warehouse" / "jkt.sqlite"
     with sqlite3.connect(f"file:{warehouse_file}?mode=ro", uri=True) as conn:
         tagged = conn.execute(
             "SELECT type FROM events WHERE correlation_id = ? ORDER BY seq", (f"corr-{cart_id}",)

@@ -41,7 +41,7 @@ async def caught_up(shop: Any) -> dict[str, dict[str, int]]:
 async def bus_host_pid(shop: Any) -> int | None:
     """The bus host's pid; None while Ray restarts it."""
     try:
-        return await shop(EventBus).handle(*shop(EventBus).host_for(BUS_KEY)).ready.remote()
+        return await (await shop(EventBus).host_of(BUS_KEY)).ready.remote()
     except RayError:
         return None
 
@@ -269,7 +269,7 @@ async def test_an_event_outlives_its_owner_host_and_the_bus_host_both_killed(sho
         low_stock_threshold=5,
     )
     await warehouse.once("crashy:FIG").call(Warehouse.restock, sku="FIG", quantity=8)
-    owner_pid = await shop(Warehouse).handle(*shop(Warehouse).host_for("crashy")).ready.remote()
+    owner_pid = await (await shop(Warehouse).host_of("crashy")).ready.remote()
     kill_process(await bus_host_pid(shop))
     await warehouse.call(
         Warehouse.reserve, reservation_id="r-fig", lines={"FIG": 4}

@@ -6,6 +6,7 @@ import pytest
 import ray
 
 from durable import Application, Objects, RuntimeConfig
+from durable.placement.volumes import HOME_VOLUME, volume_dir
 from tests.conftest import eventually, kill_process
 from tests.integration.kinds import Counter, Ledger
 
@@ -19,9 +20,9 @@ def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Objects:
     return shop
 
 
-def host_pid(shop: Objects, key: str) -> int:
-    name, arg = shop(Counter).host_for(key)
-    return ray.get(shop(Counter).handle(name, arg).ready.remote())
+async def host_pid(shop: Objects, key: str) -> int:
+    pid: int = await (await shop(Counter).host_of(key)).ready.remote()
+    return pid
 
 
 async def test_concurrent_calls_on_one_object_never_interleave(shop: Objects) -> None:
@@ -47,7 +48,7 @@ async def test_acknowledged_writes_survive_a_host_killed_with_sigkill(shop: Obje
     counter = shop(Counter).get("crash")
     for _ in range(30):
         await counter.call(Counter.increment)
-    kill_process(host_pid(shop, "crash"))
+    kill_process(await host_pid(shop, "crash"))
     state = await counter.call(Counter.read)
     assert state["value"] == 30
 
@@ -55,7 +56,7 @@ async def test_acknowledged_writes_survive_a_host_killed_with_sigkill(shop: Obje
 async def test_an_alarm_set_before_a_kill_fires_after_the_restart(shop: Objects) -> None:
     counter = shop(Counter).get("sleeper")
     await counter.call(Counter.wake_me, "ring", delay_s=1.0)
-    kill_process(host_pid(shop, "sleeper"))
+    kill_process(await host_pid(shop, "sleeper"))
     state = await eventually(
         lambda: counter.call(Counter.read), lambda s: s["fired"], what="the alarm"
     )
@@ -64,7 +65,7 @@ async def test_an_alarm_set_before_a_kill_fires_after_the_restart(shop: Objects)
 
 async def test_an_overdue_alarm_fires_once_the_host_is_back(shop: Objects) -> None:
     counter = shop(Counter).get("overdue")
-    pid = host_pid(shop, "overdue")
+    pid = await host_pid(shop, "overdue")
     await counter.call(Counter.wake_me, "late", delay_s=0.0)
     kill_process(pid)
     state = await eventually(
@@ -89,8 +90,7 @@ async def test_a_passivated_object_reactivates_with_identical_state(shop: Object
         await counter.call(Counter.increment, by=3)
     await counter.call(Counter.wake_me, "later", delay_s=3600)
     before = await counter.call(Counter.read)
-    name, arg = shop(Counter).host_for("napper")
-    host = shop(Counter).handle(name, arg)
+    host = await shop(Counter).host_of("napper")
     assert ray.get(host.passivate_idle.remote(0.0)) >= 1
     assert await counter.call(Counter.read) == before
     assert before["value"] == 75
@@ -100,7 +100,7 @@ async def test_a_stub_call_interrupted_by_a_host_death_completes_exactly_once(
     shop: Objects,
 ) -> None:
     counter = shop(Counter).get("interrupted")
-    pid = host_pid(shop, "interrupted")
+    pid = await host_pid(shop, "interrupted")
     calls = [
         asyncio.ensure_future(counter.call(Counter.increment, pause_s=0.02)) for _ in range(100)
     ]
@@ -135,7 +135,7 @@ async def test_a_repeated_idempotency_key_returns_the_first_answer(shop: Objects
 async def test_a_repeated_key_is_recognised_after_a_restart(shop: Objects) -> None:
     counter = shop(Counter).get("idem-restart")
     await counter.once("k-restart").call(Counter.increment, by=4)
-    kill_process(host_pid(shop, "idem-restart"))
+    kill_process(await host_pid(shop, "idem-restart"))
     assert await counter.once("k-restart").call(Counter.increment, by=4) == 4
     assert (await counter.call(Counter.read))["value"] == 4
 
@@ -161,7 +161,7 @@ async def test_dedicated_objects_get_their_own_host_and_file(
     assert [row.stream for row in listed] == ["north", "south"]
     files = sorted(
         p.name
-        for p in (__import__("pathlib").Path(runtime_config.state_dir) / "ledger").glob("*.sqlite")
+        for p in (volume_dir(runtime_config.state_dir, HOME_VOLUME) / "ledger").glob("*.sqlite")
     )
     assert files == ["north.sqlite", "south.sqlite"]
 

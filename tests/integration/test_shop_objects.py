@@ -4,7 +4,6 @@ import asyncio
 import sqlite3
 
 import pytest
-import ray
 
 from actors.catalog import CATALOG_KEY, Catalog
 from actors.order import Order
@@ -17,6 +16,7 @@ from domain.inventory import InsufficientStock
 from domain.orders import OrderState
 from durable import Objects, RuntimeConfig
 from durable.placement.policy import dedicated_file
+from durable.placement.volumes import HOME_VOLUME, volume_dir
 from tests.conftest import eventually, kill_process
 from tests.integration.kinds import ShortLivedCart
 
@@ -63,9 +63,9 @@ async def save_product(shop: Objects, sku: str, price: int) -> None:
     await shop(Catalog).get(CATALOG_KEY).call(Catalog.save_product, product=product)
 
 
-def warehouse_pid(shop: Objects, key: str) -> int:
-    name, arg = shop(Warehouse).host_for(key)
-    return ray.get(shop(Warehouse).handle(name, arg).ready.remote())
+async def warehouse_pid(shop: Objects, key: str) -> int:
+    pid: int = await (await shop(Warehouse).host_of(key)).ready.remote()
+    return pid
 
 
 async def test_fifty_concurrent_single_unit_reservations_against_ten_oversell_nothing(
@@ -116,13 +116,15 @@ async def test_a_reservation_expires_even_if_the_warehouse_host_was_killed_meanw
 ) -> None:
     warehouse = await new_warehouse(shop, "crashing", TEA=5)
     await warehouse.call(Warehouse.reserve, reservation_id="doomed", lines={"TEA": 4}, ttl_s=2)
-    kill_process(warehouse_pid(shop, "crashing"))
+    kill_process(await warehouse_pid(shop, "crashing"))
     await eventually(
         lambda: warehouse.call(Warehouse.levels, skus=["TEA"]),
         lambda v: v["TEA"]["available"] == 5,
         what="expiry",
     )
-    path = dedicated_file(runtime_config.state_dir, "warehouse", "crashing")
+    path = dedicated_file(
+        volume_dir(runtime_config.state_dir, HOME_VOLUME), "warehouse", "crashing"
+    )
     with sqlite3.connect(path) as conn:
         status = conn.execute(
             "SELECT status FROM reservations WHERE reservation_id = 'doomed'"
@@ -156,7 +158,9 @@ async def test_confirm_and_ship_keep_the_projection_in_step(
     await warehouse.call(Warehouse.reserve, reservation_id="o9", lines={"TEA": 2, "MUG": 1})
     await warehouse.call(Warehouse.confirm, reservation_id="o9")
     await warehouse.call(Warehouse.ship, reservation_id="o9")
-    path = dedicated_file(runtime_config.state_dir, "warehouse", "shipping")
+    path = dedicated_file(
+        volume_dir(runtime_config.state_dir, HOME_VOLUME), "warehouse", "shipping"
+    )
     with sqlite3.connect(path) as conn:
         rows = conn.execute(
             "SELECT sku, available, reserved, allocated FROM stock ORDER BY sku"
@@ -183,8 +187,7 @@ async def test_an_order_replayed_from_snapshot_and_events_equals_the_live_one(
     ]
     await order.call(Order.pay, payment_id="p1", amount=200, shipments=shipments)
     live = await order.call(Order.view)
-    name, arg = shop(Order).host_for("ord-replay")
-    await shop(Order).handle(name, arg).passivate_idle.remote(0.0)
+    await (await shop(Order).host_of("ord-replay")).passivate_idle.remote(0.0)
     assert await order.call(Order.view) == live
     folded = OrderState()
     history = await order.call(Order.history)

@@ -25,12 +25,12 @@ def test_the_cluster_config_passes_rays_own_offline_validation() -> None:
     validate_config(prepare_config(load()))
 
 
-def test_only_the_head_offers_the_state_resource_as_an_integer() -> None:
+def test_only_the_head_mounts_a_volume_and_offers_it_as_an_integer() -> None:
     config = load()
     head = " ".join(config["head_start_ray_commands"])
     workers = " ".join(config["worker_start_ray_commands"])
     resources = json.loads(re.search(r"--resources='([^']+)'", head).group(1))
-    assert resources == {"state": 1}
+    assert resources == {"rayshop_volume_v0": 1, "state": 1}
     assert "--resources" not in workers
     assert "--dashboard-host=127.0.0.1" in head
 
