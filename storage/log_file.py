@@ -79,10 +79,14 @@ class LogFile:
         log_file._committer = GroupCommitter(writer, on_batch=on_batch)
         return log_file
 
-    async def close(self) -> None:
+    async def close(self, *, checkpoint: bool = False) -> None:
+        """Closes the file; with `checkpoint`, folds the WAL into the main file first, so that
+        the main file alone holds every committed write (a file handed to another host)."""
         if self._committer is not None:
             await self._committer.close()
         await self._reader.close()
+        if checkpoint:
+            await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         await self._writer.close()
 
     # writes

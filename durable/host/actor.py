@@ -20,10 +20,12 @@ from durable.client.calls import Call, Reply
 from durable.config import RuntimeConfig
 from durable.errors import WrongHost
 from durable.host.runtime import HostRuntime
+from durable.host.transfer import discard, file_digest, read_chunk, receive, set_aside
 from durable.kind import DurableObject
 from durable.observe import faults
 from durable.observe.host_metrics import RayHostMetrics
 from durable.observe.logs import log_json
+from durable.placement import metrics as placement_metrics
 from durable.placement.layout import fix_partitions
 from durable.placement.partition_map import HostSpot, Slot
 from durable.placement.policy import (
@@ -80,29 +82,119 @@ class ObjectHost:
         config = self._objects.config
         for kind in self._hosted:
             refuse_legacy_layout(config.state_dir, kind.kind)
-        volume = claim_volume(config.state_dir, self._spot.volume)
-        files = await self._files_served(volume)
+        volume = self._volume = claim_volume(config.state_dir, self._spot.volume)
+        files, held = await self._files_served(volume)
         self._runtimes = {
-            kind.kind: _runtime(kind, self._placement, files, volume, self._spot, self._objects)
+            kind.kind: _runtime(kind, self._placement, files, volume, self.name, self._objects)
             for kind in self._hosted
         }
-        await asyncio.gather(*(runtime.start() for runtime in self._runtimes.values()))
+        await asyncio.gather(*(runtime.start(held) for runtime in self._runtimes.values()))
+        self._count_partitions()
         gc.freeze()  # what start-up made lives as long as the host: never scan it again
 
-    async def _files_served(self, volume: Path) -> list[int] | str:
-        """The partitions the map gives this host, or a dedicated host's object key."""
+    async def _files_served(self, volume: Path) -> tuple[list[int] | str, list[int]]:
+        """The partitions the map gives this host (or a dedicated host's object key), and
+        those held by a move under way, whose calls wait for the move's end."""
         placement, spot = self._placement, self._spot
         if isinstance(placement, Dedicated):
             assert isinstance(spot.host, str)
-            return spot.host
+            return spot.host, []
         assert isinstance(spot.host, int)
         collection = host_label(placement, self._hosted[0].kind)
+        await self._objects.placement.refresh()  # a restart mid-move must see the move
         current = await self._objects.placement.with_collection(
             collection, placement.partitions, placement.hosts
         )
         for kind in self._hosted:
             fix_partitions(str(volume), kind.kind, placement.partitions)
-        return current.partitions_of(collection, Slot(spot.volume, spot.host))
+        slot = Slot(spot.volume, spot.host)
+        held = current.held_from(collection, slot)
+        served = [p for p in current.partitions_of(collection, slot) if p not in held]
+        return served, held
+
+    # handing partitions over (ARCHITECTURE §13.3), driven by the placement keeper
+
+    def _relative_files(self, partition: int) -> list[str]:
+        """The files of partition `partition`, one per kind of the host, under the volume."""
+        return [str(partition_file("", kind.kind, partition)) for kind in self._hosted]
+
+    async def release_partition(self, partition: int) -> list[str]:
+        """Stops serving the partition (calls on it wait) and closes its files, checkpointed;
+        returns them, relative to the volume."""
+        await self._starting
+        await asyncio.gather(*(r.release(partition) for r in self._runtimes.values()))
+        self._count_partitions()
+        return self._relative_files(partition)
+
+    async def partition_stats(self) -> dict[int, tuple[int, int]]:
+        """Per partition served: bytes on disk and calls since start, over every kind."""
+        await self._starting
+        totals: dict[int, tuple[int, int]] = {}
+        for runtime in self._runtimes.values():
+            for partition, (size, calls) in runtime.file_stats().items():
+                before = totals.get(partition, (0, 0))
+                totals[partition] = (before[0] + size, before[1] + calls)
+        return totals
+
+    async def expect_partition(self, partition: int) -> None:
+        """Calls on a partition about to move here wait until `end_handoff`."""
+        await self._starting
+        for runtime in self._runtimes.values():
+            runtime.expect(partition)
+
+    async def adopt_partition(self, partition: int) -> None:
+        """Serves the partition from this host's volume (again, after a called-off move)."""
+        await self._starting
+        for kind, runtime in self._runtimes.items():
+            await runtime.adopt(partition, str(partition_file(self._volume, kind, partition)))
+        self._count_partitions()
+
+    def _count_partitions(self) -> None:
+        if isinstance(self._placement, Partitioned) and self._runtimes:
+            served = next(iter(self._runtimes.values())).file_count()
+            placement_metrics.partitions_served(self.name, served)
+
+    async def end_handoff(self, partition: int, moved: bool) -> None:
+        """Lets the calls held for the partition go: on here, or elsewhere if `moved`."""
+        await self._starting
+        for runtime in self._runtimes.values():
+            runtime.end_handoff(partition, moved=moved)
+
+    async def file_digests(self, relative: list[str]) -> list[tuple[int, str]]:
+        return list(
+            await asyncio.gather(
+                *(asyncio.to_thread(file_digest, self._volume / name) for name in relative)
+            )
+        )
+
+    async def read_file_chunk(self, relative: str, offset: int, size: int) -> bytes:
+        return await asyncio.to_thread(read_chunk, self._volume / relative, offset, size)
+
+    async def receive_files(
+        self, source: str, relative: list[str], digests: list[tuple[int, str]]
+    ) -> None:
+        """Copies the files from the host named `source` onto this host's volume."""
+        await self._starting
+        sender = ray.get_actor(source, namespace=self._namespace)
+
+        async def copy(name: str, size: int, sha256: str) -> None:
+            async def pull(offset: int, length: int) -> bytes:
+                chunk: bytes = await sender.read_file_chunk.remote(name, offset, length)
+                return chunk
+
+            await receive(self._volume / name, size, sha256, pull)
+
+        await asyncio.gather(
+            *(copy(name, *digest) for name, digest in zip(relative, digests, strict=True))
+        )
+
+    async def discard_files(self, relative: list[str]) -> None:
+        for name in relative:
+            await asyncio.to_thread(discard, self._volume / name)
+
+    async def set_files_aside(self, relative: list[str], epoch: int) -> None:
+        for name in relative:
+            await asyncio.to_thread(set_aside, self._volume / name, epoch)
 
     async def _runtime_of(self, kind: str) -> HostRuntime | None:
         """The kind's runtime once the host has started (a failed start fails every call)."""
@@ -164,7 +256,7 @@ def _runtime(
     placement: Partitioned | Dedicated,
     served: list[int] | str,
     volume: Path,
-    spot: HostSpot,
+    host: str,
     objects: "Objects",
 ) -> HostRuntime:
     if isinstance(served, str):
@@ -175,7 +267,7 @@ def _runtime(
         assert isinstance(placement, Partitioned)
         files = {p: str(partition_file(volume, kind.kind, p)) for p in served}
         file_key = placement.partition_of
-    metrics = RayHostMetrics(kind.kind, f"{spot.host}@{spot.volume}")
+    metrics = RayHostMetrics(kind.kind, host)
     return HostRuntime(kind, files, file_key, objects, metrics)
 
 

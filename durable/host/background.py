@@ -3,6 +3,7 @@ at most one piece of work per object at a time."""
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from durable.context import Background
@@ -30,6 +31,13 @@ class BackgroundWork:
         task = asyncio.get_running_loop().create_task(run())
         self._running[key] = task
         task.add_done_callback(lambda done: self._finished(key, done))
+
+    def cancel_where(self, belongs: Callable[[str], bool]) -> None:
+        """Stops the work of the objects `belongs` picks (their file is handed to another
+        host, which resumes that work from what the file holds)."""
+        for key, task in list(self._running.items()):
+            if belongs(key):
+                task.cancel()
 
     def _finished(self, key: str, task: asyncio.Task[None]) -> None:
         if self._running.get(key) is task:

@@ -49,6 +49,19 @@ class OutboxRelay:
         self._woken.add(file_key)
         self._wakeup.set()
 
+    def add(self, file_key: Any, path: str) -> None:
+        """A file this host took over (its outbox may hold what the last host never sent;
+        the bus drops what it has seen from the file's origin before)."""
+        self._origins[file_key] = origin_of(path)
+        self._sent[file_key] = 0
+        self.wake(file_key)
+
+    def remove(self, file_key: Any) -> None:
+        """A file this host handed off."""
+        self._origins.pop(file_key, None)
+        self._sent.pop(file_key, None)
+        self._woken.discard(file_key)
+
     def stop(self) -> None:
         self._task.cancel()
 
@@ -72,6 +85,7 @@ class OutboxRelay:
 
     async def _send(self, woken: set[Any]) -> set[Any]:
         """Sends one round; returns the files that have more to send."""
+        woken = woken & self._files.keys()  # a file handed off meanwhile is another's to send
         pages = await asyncio.gather(
             *(self._files[key].unpublished(after=self._sent[key], limit=BATCH) for key in woken)
         )
@@ -85,6 +99,8 @@ class OutboxRelay:
             batches=[(self._origins[key], page) for key, page in batches.items()],
         )
         for key, page in batches.items():
+            if key not in self._files:
+                continue
             self._sent[key] = page[-1][0]
             self._files[key].forget_published(page[-1][0])
             bus_metrics.relayed(self._origins[key], len(page))

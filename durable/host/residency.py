@@ -114,6 +114,11 @@ class ResidentSet:
             del self._residents[resident.obj.key]
         return len(idle)
 
+    def evict_where(self, belongs: Callable[[str], bool]) -> None:
+        """Drops the objects `belongs` picks from memory (their file leaves this host)."""
+        for key in [key for key in self._residents if belongs(key)]:
+            self._residents.pop(key).alive = False
+
     async def _activate(self, key: str) -> Resident:
         started = time.perf_counter()
         draining = self._draining.get(key)

@@ -7,8 +7,10 @@ The next call on the object need not wait for the fsync: group commit shares it.
 
 import asyncio
 import logging
+import os
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from durable.client.calls import Call, Reply
@@ -17,6 +19,7 @@ from durable.errors import TerminalError, UnknownMethod, WrongHost
 from durable.host.alarms import AlarmScheduler, retry_later
 from durable.host.background import BackgroundWork
 from durable.host.contexts import ContextMaker, settled
+from durable.host.handoff import Handoff
 from durable.host.idempotency import IdempotencyCache, encode
 from durable.host.local_ref import LocalRef
 from durable.host.relay import OutboxRelay
@@ -42,6 +45,7 @@ class MetricsSink(Protocol):
     def resident(self, count: int) -> None: ...
     def batch(self, size: int) -> None: ...
     def alarm_fired(self, ok: bool) -> None: ...
+    def paused(self, seconds: float) -> None: ...
 
 
 class HostRuntime:
@@ -79,26 +83,75 @@ class HostRuntime:
         self._background = BackgroundWork(kind.kind)
         self._upkeep = Upkeep(self._residents, self._files, self._config, metrics)
         self._contexts = ContextMaker(objects, self._file_of)
+        self._handoff = Handoff(metrics.paused)
+        self._resuming: set[asyncio.Future[None]] = set()
+        self._calls: Counter[Any] = Counter()
 
-    async def start(self) -> None:
-        """Opens every file and re-arms its alarms; calls wait until this is done."""
+    async def start(self, held: Iterable[Any] = ()) -> None:
+        """Opens every file and re-arms its alarms; calls wait until this is done. Calls on
+        the files in `held` (being handed to or from this host) wait until the handoff ends."""
+        for file_key in held:
+            self._handoff.hold_now(file_key)
         for file_key, path in self._paths.items():
-            log_file = await LogFile.open(
-                path,
-                synchronous=self._config.synchronous,
-                owner_schema=self.kind.owner_schema,
-                on_batch=self._metrics.batch,
-            )
-            self._files[file_key] = log_file
-            self._alarms[file_key] = AlarmScheduler(log_file, self._fire_alarm)
+            await self._open(file_key, path)
         self._housekeeping = asyncio.get_running_loop().create_task(self._upkeep.run_forever())
         self._relay = OutboxRelay(self._files, self._paths, self._objects)
         self._started.set()
-        await self._resume_objects()
+        await self._resume_objects(self._files)
 
-    async def _resume_objects(self) -> None:
+    async def _open(self, file_key: Any, path: str) -> None:
+        log_file = await LogFile.open(
+            path,
+            synchronous=self._config.synchronous,
+            owner_schema=self.kind.owner_schema,
+            on_batch=self._metrics.batch,
+        )
+        self._files[file_key] = log_file
+        self._paths[file_key] = path
+        self._alarms[file_key] = AlarmScheduler(log_file, self._fire_alarm)
+
+    # handing files over (ARCHITECTURE §13.3)
+
+    async def release(self, file_key: Any) -> str | None:
+        """Stops serving the file: new calls on its objects wait, the running ones finish,
+        its objects leave memory and the file is checkpointed and closed. Returns its path
+        (None if this host does not hold it open). `end_handoff` lets the waiting calls go."""
+        await self._handoff.hold(file_key)
+        self._background.cancel_where(lambda key: self._file_key(key) == file_key)
+        self._residents.evict_where(lambda key: self._file_key(key) == file_key)
+        log_file = self._files.pop(file_key, None)
+        if log_file is None:
+            return None
+        if self._relay is not None:
+            self._relay.remove(file_key)
+        await self._alarms.pop(file_key).stop()
+        await log_file.close(checkpoint=True)
+        return self._paths.pop(file_key)
+
+    async def adopt(self, file_key: Any, path: str) -> None:
+        """Serves the file (again): opens it, re-arms its alarms, relays its outbox and
+        resumes its objects' work in flight. Calls held meanwhile, the resuming ones too, wait
+        for `end_handoff`: the resuming runs on its own so that the handoff can end."""
+        if file_key in self._files:
+            return
+        await self._open(file_key, path)
+        if self._relay is not None:
+            self._relay.add(file_key, path)
+        resuming = asyncio.ensure_future(self._resume_objects({file_key: self._files[file_key]}))
+        self._resuming.add(resuming)
+        resuming.add_done_callback(self._resuming.discard)
+
+    def expect(self, file_key: Any) -> None:
+        """Calls on a file about to be handed to this host wait for `end_handoff`."""
+        if file_key not in self._files:
+            self._handoff.hold_now(file_key)
+
+    def end_handoff(self, file_key: Any, *, moved: bool) -> None:
+        self._handoff.end(file_key, moved=moved)
+
+    async def _resume_objects(self, files: dict[Any, LogFile]) -> None:
         """Calls `resume` on every object whose status asks for it (work in flight at a crash)."""
-        keys = await keys_with_status(self._files, self.kind.resume_statuses)
+        keys = await keys_with_status(files, self.kind.resume_statuses)
         replies = await asyncio.gather(
             *(self.call(Call(k, "resume", (), {}, None, False, None)) for k in keys)
         )
@@ -129,17 +182,26 @@ class HostRuntime:
         marker = self._methods.get(call.method)
         if marker is None:
             return Reply(False, UnknownMethod(self.kind.kind, call.method))
-        try:
-            self._file_of(call.key)
-        except WrongHost as exc:
-            return Reply(False, exc)
+        file_key = self._file_key(call.key)
+        if not await self._handoff.enter(file_key):
+            return Reply(False, self._not_here(call.key))
+        self._calls[file_key] += 1
         if marker == WAITER:
-            return await self._wait_on(call)
-        while True:
-            async with self._residents.using(call.key) as resident:
-                reply = await self._call_resident(resident, call, marker == COMMAND)
-            if reply is not None:
-                return reply
+            self._handoff.leave(file_key)  # a waiter may wait for long: it holds no handoff up
+            return await self._wait_unless_handed_off(file_key, call)
+        try:
+            if file_key not in self._files:
+                return Reply(False, self._not_here(call.key))
+            while True:
+                async with self._residents.using(call.key) as resident:
+                    reply = await self._call_resident(resident, call, marker == COMMAND)
+                if reply is not None:
+                    return reply
+        finally:
+            self._handoff.leave(file_key)
+
+    def _not_here(self, key: str) -> WrongHost:
+        return WrongHost(f"{key!r} is not served by this {self.kind.kind} host (moved)")
 
     async def _call_resident(
         self, resident: Resident, call: Call, is_command: bool
@@ -167,6 +229,22 @@ class HostRuntime:
             if key is not None and final and commit is not None:
                 self._idempotency.begin(key, commit, reply)
         return await _once_durable(reply, commit)
+
+    async def _wait_unless_handed_off(self, file_key: Any, call: Call) -> Reply:
+        """The waiter's answer; or *moved* if its file starts being handed off meanwhile (the
+        caller then waits again wherever the file is served next)."""
+        if file_key not in self._files:
+            return Reply(False, self._not_here(call.key))
+        handed_off = self._handoff.watch(file_key)
+        waiting = asyncio.ensure_future(self._wait_on(call))
+        try:
+            await asyncio.wait((waiting, handed_off), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._handoff.unwatch(file_key, handed_off)
+        if waiting.done():
+            return waiting.result()
+        waiting.cancel()
+        return Reply(False, self._not_here(call.key))
 
     async def _wait_on(self, call: Call) -> Reply:
         """A waiter runs beside the gate; its answer still waits for durable state."""
@@ -229,6 +307,16 @@ class HostRuntime:
     # alarms
 
     async def _fire_alarm(self, alarm: AlarmRecord) -> None:
+        file_key = self._file_key(alarm.stream)
+        if not await self._handoff.enter(file_key):
+            return  # the file went to another host, which fires its alarms now
+        try:
+            if file_key in self._files:
+                await self._fire_alarm_here(alarm)
+        finally:
+            self._handoff.leave(file_key)
+
+    async def _fire_alarm_here(self, alarm: AlarmRecord) -> None:
         async with self._residents.using(alarm.stream) as resident:
             async with resident.gate:
                 await settled(resident)
@@ -266,13 +354,24 @@ class HostRuntime:
     def passivate_idle(self, idle_seconds: float | None = None) -> int:
         return self._upkeep.passivate_idle(idle_seconds)
 
+    def file_count(self) -> int:
+        return len(self._files)
+
+    def file_stats(self) -> dict[Any, tuple[int, int]]:
+        """Per file served: its bytes on disk (WAL included) and the calls made on it since
+        this host started."""
+        return {
+            file_key: (_bytes_on_disk(self._paths[file_key]), self._calls[file_key])
+            for file_key in self._files
+        }
+
     def resident_count(self) -> int:
         return len(self._residents)
 
     def _file_of(self, key: str) -> LogFile:
         log_file = self._files.get(self._file_key(key))
         if log_file is None:
-            raise WrongHost(f"{key!r} does not belong to this {self.kind.kind} host")
+            raise self._not_here(key)
         return log_file
 
 
@@ -289,3 +388,7 @@ async def _once_durable(reply: Reply, commit: asyncio.Future[None] | None) -> Re
         except StorageError as exc:
             return Reply(False, exc)
     return reply
+
+
+def _bytes_on_disk(path: str) -> int:
+    return sum(os.path.getsize(name) for name in (path, f"{path}-wal") if os.path.exists(name))

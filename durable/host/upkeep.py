@@ -50,14 +50,14 @@ class Upkeep:
             self.passivate_idle()
             if time.monotonic() - last_prune > PRUNE_EVERY_S:
                 last_prune = time.monotonic()
-                for log_file in self._files.values():
+                for log_file in list(self._files.values()):
                     await log_file.prune_idempotency(self._config.idempotency_days * 86400)
 
 
 async def list_objects(files: dict[Any, LogFile], **filters: Any) -> list[ObjectRow]:
     """The objects the files hold, in key order (filters as `LogFile.list_objects`)."""
     rows: list[ObjectRow] = []
-    for log_file in files.values():
+    for log_file in list(files.values()):
         rows.extend(await log_file.list_objects(**filters))
     rows.sort(key=lambda row: row.stream)
     return rows[: filters.get("limit", 100)]
@@ -66,7 +66,7 @@ async def list_objects(files: dict[Any, LogFile], **filters: Any) -> list[Object
 async def events_by_correlation(files: dict[Any, LogFile], correlation: str) -> list[StoredEvent]:
     """Every event the files hold under the correlation id `correlation`."""
     found: list[StoredEvent] = []
-    for log_file in files.values():
+    for log_file in list(files.values()):
         found += await log_file.events_by_correlation(correlation)
     return found
 
@@ -75,7 +75,7 @@ async def keys_with_status(files: dict[Any, LogFile], statuses: tuple[str, ...])
     """The keys of every object listed with one of `statuses`, all pages of every file."""
     keys: list[str] = []
     for status in statuses:
-        for log_file in files.values():
+        for log_file in list(files.values()):
             after = ""
             while page := await log_file.list_objects(status=status, after=after, limit=500):
                 keys.extend(row.stream for row in page)

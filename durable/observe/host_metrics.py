@@ -3,10 +3,13 @@ Prometheus endpoint. Counts are added per batch, not per call, to keep the hot p
 
 from ray.util import metrics
 
+from durable.placement import metrics as placement_metrics
+
 
 class RayHostMetrics:
     def __init__(self, kind: str, host: str) -> None:
         tags = {"kind": kind, "host": host}
+        self._host = host
         keys = ("kind", "host")
         self._calls = metrics.Counter("rayshop_object_calls", "Calls run on objects", tag_keys=keys)
         self._activations = metrics.Counter(
@@ -59,6 +62,9 @@ class RayHostMetrics:
 
     def batch(self, size: int) -> None:
         self._batch.observe(size)
+
+    def paused(self, seconds: float) -> None:
+        placement_metrics.call_paused(self._host, seconds)
 
     def alarm_fired(self, ok: bool) -> None:
         self._alarms.inc(tags={"outcome": "ok" if ok else "failed"})

@@ -1,22 +1,43 @@
 """The keeper of the partition map: one named, detached Ray actor per application, its map in
 a SQLite file on the home volume, every version kept (an epoch per row), so an operator can
 read how placement changed and a restarted keeper serves the last acknowledged map.
+
+The keeper also drives moves (ARCHITECTURE §13.3), one at a time, recording each phase in the
+map before going on: a keeper that dies mid-move finds the move when it starts again and
+ends it: forward if the map already names the target, else back to the source.
 """
 
 import asyncio
 import json
+import logging
 import os
 import time
+from dataclasses import replace
 from typing import Any
 
 import aiosqlite
 import ray
 
-from durable.placement.partition_map import PartitionMap
-from durable.placement.policy import stored_dedicated_keys
-from durable.placement.volumes import claim_volume, resources_for
+from durable.errors import RuntimeFault
+from durable.observe import faults
+from durable.placement import metrics as placement_metrics
+from durable.placement.partition_map import Move, PartitionMap, Slot
+from durable.placement.policy import host_of_slot, stored_dedicated_keys
+from durable.placement.volumes import check_volume_name, claim_volume, resources_for
+from durable.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
 
 KEEPER_NAME = "placement-map"
+END_MOVE_RETRY = RetryPolicy(first_backoff_s=0.2, max_backoff_s=5.0)
+
+
+class MoveFailed(RuntimeFault):
+    """A move was called off before its commit: the partition stays where it was."""
+
+    code = "move_failed"
+
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS maps (
     epoch INTEGER PRIMARY KEY,
@@ -32,12 +53,15 @@ class PlacementKeeper:
     Args:
         root: the state root; the map lives on `volume` under it.
         volume: the home volume.
+        namespace: where the application's hosts are named.
     """
 
-    def __init__(self, root: str, volume: str) -> None:
+    def __init__(self, root: str, volume: str, namespace: str) -> None:
         self._root = root
+        self._namespace = namespace
         self._volume = volume
         self._lock = asyncio.Lock()
+        self._moving = asyncio.Lock()
         self._map = PartitionMap()
         self._db: aiosqlite.Connection | None = None
         self._opening = asyncio.get_running_loop().create_task(self._open())
@@ -55,6 +79,8 @@ class PlacementKeeper:
             self._map = PartitionMap.from_json(json.loads(rows[0][0]))
         else:
             await self._save(self._with_files_already_on_home_volume())
+        if self._map.move is not None:  # this keeper died mid-move: end the move first
+            asyncio.get_running_loop().create_task(self._end_left_move())
 
     def _with_files_already_on_home_volume(self) -> PartitionMap:
         """A first map that knows the dedicated objects whose files the home volume already
@@ -105,6 +131,110 @@ class PlacementKeeper:
                 await self._save(new)
         return self._map.to_json()
 
+    # moves
+
+    async def move(self, collection: str, partition: int, volume: str, host: int) -> dict[str, Any]:
+        """Moves the partition to host `host` of `volume` under load: its calls wait while it
+        moves, then go to the target; returns the map after the move.
+
+        Raises:
+            MoveFailed: the move was called off (a host failed before the commit); the
+                partition is served by its source again, as before.
+        """
+        await self._opening
+        async with self._moving:
+            current = self._map
+            if current.move is not None:
+                await self._end_move(current.move)
+            source = self._map.slot(collection, partition)
+            target = Slot(check_volume_name(volume), host)
+            if source == target:
+                return self._map.to_json()
+            await self._record(Move(collection, partition, source, target))
+            try:
+                await self._move_until_committed()
+            except Exception as exc:
+                left = self._map.move
+                if left is None or left.phase != "committed":
+                    await self._end_move(self._map.move)
+                    raise MoveFailed(f"{collection} p{partition}: {exc!r}") from exc
+            await self._end_move(self._map.move)
+        return self._map.to_json()
+
+    async def _move_until_committed(self) -> None:
+        move = self._map.move
+        assert move is not None
+        source, target = self._hosts_of(move)
+        await target.expect_partition.remote(move.partition)
+        files = await source.release_partition.remote(move.partition)
+        await self._record(replace(move, phase="released", files=tuple(files)))
+        if move.copies:
+            digests = await source.file_digests.remote(files)
+            source_name = host_of_slot(move.collection, move.source)
+            await target.receive_files.remote(source_name, files, digests)
+            await self._record(replace(self._current_move(), phase="copied"))
+        await self._record(replace(self._current_move(), phase="committed"))
+
+    async def _end_move(self, move: Move | None) -> None:
+        """Ends a recorded move whatever happens meanwhile: forward once committed, else back;
+        tried again until its hosts answer (a host killed mid-move is restarted by Ray)."""
+        attempt = 0
+        while move is not None:
+            try:
+                if move.phase == "committed":
+                    await self._finish(move)
+                else:
+                    await self._call_off(move)
+                await self._record(None)
+                placement_metrics.move_ended(move.collection, moved=move.phase == "committed")
+                return
+            except Exception as exc:
+                attempt += 1
+                where = f"{move.collection} p{move.partition}"
+                log.warning("ending the move of %s failed, trying again: %r", where, exc)
+                await asyncio.sleep(END_MOVE_RETRY.backoff(attempt))
+
+    async def _finish(self, move: Move) -> None:
+        source, target = self._hosts_of(move)
+        await target.adopt_partition.remote(move.partition)
+        await target.end_handoff.remote(move.partition, False)
+        await source.end_handoff.remote(move.partition, True)
+        if move.copies:
+            await source.set_files_aside.remote(list(move.files), self._map.epoch)
+
+    async def _call_off(self, move: Move) -> None:
+        source, target = self._hosts_of(move)
+        if move.copies and move.files:
+            await target.discard_files.remote(list(move.files))
+        await target.end_handoff.remote(move.partition, True)
+        await source.adopt_partition.remote(move.partition)
+        await source.end_handoff.remote(move.partition, False)
+
+    async def _end_left_move(self) -> None:
+        async with self._moving:
+            await self._end_move(self._map.move)
+
+    def _current_move(self) -> Move:
+        assert self._map.move is not None
+        return self._map.move
+
+    async def _record(self, move: Move | None) -> None:
+        """Makes the move's next phase durable; a fault armed for it strikes right after."""
+        async with self._lock:
+            await self._save(self._map.with_move(move))
+        await faults.strike(f"move:{move.phase if move else 'ended'}")
+
+    async def arm_fault(self, point: str, action: str = "kill") -> None:
+        """Test switch: at `point` ("move:released", ...) die, or kill a host, once."""
+        faults.arm(point, action, self._namespace)
+
+    def _hosts_of(self, move: Move) -> tuple[Any, Any]:
+        """The move's source and target hosts (looked up anew: either may have restarted)."""
+        return tuple(  # type: ignore[return-value]
+            ray.get_actor(host_of_slot(move.collection, slot), namespace=self._namespace)
+            for slot in (move.source, move.target)
+        )
+
 
 def keeper_handle(namespace: str, root: str, volume: str, volumes_advertised: bool) -> Any:
     """The application's keeper, started on first use where the home volume is mounted."""
@@ -120,5 +250,5 @@ def keeper_handle(namespace: str, root: str, volume: str, volumes_advertised: bo
             num_cpus=0,
             resources=resources_for(volume, volumes_advertised),
         )
-        .remote(root, volume)
+        .remote(root, volume, namespace)
     )

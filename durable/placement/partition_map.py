@@ -25,6 +25,50 @@ class HostSpot:
     host: int | str
 
 
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A partition of a collection on its way from one host to another (§13.3).
+
+    `phase` is how far it got: "planned", "released" (the source closed its files; calls on
+    it wait), "copied" (the target volume holds the files, fsync'd), "committed" (the map
+    names the target: from here on the move only goes forward).
+    """
+
+    collection: str
+    partition: int
+    source: Slot
+    target: Slot
+    phase: str = "planned"
+    files: tuple[str, ...] = ()
+    """The partition's files (one per kind of the collection), relative to a volume."""
+
+    @property
+    def copies(self) -> bool:
+        """A move between volumes copies the files; one within a volume hands them over."""
+        return self.source.volume != self.target.volume
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "collection": self.collection,
+            "partition": self.partition,
+            "source": [self.source.volume, self.source.host],
+            "target": [self.target.volume, self.target.host],
+            "phase": self.phase,
+            "files": list(self.files),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Move":
+        return cls(
+            collection=data["collection"],
+            partition=data["partition"],
+            source=Slot(*data["source"]),
+            target=Slot(*data["target"]),
+            phase=data["phase"],
+            files=tuple(data.get("files", ())),
+        )
+
+
 @dataclass(frozen=True)
 class PartitionMap:
     epoch: int = 0
@@ -32,6 +76,8 @@ class PartitionMap:
     """Per collection, the slot serving each partition (index = partition number)."""
     dedicated: dict[str, dict[str, str]] = field(default_factory=dict)
     """Per dedicated kind, the volume of each object."""
+    move: Move | None = None
+    """The move under way, if any (one at a time)."""
 
     def slot(self, collection: str, partition: int) -> Slot:
         return self.collections[collection][partition]
@@ -79,6 +125,24 @@ class PartitionMap:
         keys = {**self.dedicated.get(kind, {}), key: volume}
         return self._next(dedicated={**self.dedicated, kind: keys})
 
+    def held_from(self, collection: str, slot: Slot) -> list[int]:
+        """Partitions this host must neither open nor answer for yet: it is the source of a
+        move not yet committed (a host restarted mid-move waits for the move's end)."""
+        move = self.move
+        moving = move and move.collection == collection and move.source == slot
+        if move and moving and move.phase != "committed":
+            return [move.partition]
+        return []
+
+    def with_move(self, move: Move | None) -> "PartitionMap":
+        """The move recorded (or cleared); committing one also hands its partition over."""
+        collections = self.collections
+        if move is not None and move.phase == "committed":
+            slots = list(collections[move.collection])
+            slots[move.partition] = move.target
+            collections = {**collections, move.collection: tuple(slots)}
+        return self._next(collections=collections, move=move)
+
     def _next(self, **changes: Any) -> "PartitionMap":
         return replace(self, epoch=self.epoch + 1, **changes)
 
@@ -90,6 +154,7 @@ class PartitionMap:
                 for name, slots in self.collections.items()
             },
             "dedicated": self.dedicated,
+            "move": self.move.to_json() if self.move else None,
         }
 
     @classmethod
@@ -101,4 +166,5 @@ class PartitionMap:
                 for name, slots in data["collections"].items()
             },
             dedicated={kind: dict(keys) for kind, keys in data["dedicated"].items()},
+            move=Move.from_json(data["move"]) if data.get("move") else None,
         )

@@ -5,7 +5,7 @@ import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from durable.placement.partition_map import HostSpot
+from durable.placement.partition_map import HostSpot, Slot
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
@@ -125,6 +125,11 @@ def host_name(placement: Placement, kind: str, spot: HostSpot) -> str:
     `warehouse-jkt@v0`; an operator reads collection, volume and object from the actor list."""
     if isinstance(placement, Partitioned):
         assert isinstance(spot.host, int)
-        return f"{host_label(placement, kind)}-{spot.host}@{spot.volume}"
+        return host_of_slot(host_label(placement, kind), Slot(spot.volume, spot.host))
     assert isinstance(spot.host, str)
     return f"{kind}-{safe_name(spot.host)}@{spot.volume}"
+
+
+def host_of_slot(collection: str, slot: Slot) -> str:
+    """The actor name of the host of `collection` in `slot`."""
+    return f"{collection}-{slot.host}@{slot.volume}"
