@@ -21,10 +21,27 @@ from durable.host.local_ref import LocalRef
 from durable.kind import DurableObject, Event, command, query, waiter
 from durable.local_ray import LocalRay
 from durable.observe.correlation import correlation_id
+from durable.placement.operator import (
+    PlacementRefused,
+    drain,
+    move_partition,
+    partition_stats,
+    partitions_report,
+    rebalance,
+    scale,
+    step_report,
+    volumes_report,
+)
 from durable.placement.partition_map import PartitionMap, Slot
+from durable.placement.planning import Step
 from durable.placement.policy import Dedicated, Partitioned
 from durable.placement.view import volume_mounts
-from durable.placement.volumes import HOME_VOLUME, VolumeMismatch, migrate_legacy_layout
+from durable.placement.volumes import (
+    HOME_VOLUME,
+    VolumeMismatch,
+    migrate_legacy_layout,
+    volume_resource,
+)
 from durable.retry import RetryPolicy
 from durable.saga.context import SagaContext
 from durable.saga.errors import StepFailed
@@ -50,6 +67,7 @@ __all__ = [
     "PartitionMap",
     "Partitioned",
     "PayloadCheck",
+    "PlacementRefused",
     "RetryPolicy",
     "RuntimeConfig",
     "RuntimeFault",
@@ -57,6 +75,7 @@ __all__ = [
     "SagaContext",
     "SagaFunction",
     "Slot",
+    "Step",
     "StepFailed",
     "Subscriber",
     "Subscription",
@@ -65,8 +84,17 @@ __all__ = [
     "command",
     "connect",
     "correlation_id",
+    "drain",
     "migrate_legacy_layout",
+    "move_partition",
+    "partition_stats",
+    "partitions_report",
     "query",
+    "rebalance",
+    "scale",
+    "step_report",
     "volume_mounts",
+    "volume_resource",
+    "volumes_report",
     "waiter",
 ]

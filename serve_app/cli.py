@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,29 @@ import ray
 from ray import serve
 
 from bootstrap import SHOP, connect_shop
-from durable import LocalRay, PartitionMap, RuntimeConfig, migrate_legacy_layout, volume_mounts
+from durable import (
+    LocalRay,
+    PartitionMap,
+    PlacementRefused,
+    RuntimeConfig,
+    Step,
+    drain,
+    migrate_legacy_layout,
+    partition_stats,
+    partitions_report,
+    rebalance,
+    scale,
+    step_report,
+    volume_mounts,
+    volumes_report,
+)
 from serve_app.demo import seed
 from serve_app.front_door import front_door_env, remove_run_dir
 from serve_app.gateway import start_gateway
 from serve_app.settings import GatewaySettings
 
 LOCALHOST = "127.0.0.1"
+RATE_WINDOW_S = 1.0
 TRY_IT = (
     '-c "import asyncio; from actors.cart import Cart; from bootstrap import connect_shop; '
     "cart = connect_shop()(Cart).get('demo'); "
@@ -42,6 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands.add_parser("volumes", help="show the volumes of a running shop and what they hold")
     commands.add_parser("partitions", help="show which host of which volume serves each partition")
+    scaling = commands.add_parser("scale", help="GROUP=N: host processes per volume, live")
+    scaling.add_argument("target", metavar="GROUP=N")
+    scaling.add_argument("--dry-run", action="store_true", help="show the moves, make none")
+    balancing = commands.add_parser("rebalance", help="spread partitions evenly over volumes")
+    balancing.add_argument("--volumes", help="comma-separated (default: every mounted volume)")
+    balancing.add_argument("--dry-run", action="store_true", help="show the moves, make none")
+    draining = commands.add_parser("drain", help="move every partition off a volume")
+    draining.add_argument("volume")
+    draining.add_argument("--dry-run", action="store_true", help="show the moves, make none")
     commands.add_parser(
         "front-door-env",
         help="print the exports a node's `ray start` needs to serve HTTP as the shop does",
@@ -55,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         "migrate-state": _migrate_state,
         "volumes": _volumes,
         "partitions": _partitions,
+        "scale": _scale,
+        "rebalance": _rebalance,
+        "drain": _drain,
         "front-door-env": _front_door_env,
     }[args.command]
     return command(args)
@@ -169,36 +198,93 @@ def _volumes(args: argparse.Namespace) -> int:
     current = _placement_map()
     if current is None:
         return 1
-    mounts = volume_mounts()
-    report = {
-        volume: {
-            "mounted_on": mounts.get(volume, "every node (no node advertises volumes)"),
-            "partitions": {
-                name: sum(1 for slot in slots if slot.volume == volume)
-                for name, slots in sorted(current.collections.items())
-            },
-            "dedicated": {
-                kind: sorted(key for key, v in keys.items() if v == volume)
-                for kind, keys in sorted(current.dedicated.items())
-            },
-        }
-        for volume in current.volumes()
-    }
-    print(json.dumps({"epoch": current.epoch, "volumes": report}, indent=2))
+    print(json.dumps(volumes_report(current, volume_mounts()), indent=2))
     return 0
 
 
 def _partitions(args: argparse.Namespace) -> int:
-    """Per collection, the host serving each partition, as the partition map has it now."""
+    """Per collection, the host serving each partition, its size and its calls per second
+    (counted over one second), as the partition map has it now."""
     current = _placement_map()
     if current is None:
         return 1
-    report = {
-        name: {f"p{p}": f"{name}-{slot.host}@{slot.volume}" for p, slot in enumerate(slots)}
-        for name, slots in sorted(current.collections.items())
-    }
-    print(json.dumps({"epoch": current.epoch, "collections": report}, indent=2))
+    report = asyncio.run(_partitions_with_rates(current))
+    print(json.dumps(report, indent=2))
     return 0
+
+
+async def _partitions_with_rates(current: PartitionMap) -> dict[str, Any]:
+    shop = connect_shop(config=RuntimeConfig.from_env())
+    before = await partition_stats(shop, current)
+    await asyncio.sleep(RATE_WINDOW_S)
+    after = await partition_stats(shop, current)
+    report = partitions_report(current, after)
+    for name, rows in report["collections"].items():
+        for row in rows:
+            earlier = before.get(name, {}).get(row["partition"], (0, 0))[1]
+            row["calls_per_s"] = max(row.pop("calls") - earlier, 0) / RATE_WINDOW_S
+    return report
+
+
+def _scale(args: argparse.Namespace) -> int:
+    """`rayshop scale shop=4`: host processes of a group on the volumes it uses, live."""
+    collection, _, count = args.target.partition("=")
+    if not collection or not count.lstrip("-").isdigit():
+        print(f"scale takes GROUP=N, such as shop=4, not {args.target!r}", file=sys.stderr)
+        return 2
+    return _place(
+        lambda shop, progress: scale(
+            shop, collection, int(count), dry_run=args.dry_run, progress=progress
+        ),
+        args.dry_run,
+    )
+
+
+def _rebalance(args: argparse.Namespace) -> int:
+    """Spreads partitions evenly over the mounted volumes (or those named), live."""
+    volumes = [v for v in (args.volumes or "").split(",") if v] or None
+    return _place(
+        lambda shop, progress: rebalance(shop, volumes, dry_run=args.dry_run, progress=progress),
+        args.dry_run,
+    )
+
+
+def _drain(args: argparse.Namespace) -> int:
+    """Moves every partition off a volume, before its node is taken away."""
+    return _place(
+        lambda shop, progress: drain(shop, args.volume, dry_run=args.dry_run, progress=progress),
+        args.dry_run,
+    )
+
+
+def _place(
+    plan: Callable[[Any, Callable[[int, int, Step], None]], Coroutine[Any, Any, list[Step]]],
+    dry_run: bool,
+) -> int:
+    config = RuntimeConfig.from_env()
+    if _join_shop_ray(config) is None:
+        print(f"rayshop is not running (start it with `{_beside_python('rayshop')} up`)")
+        return 1
+    try:
+        steps = asyncio.run(plan(connect_shop(config=config), _progress_bar))
+    except (PlacementRefused, ValueError) as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    verb = "would move" if dry_run else "moved"
+    print(json.dumps({verb: [step_report(step) for step in steps]}, indent=2))
+    return 0
+
+
+def _progress_bar(done: int, total: int, step: Step) -> None:
+    width = 30
+    filled = width * done // total
+    move = step_report(step)
+    print(
+        f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+        f" {move['collection']} p{move['partition']}: {move['source']} -> {move['target']}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _placement_map() -> PartitionMap | None:

@@ -30,6 +30,7 @@ from serve_app.routes import (
     inventory,
     orders,
     payments,
+    placement,
     products,
     shopping,
 )
@@ -55,6 +56,7 @@ app.include_router(orders.router)
 app.include_router(payments.router)
 app.include_router(coupons.router)
 app.include_router(admin.router)
+app.include_router(placement.router)
 
 
 app.add_middleware(Edge, services=deps.services)

@@ -50,6 +50,11 @@ class Objects:
             raise KeyError(f"{self.app.name} does not host {kind.__name__}")
         return client
 
+    def forget_host(self, name: str) -> None:
+        """Every client drops its handle of the host `name` (stopped by a scale-down)."""
+        for client in self._clients.values():
+            client.forget(name)
+
     def named(self, kind: str) -> KindClient[Any]:
         """The client of the kind called `kind` (for calls stored as data)."""
         return self._clients[self.app.kind_named(kind).kind]

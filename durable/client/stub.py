@@ -43,6 +43,7 @@ R = TypeVar("R")
 
 RETRYABLE = (RayActorError, ActorUnavailableError)
 STORAGE_RETRIES = 3
+HOST_LOOKUPS = 5
 HOST_RETRY = RetryPolicy(first_backoff_s=0.02, max_backoff_s=0.5)
 """Waits between tries of a call whose host is restarting (until the stub's deadline)."""
 
@@ -87,36 +88,43 @@ class KindClient(Generic[K]):
         """Objects of this kind in key order, read from their owners' files."""
         filters: dict[str, Any] = {"prefix": prefix, "owner": owner, "status": status}
         filters |= {"after": after, "limit": limit}
-        pages = await asyncio.gather(
-            *(
-                self.handle(name, arg).list_objects.remote(self.kind.kind, filters)
-                for name, arg in await self._hosts()
-            )
+        pages = await self._on_every_host(
+            lambda host: host.list_objects.remote(self.kind.kind, filters)
         )
         rows = sorted((row for page in pages for row in page), key=lambda row: row.stream)
         return rows[:limit]
 
     async def events_by_correlation(self, correlation_id: str) -> builtins.list[StoredEvent]:
         """Every event of this kind's objects written under `correlation_id`."""
-        found = await asyncio.gather(
-            *(
-                self.handle(name, arg).events_by_correlation.remote(self.kind.kind, correlation_id)
-                for name, arg in await self._hosts()
-            )
+        found = await self._on_every_host(
+            lambda host: host.events_by_correlation.remote(self.kind.kind, correlation_id)
         )
         return [event for events in found for event in events]
 
     async def arm_fault(self, point: str, action: str = "kill") -> int:
         """Arms a fault switch on every host of this kind; returns how many were armed."""
-        hosts = await self._hosts()
-        await asyncio.gather(*(self.handle(n, a).arm_fault.remote(point, action) for n, a in hosts))
-        return len(hosts)
+        return len(await self._on_every_host(lambda host: host.arm_fault.remote(point, action)))
 
     async def ensure_hosts(self) -> builtins.list[int]:
         """Starts every host of the kind (of a dedicated kind: one per stored object) and
         waits until each is up, its alarms armed and its outbox relayed; returns their pids."""
-        hosts = await self._hosts()
-        return list(await asyncio.gather(*(self.handle(n, a).ready.remote() for n, a in hosts)))
+        return await self._on_every_host(lambda host: host.ready.remote())
+
+    async def _on_every_host(self, call: Callable[[Any], Awaitable[R]]) -> builtins.list[R]:
+        """`call(host)` on every host the map names now; a host that died or was stopped
+        meanwhile (a scale-down, a lost node) is looked up again, a few times."""
+        attempt = 1
+        while True:
+            hosts = await self._hosts()
+            try:
+                return list(await asyncio.gather(*(call(self.handle(*host)) for host in hosts)))
+            except RETRYABLE:
+                if attempt == HOST_LOOKUPS:
+                    raise
+            for name, _ in hosts:
+                self.forget(name)
+            await asyncio.sleep(HOST_RETRY.backoff(attempt))
+            attempt += 1
 
     async def route(self, key: str) -> tuple[str, HostSpot]:
         """The name and spot of the host serving `key`, from this process's copy of the map
@@ -212,6 +220,8 @@ class KindClient(Generic[K]):
                     reply = await self._channel(name, spot).send(call)
             except RETRYABLE as exc:
                 error: Exception = exc
+                self.forget(name)  # restarted, or stopped by a scale-down: look again
+                await self._view.refresh(newer_than=epoch)
             else:
                 if reply.ok:
                     return reply.value
@@ -226,6 +236,12 @@ class KindClient(Generic[K]):
                 raise HostUnavailable(f"{self.kind.kind} {key!r}: {error}") from error
             attempt += 1
             await asyncio.sleep(HOST_RETRY.backoff(attempt))
+
+    def forget(self, name: str) -> None:
+        """Drops the cached handle of the host `name` (it died, or was stopped)."""
+        self._handles.pop(name, None)
+        for channels in self._channels.values():
+            channels.pop(name, None)
 
     def _channel(self, name: str, spot: HostSpot) -> HostChannel:
         loop = asyncio.get_running_loop()
