@@ -25,14 +25,23 @@ def test_the_cluster_config_passes_rays_own_offline_validation() -> None:
     validate_config(prepare_config(load()))
 
 
-def test_only_the_head_mounts_a_volume_and_offers_it_as_an_integer() -> None:
+def advertised(command: str, volume: str) -> str:
+    """What the worker start command passes to `ray start` on a node mounting `volume`."""
+    argument = re.search(r"(\$\{VOLUME:\+.*\})", command).group(1)
+    script = f'VOLUME={volume}; printf "%s" {argument}'
+    return subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout
+
+
+def test_state_nodes_advertise_the_volume_they_mount_as_integers_and_the_head_none() -> None:
     config = load()
     head = " ".join(config["head_start_ray_commands"])
-    workers = " ".join(config["worker_start_ray_commands"])
-    resources = json.loads(re.search(r"--resources='([^']+)'", head).group(1))
-    assert resources == {"rayshop_volume_v0": 1, "state": 1}
-    assert "--resources" not in workers
+    worker = " ".join(config["worker_start_ray_commands"])
+    assert "--resources" not in head
     assert "--dashboard-host=127.0.0.1" in head
+    flag = advertised(worker, "v1")
+    assert flag.startswith("--resources=")
+    assert json.loads(flag.removeprefix("--resources=")) == {"rayshop_volume_v1": 1, "state": 1}
+    assert advertised(worker, "") == ""  # a stateless node
 
 
 def test_every_node_starts_ray_with_serves_haproxy_mode() -> None:
