@@ -75,6 +75,11 @@ async def drain(
     holding = (await objects.placement.refresh()).volumes()
     if check_volume_name(volume) not in {*mounted, *holding}:
         raise PlacementRefused(f"there is no volume {volume}: nothing moved")
+    if volume == objects.config.home_volume:
+        raise PlacementRefused(
+            f"{volume} is the home volume: it holds the partition map and the dedicated"
+            " objects, which do not move; nothing moved"
+        )
     others = [v for v in mounted if v != volume]
     if not others:
         raise PlacementRefused(f"{volume} is the only volume: there is nowhere to drain it to")

@@ -62,7 +62,7 @@ async def test_placement_requests_that_make_no_sense_are_refused_and_move_nothin
         ("scale", {"group": "basket", "hosts": 2}, 422, "placement_refused"),
         ("rebalance", {"volumes": ["v7"]}, 422, "placement_refused"),
         ("rebalance", {"volumes": ["../v0"]}, 422, "invalid_input"),
-        ("drain", {"volume": "v0"}, 422, "placement_refused"),  # the only volume
+        ("drain", {"volume": "v0"}, 422, "placement_refused"),  # the home volume
         ("drain", {"volume": "v9"}, 422, "placement_refused"),
     ]
     for route, body, status, code in refusals:
