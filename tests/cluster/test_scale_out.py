@@ -6,7 +6,7 @@ scaled live; a node holding a volume lost under load and the volume mounted on a
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,18 +15,12 @@ import pytest
 from ray.cluster_utils import Cluster
 
 from actors.cart import Cart
-from bench.cluster import volume_cluster, volume_node
+from bench.cluster import volume_node
 from bench.invariants import check_invariants
 from bench.shop_data import checkout_input, ready_cart, stock_shop
 from bootstrap import SHOP
 from durable import Objects, RuntimeConfig, Saga, rebalance, scale
 from tests.conftest import eventually
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    with volume_cluster("rayshop-cluster-tests") as cluster:
-        yield cluster
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """Partitions handed between hosts and copied between volumes while clients call them
-(ARCHITECTURE §13.3), on one local Ray whose volumes are directories: no call fails because
-of a move, no acknowledged write is lost or applied twice, and a move interrupted by a kill
-ends with its partition in exactly one place."""
+(ARCHITECTURE §13.3), on two Ray nodes of this machine, each mounting a volume: no call fails
+because of a move, no acknowledged write is lost or applied twice, and a move interrupted by
+a kill -9 of its source, its target or the keeper driving it, after each phase, ends with
+its partition in exactly one place."""
 
 import asyncio
 import contextlib
@@ -12,8 +13,10 @@ from pathlib import Path
 
 import pytest
 import ray
+from ray.cluster_utils import Cluster
 from ray.exceptions import RayActorError
 
+from bench.cluster import volume_node
 from durable import Application, Objects, RuntimeConfig, Slot
 from durable.placement.keeper import KEEPER_NAME, MoveFailed
 from durable.placement.operator import PlacementRefused, move_partition, scale
@@ -22,14 +25,19 @@ from durable.placement.volumes import HOME_VOLUME, volume_dir
 from tests.conftest import eventually
 from tests.integration.kinds import Counter
 
-pytestmark = pytest.mark.usefixtures("ray_cluster")
-
 APP = Application("move-tests", kinds=(Counter,), namespace="move-tests")
 KEYS = [f"c-{n}" for n in range(24)]
 
 
 @pytest.fixture(scope="module")
-def shop(ray_cluster: None, runtime_config: RuntimeConfig) -> Objects:
+def runtime_config(tmp_path_factory: pytest.TempPathFactory) -> RuntimeConfig:
+    return RuntimeConfig(state_dir=str(tmp_path_factory.mktemp("state-root")))
+
+
+@pytest.fixture(scope="module")
+def shop(cluster: Cluster, runtime_config: RuntimeConfig) -> Objects:
+    cluster.add_node(**volume_node("v1"))
+    cluster.wait_for_nodes()
     shop = Objects(APP, runtime_config)
     shop.ensure_hosts()
     return shop
@@ -154,10 +162,8 @@ async def test_a_move_interrupted_by_a_kill_ends_in_exactly_one_place(
     before = await values(shop)
 
     async with clients(shop) as load:
-        with contextlib.suppress(MoveFailed, RayActorError):  # called off, or the keeper
-            await move_partition(
-                shop, "counter", 2, target
-            )  # died: either way it ends in one place
+        with contextlib.suppress(MoveFailed, RayActorError):  # called off, or the keeper died:
+            await move_partition(shop, "counter", 2, target)  # it must end in one place
         ended = await eventually(
             lambda: shop.placement.refresh(), lambda m: m.move is None, what="the move ended"
         )
