@@ -25,6 +25,8 @@ class RuntimeConfig:
             batch more writes per commit).
         home_volume: the volume that holds the partition map and where new collections and
             dedicated objects start (ARCHITECTURE §13.1).
+        handoff_timeout_s: how long a partition's move waits for the calls running on it
+            before the move is called off (§13.3).
     """
 
     state_dir: str
@@ -35,6 +37,7 @@ class RuntimeConfig:
     hosts: dict[str, int] = field(default_factory=dict)
     partitions: dict[str, int] = field(default_factory=dict)
     home_volume: str = HOME_VOLUME
+    handoff_timeout_s: float = 30.0
 
     @classmethod
     def from_env(cls) -> "RuntimeConfig":

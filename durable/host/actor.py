@@ -184,9 +184,9 @@ class ObjectHost:
 
             await receive(self._volume / name, size, sha256, pull)
 
-        await asyncio.gather(
-            *(copy(name, *digest) for name, digest in zip(relative, digests, strict=True))
-        )
+        async with asyncio.TaskGroup() as copies:  # one failing stops the others
+            for name, digest in zip(relative, digests, strict=True):
+                copies.create_task(copy(name, *digest))
 
     async def discard_files(self, relative: list[str]) -> None:
         for name in relative:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from durable.client.calls import Call, Reply
 from durable.context import CallContext
-from durable.errors import TerminalError, UnknownMethod, WrongHost
+from durable.errors import RuntimeFault, TerminalError, UnknownMethod, WrongHost
 from durable.host.alarms import AlarmScheduler, retry_later
 from durable.host.background import BackgroundWork
 from durable.host.contexts import ContextMaker, settled
@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from durable.client.objects import Objects
 
 log = logging.getLogger(__name__)
+
+
+class HandoffTimedOut(RuntimeFault):
+    code = "handoff_timed_out"
 
 
 class MetricsSink(Protocol):
@@ -115,8 +119,19 @@ class HostRuntime:
     async def release(self, file_key: Any) -> str | None:
         """Stops serving the file: new calls on its objects wait, the running ones finish,
         its objects leave memory and the file is checkpointed and closed. Returns its path
-        (None if this host does not hold it open). `end_handoff` lets the waiting calls go."""
-        await self._handoff.hold(file_key)
+        (None if this host does not hold it open). `end_handoff` lets the waiting calls go.
+
+        Raises:
+            HandoffTimedOut: the running calls did not finish in time (one may be waiting
+                for another object of this file); the file is served on as before.
+        """
+        try:
+            await asyncio.wait_for(self._handoff.hold(file_key), self._config.handoff_timeout_s)
+        except TimeoutError:
+            self._handoff.end(file_key, moved=False)
+            raise HandoffTimedOut(
+                f"{self.kind.kind} calls on {file_key!r} did not finish"
+            ) from None
         self._background.cancel_where(lambda key: self._file_key(key) == file_key)
         self._residents.evict_where(lambda key: self._file_key(key) == file_key)
         log_file = self._files.pop(file_key, None)

@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -88,8 +89,8 @@ class PlacementKeeper:
         folder = claim_volume(self._root, self._volume)
         found = PartitionMap()
         for kind_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-            if (kind_dir / "layout.json").exists():
-                continue  # a partitioned kind: mapped when its collection is first asked for
+            if _is_partitioned(kind_dir):
+                continue  # mapped when its collection is first asked for
             for key in stored_dedicated_keys(str(folder), kind_dir.name):
                 found = found.with_dedicated(kind_dir.name, key, self._volume)
         return found
@@ -234,6 +235,12 @@ class PlacementKeeper:
             ray.get_actor(host_of_slot(move.collection, slot), namespace=self._namespace)
             for slot in (move.source, move.target)
         )
+
+
+def _is_partitioned(kind_dir: Path) -> bool:
+    """A partitioned kind's directory: its layout record, or partition files from before
+    layouts were recorded."""
+    return (kind_dir / "layout.json").exists() or any(kind_dir.glob("p[0-9][0-9][0-9].sqlite"))
 
 
 def keeper_handle(namespace: str, root: str, volume: str, volumes_advertised: bool) -> Any:

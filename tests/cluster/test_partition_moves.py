@@ -27,11 +27,13 @@ from tests.integration.kinds import Counter
 
 APP = Application("move-tests", kinds=(Counter,), namespace="move-tests")
 KEYS = [f"c-{n}" for n in range(24)]
+HANDOFF_TIMEOUT_S = 3.0
 
 
 @pytest.fixture(scope="module")
 def runtime_config(tmp_path_factory: pytest.TempPathFactory) -> RuntimeConfig:
-    return RuntimeConfig(state_dir=str(tmp_path_factory.mktemp("state-root")))
+    root = tmp_path_factory.mktemp("state-root")
+    return RuntimeConfig(state_dir=str(root), handoff_timeout_s=HANDOFF_TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +177,26 @@ async def test_a_move_interrupted_by_a_kill_ends_in_exactly_one_place(
     assert live == [served_from.volume]
     if phase == "committed":
         assert served_from == target  # past the commit a move only goes forward
+
+
+async def test_a_move_whose_running_calls_do_not_finish_in_time_is_called_off(
+    shop: Objects,
+) -> None:
+    source = (await shop.placement.refresh()).slot("counter", 3)
+    key = next(k for k in KEYS if shop(Counter).placement.partition_of(k) == 3)  # type: ignore[union-attr]
+    host = await shop(Counter).host_of(key)
+    calls_before = (await host.partition_stats.remote()).get(3, (0, 0))[1]
+    slow = asyncio.ensure_future(
+        shop(Counter).get(key).call(Counter.increment, pause_s=HANDOFF_TIMEOUT_S * 2)
+    )
+    await eventually(
+        lambda: host.partition_stats.remote(),
+        lambda stats: stats.get(3, (0, 0))[1] > calls_before,
+        what="the slow call running",
+    )
+
+    with pytest.raises(MoveFailed, match="did not finish"):
+        await move_partition(shop, "counter", 3, Slot("v1", 0))
+
+    assert (await shop.placement.refresh()).slot("counter", 3) == source
+    assert await slow == (await shop(Counter).get(key).call(Counter.read))["value"]
