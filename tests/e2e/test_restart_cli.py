@@ -1,11 +1,13 @@
 """The README's commands, run as an operator runs them: `rayshop up` beside another Ray and
-over a stale address, `rayshop down` stopping only the shop's own Ray, and a shop started
-again from its files that sells at once: warehouses found from what is stored, a checkout
-shipped from one of them."""
+over a stale address, `rayshop down` stopping only the shop's own Ray, the placement
+commands, and a shop started again from files laid out as before volumes existed that sells
+at once: its state moved into the home volume, warehouses found from what is stored, a
+checkout shipped from one of them."""
 
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -36,9 +38,15 @@ def other_ray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def rayshop(state_dir: Path, *args: str) -> str:
+    done = run_rayshop(state_dir, *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def run_rayshop(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "RAYSHOP_STATE_DIR": str(state_dir), "RAY_USAGE_STATS_ENABLED": "0"}
     env.pop("RAY_ADDRESS", None)
-    done = subprocess.run(
+    return subprocess.run(
         [RAYSHOP, *args],
         env=env,
         cwd=state_dir.parent,
@@ -48,8 +56,6 @@ def rayshop(state_dir: Path, *args: str) -> str:
         stdin=subprocess.DEVNULL,
         check=False,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def answers(address: str) -> bool:
@@ -92,15 +98,39 @@ async def test_a_shop_stopped_and_started_the_documented_way_sells_at_once(
         front_door = json.loads((state_dir / "front-door.json").read_text())
         haproxy_files = Path(front_door["RAY_SERVE_HAPROXY_BINARY_PATH"]).parent
         assert haproxy_files.is_dir()
+        operates_placement(state_dir)
 
         rayshop(state_dir, "down")
         assert not answers(own_address) and answers(other_ray), "down stops only the shop's Ray"
         assert not haproxy_files.exists(), "down removes HAProxy's files"
+        lay_out_as_before_volumes(state_dir)
         second = rayshop(state_dir, "up", *ports)
-        assert "already there" in second
+        assert "moved the files of" in second and "already there" in second, second
         await sells_from_a_warehouse(f"http://127.0.0.1:{api_port}", password.group(1))
     finally:
         rayshop(state_dir, "down")
+
+
+def operates_placement(state_dir: Path) -> None:
+    """`partitions` shows who serves what; a scale's dry run plans; nonsense is refused."""
+    partitions = json.loads(rayshop(state_dir, "partitions"))["collections"]["shop"]
+    assert [row["host"] for row in partitions] == ["shop-0@v0", "shop-1@v0"] * 2
+    assert all(row["bytes"] > 0 and row["calls_per_s"] >= 0 for row in partitions)
+    planned = json.loads(rayshop(state_dir, "scale", "shop=4", "--dry-run"))["would move"]
+    assert len(planned) == 2
+    for nonsense in (("scale", "shop=0"), ("scale", "shop"), ("drain", "v0")):
+        refused = run_rayshop(state_dir, *nonsense)
+        assert refused.returncode == 2 and refused.stderr, (nonsense, refused.stdout)
+    still = json.loads(rayshop(state_dir, "partitions"))["collections"]["shop"]
+    assert [row["host"] for row in still] == [row["host"] for row in partitions]
+
+
+def lay_out_as_before_volumes(state_dir: Path) -> None:
+    """The files as versions before volumes kept them: kind directories under the root."""
+    volume = state_dir / "v0"
+    for kind_dir in [p for p in volume.iterdir() if p.is_dir()]:
+        kind_dir.replace(state_dir / kind_dir.name)
+    shutil.rmtree(volume)
 
 
 async def sells_from_a_warehouse(base_url: str, password: str) -> None:
