@@ -62,10 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     scaling = commands.add_parser("scale", help="GROUP=N: host processes per volume, live")
     scaling.add_argument("target", metavar="GROUP=N")
     scaling.add_argument("--dry-run", action="store_true", help="show the moves, make none")
-    balancing = commands.add_parser("rebalance", help="spread partitions evenly over volumes")
+    balancing = commands.add_parser("rebalance", help="even out state over the volumes")
     balancing.add_argument("--volumes", help="comma-separated (default: every mounted volume)")
     balancing.add_argument("--dry-run", action="store_true", help="show the moves, make none")
-    draining = commands.add_parser("drain", help="move every partition off a volume")
+    draining = commands.add_parser("drain", help="move every partition and object off a volume")
     draining.add_argument("volume")
     draining.add_argument("--dry-run", action="store_true", help="show the moves, make none")
     commands.add_parser(
@@ -241,7 +241,8 @@ def _scale(args: argparse.Namespace) -> int:
 
 
 def _rebalance(args: argparse.Namespace) -> int:
-    """Spreads partitions evenly over the mounted volumes (or those named), live."""
+    """Spreads partitions and dedicated objects evenly over the mounted volumes (or those
+    named), live."""
     volumes = [v for v in (args.volumes or "").split(",") if v] or None
     return _place(
         lambda shop, progress: rebalance(shop, volumes, dry_run=args.dry_run, progress=progress),
@@ -250,7 +251,7 @@ def _rebalance(args: argparse.Namespace) -> int:
 
 
 def _drain(args: argparse.Namespace) -> int:
-    """Moves every partition off a volume, before its node is taken away."""
+    """Moves every partition and object off a volume, before its node is taken away."""
     return _place(
         lambda shop, progress: drain(shop, args.volume, dry_run=args.dry_run, progress=progress),
         args.dry_run,

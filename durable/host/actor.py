@@ -92,13 +92,18 @@ class ObjectHost:
         self._count_partitions()
         gc.freeze()  # what start-up made lives as long as the host: never scan it again
 
-    async def _files_served(self, volume: Path) -> tuple[list[int] | str, list[int]]:
-        """The partitions the map gives this host (or a dedicated host's object key), and
-        those held by a move under way, whose calls wait for the move's end."""
+    async def _files_served(self, volume: Path) -> tuple[list[Any], list[Any]]:
+        """The files the map gives this host (partitions, or a dedicated host's object key),
+        and those held by a move under way, whose calls wait for the move's end."""
         placement, spot = self._placement, self._spot
         if isinstance(placement, Dedicated):
             assert isinstance(spot.host, str)
-            return spot.host, []
+            current = await self._objects.placement.refresh()
+            name = self._hosted[0].kind
+            if current.object_held(name, spot.host, spot.volume):
+                return [], [spot.host]
+            here = current.volume_of(name, spot.host) in (spot.volume, None)
+            return ([spot.host] if here else []), []  # elsewhere: this host answers "moved"
         assert isinstance(spot.host, int)
         collection = host_label(placement, self._hosted[0].kind)
         await self._objects.placement.refresh()  # a restart mid-move must see the move
@@ -114,13 +119,19 @@ class ObjectHost:
 
     # handing partitions over (ARCHITECTURE §13.3), driven by the placement keeper
 
-    def _relative_files(self, partition: int) -> list[str]:
-        """The files of partition `partition`, one per kind of the host, under the volume."""
-        return [str(partition_file("", kind.kind, partition)) for kind in self._hosted]
+    def _file(self, folder: Path | str, kind: str, file_key: Any) -> Path:
+        """Where a partition's (or a dedicated object's) file of `kind` is under `folder`."""
+        if isinstance(self._placement, Dedicated):
+            return dedicated_file(folder, kind, file_key)
+        return partition_file(folder, kind, file_key)
 
-    async def release_partition(self, partition: int) -> list[str]:
-        """Stops serving the partition (calls on it wait) and closes its files, checkpointed;
-        returns them, relative to the volume."""
+    def _relative_files(self, file_key: Any) -> list[str]:
+        """The files of a partition (or object), one per kind of the host, under the volume."""
+        return [str(self._file("", kind.kind, file_key)) for kind in self._hosted]
+
+    async def release_partition(self, partition: int | str) -> list[str]:
+        """Stops serving the partition (or dedicated object; calls on it wait) and closes
+        its files, checkpointed; returns them, relative to the volume."""
         await self._starting
         await asyncio.gather(*(r.release(partition) for r in self._runtimes.values()))
         self._count_partitions()
@@ -136,17 +147,20 @@ class ObjectHost:
                 totals[partition] = (before[0] + size, before[1] + calls)
         return totals
 
-    async def expect_partition(self, partition: int) -> None:
+    async def expect_partition(self, partition: int | str) -> None:
         """Calls on a partition about to move here wait until `end_handoff`."""
         await self._starting
         for runtime in self._runtimes.values():
             runtime.expect(partition)
 
-    async def adopt_partition(self, partition: int) -> None:
-        """Serves the partition from this host's volume (again, after a called-off move)."""
+    async def adopt_partition(self, partition: int | str) -> None:
+        """Serves the partition (or object) from this host's volume (again, after a
+        called-off move)."""
         await self._starting
         for kind, runtime in self._runtimes.items():
-            await runtime.adopt(partition, str(partition_file(self._volume, kind, partition)))
+            if isinstance(partition, str):
+                remember_dedicated_key(self._volume, kind, partition)
+            await runtime.adopt(partition, str(self._file(self._volume, kind, partition)))
         self._count_partitions()
 
     def _count_partitions(self) -> None:
@@ -154,7 +168,7 @@ class ObjectHost:
             served = next(iter(self._runtimes.values())).file_count()
             placement_metrics.partitions_served(self.name, served)
 
-    async def end_handoff(self, partition: int, moved: bool) -> None:
+    async def end_handoff(self, partition: int | str, moved: bool) -> None:
         """Lets the calls held for the partition go: on here, or elsewhere if `moved`."""
         await self._starting
         for runtime in self._runtimes.values():
@@ -254,17 +268,17 @@ def collect_garbage_less_often() -> None:
 def _runtime(
     kind: type[DurableObject],
     placement: Partitioned | Dedicated,
-    served: list[int] | str,
+    served: list[Any],
     volume: Path,
     host: str,
     objects: "Objects",
 ) -> HostRuntime:
-    if isinstance(served, str):
-        remember_dedicated_key(volume, kind.kind, served)
-        files: dict[Any, str] = {served: str(dedicated_file(volume, kind.kind, served))}
+    if isinstance(placement, Dedicated):
+        for key in served:
+            remember_dedicated_key(volume, kind.kind, key)
+        files: dict[Any, str] = {k: str(dedicated_file(volume, kind.kind, k)) for k in served}
         file_key: Callable[[str], Any] = same_key
     else:
-        assert isinstance(placement, Partitioned)
         files = {p: str(partition_file(volume, kind.kind, p)) for p in served}
         file_key = placement.partition_of
     metrics = RayHostMetrics(kind.kind, host)

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from durable.errors import RuntimeFault
 from durable.observe import faults
 from durable.placement import metrics as placement_metrics
 from durable.placement.partition_map import Move, PartitionMap, Slot
-from durable.placement.policy import host_of_slot, stored_dedicated_keys
+from durable.placement.policy import move_host_name, stored_dedicated_keys
 from durable.placement.volumes import check_volume_name, claim_volume, resources_for
 from durable.retry import RetryPolicy
 
@@ -142,36 +143,54 @@ class PlacementKeeper:
             MoveFailed: the move was called off (a host failed before the commit); the
                 partition is served by its source again, as before.
         """
+        target = Slot(check_volume_name(volume), host)
+        return await self._move(
+            lambda now: Move(collection, partition, now.slot(collection, partition), target)
+        )
+
+    async def move_object(self, kind: str, key: str, volume: str) -> dict[str, Any]:
+        """Moves a dedicated object to `volume`, as `move` moves a partition; its host on
+        the old volume is stopped once the move is done."""
+
+        def planned(now: PartitionMap) -> Move:
+            source = now.volume_of(kind, key)
+            if source is None:
+                raise MoveFailed(f"{kind} {key!r} is not in the partition map")
+            return Move(
+                kind, key, Slot(source, 0), Slot(check_volume_name(volume), 0), dedicated=True
+            )
+
+        return await self._move(planned)
+
+    async def _move(self, plan: Callable[[PartitionMap], Move]) -> dict[str, Any]:
         await self._opening
         async with self._moving:
-            current = self._map
-            if current.move is not None:
-                await self._end_move(current.move)
-            source = self._map.slot(collection, partition)
-            target = Slot(check_volume_name(volume), host)
-            if source == target:
+            if self._map.move is not None:
+                await self._end_move(self._map.move)
+            move = plan(self._map)
+            if move.source == move.target:
                 return self._map.to_json()
-            await self._record(Move(collection, partition, source, target))
+            await self._record(move)
             try:
                 await self._move_until_committed()
             except Exception as exc:
                 left = self._map.move
                 if left is None or left.phase != "committed":
                     await self._end_move(self._map.move)
-                    raise MoveFailed(f"{collection} p{partition}: {exc!r}") from exc
+                    raise MoveFailed(f"{move.collection} {move.partition!r}: {exc!r}") from exc
             await self._end_move(self._map.move)
         return self._map.to_json()
 
     async def _move_until_committed(self) -> None:
         move = self._map.move
         assert move is not None
-        source, target = self._hosts_of(move)
+        source, target = self._host(move, move.source), self._host(move, move.target)
         await target.expect_partition.remote(move.partition)
         files = await source.release_partition.remote(move.partition)
         await self._record(replace(move, phase="released", files=tuple(files)))
         if move.copies:
             digests = await source.file_digests.remote(files)
-            source_name = host_of_slot(move.collection, move.source)
+            source_name = move_host_name(move, move.source)
             await target.receive_files.remote(source_name, files, digests)
             await self._record(replace(self._current_move(), phase="copied"))
         await self._record(replace(self._current_move(), phase="committed"))
@@ -191,23 +210,30 @@ class PlacementKeeper:
                 return
             except Exception as exc:
                 attempt += 1
-                where = f"{move.collection} p{move.partition}"
+                where = f"{move.collection} {move.partition!r}"
                 log.warning("ending the move of %s failed, trying again: %r", where, exc)
                 await asyncio.sleep(END_MOVE_RETRY.backoff(attempt))
 
     async def _finish(self, move: Move) -> None:
-        source, target = self._hosts_of(move)
+        target = self._host(move, move.target)
         await target.adopt_partition.remote(move.partition)
         await target.end_handoff.remote(move.partition, False)
+        source = self._host_if_any(move, move.source)
+        if source is None:
+            return  # a dedicated object's old host, stopped by an earlier try of this
         await source.end_handoff.remote(move.partition, True)
         if move.copies:
             await source.set_files_aside.remote(list(move.files), self._map.epoch)
+        if move.dedicated:  # it serves nothing else
+            ray.kill(source, no_restart=True)
 
     async def _call_off(self, move: Move) -> None:
-        source, target = self._hosts_of(move)
-        if move.copies and move.files:
-            await target.discard_files.remote(list(move.files))
-        await target.end_handoff.remote(move.partition, True)
+        target = self._host_if_any(move, move.target)
+        if target is not None:
+            if move.copies and move.files:
+                await target.discard_files.remote(list(move.files))
+            await target.end_handoff.remote(move.partition, True)
+        source = self._host(move, move.source)
         await source.adopt_partition.remote(move.partition)
         await source.end_handoff.remote(move.partition, False)
 
@@ -229,12 +255,15 @@ class PlacementKeeper:
         """Test switch: at `point` ("move:released", ...) die, or kill a host, once."""
         faults.arm(point, action, self._namespace)
 
-    def _hosts_of(self, move: Move) -> tuple[Any, Any]:
-        """The move's source and target hosts (looked up anew: either may have restarted)."""
-        return tuple(  # type: ignore[return-value]
-            ray.get_actor(host_of_slot(move.collection, slot), namespace=self._namespace)
-            for slot in (move.source, move.target)
-        )
+    def _host(self, move: Move, slot: Slot) -> Any:
+        """The host at one end of a move, looked up anew (it may have restarted)."""
+        return ray.get_actor(move_host_name(move, slot), namespace=self._namespace)
+
+    def _host_if_any(self, move: Move, slot: Slot) -> Any:
+        try:
+            return self._host(move, slot)
+        except ValueError:  # no such actor: never made, or stopped for good
+            return None
 
 
 def _is_partitioned(kind_dir: Path) -> bool:

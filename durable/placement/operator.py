@@ -10,7 +10,12 @@ import ray
 
 from durable.placement.partition_map import HostSpot, Move, PartitionMap, Slot
 from durable.placement.planning import Step, rebalance_plan, scale_plan
-from durable.placement.policy import Partitioned, host_label, host_of_slot
+from durable.placement.policy import (
+    Partitioned,
+    dedicated_host_name,
+    host_label,
+    host_of_slot,
+)
 from durable.placement.view import volume_mounts
 from durable.placement.volumes import check_volume_name
 
@@ -70,7 +75,7 @@ async def rebalance(
 async def drain(
     objects: "Objects", volume: str, *, dry_run: bool = False, progress: Progress | None = None
 ) -> list[Step]:
-    """Every partition off `volume`, onto the other mounted volumes (before a node goes)."""
+    """Everything off `volume`, onto the other mounted volumes (before a node goes)."""
     mounted = _mounted_volumes(objects)
     holding = (await objects.placement.refresh()).volumes()
     if check_volume_name(volume) not in {*mounted, *holding}:
@@ -97,6 +102,16 @@ async def move_partition(objects: "Objects", collection: str, partition: int, ta
     await _run(objects, [Step(collection, partition, source, target)], None)
 
 
+async def move_object(objects: "Objects", kind: str, key: str, volume: str) -> None:
+    """One dedicated object to `volume` (its new host started there), live."""
+    current = await objects.placement.refresh()
+    source = current.volume_of(kind, key)
+    if source is None:
+        raise PlacementRefused(f"no {kind} {key!r} in the partition map")
+    step = Step(kind, key, Slot(source, 0), Slot(check_volume_name(volume), 0), dedicated=True)
+    await _run(objects, [step], None)
+
+
 def _mounted_volumes(objects: "Objects") -> list[str]:
     """Volumes some node mounts; a Ray that advertises none holds the home volume alone."""
     mounts = volume_mounts()
@@ -106,25 +121,36 @@ def _mounted_volumes(objects: "Objects") -> list[str]:
 async def _run(objects: "Objects", steps: list[Step], progress: Progress | None) -> None:
     """Starts every target host first (a new process takes a second or more), then asks the
     keeper for the moves one at a time."""
-    targets = {(step.collection, step.target) for step in steps}
-    await asyncio.gather(*(_ensure_host(objects, *target) for target in sorted(targets)))
+    await asyncio.gather(*(_ensure_target(objects, step) for step in steps))
     keeper = objects.placement.keeper()
     for done, step in enumerate(steps, start=1):
-        await keeper.move.remote(step.collection, step.partition, *_spot_of(step.target))
+        volume, host = step.target.volume, step.target.host
+        if step.dedicated:
+            await keeper.move_object.remote(step.collection, step.partition, volume)
+            objects.forget_host(_host_name(step, step.source))  # the keeper stopped it
+        else:
+            await keeper.move.remote(step.collection, step.partition, volume, host)
         if progress is not None:
             progress(done, len(steps), step)
     await objects.placement.refresh()
 
 
-def _spot_of(slot: Slot) -> tuple[str, int]:
-    return slot.volume, slot.host
+async def _ensure_target(objects: "Objects", step: Step) -> None:
+    """Starts the step's target host (if it is new) and waits until it is up."""
+    if step.dedicated:
+        client = objects.named(step.collection)
+        spot = HostSpot(step.target.volume, step.partition)
+    else:
+        client = _client_of(objects, step.collection)
+        spot = HostSpot(step.target.volume, step.target.host)
+    await client.handle(_host_name(step, step.target), spot).ready.remote()
 
 
-async def _ensure_host(objects: "Objects", collection: str, slot: Slot) -> None:
-    """Starts the target host (if it is new) and waits until it is up."""
-    client = _client_of(objects, collection)
-    handle = client.handle(host_of_slot(collection, slot), HostSpot(slot.volume, slot.host))
-    await handle.ready.remote()
+def _host_name(step: Step, slot: Slot) -> str:
+    if step.dedicated:
+        assert isinstance(step.partition, str)
+        return dedicated_host_name(step.collection, step.partition, slot.volume)
+    return host_of_slot(step.collection, slot)
 
 
 def _client_of(objects: "Objects", collection: str) -> Any:
@@ -193,7 +219,7 @@ def partitions_report(current: PartitionMap, stats: Stats | None = None) -> dict
 
 
 def _as_step(move: Move) -> Step:
-    return Step(move.collection, move.partition, move.source, move.target)
+    return Step(move.collection, move.partition, move.source, move.target, move.dedicated)
 
 
 def volumes_report(current: PartitionMap, mounts: dict[str, str]) -> dict[str, Any]:
@@ -222,6 +248,6 @@ def step_report(step: Step) -> dict[str, Any]:
     return {
         "collection": step.collection,
         "partition": step.partition,
-        "source": host_of_slot(step.collection, step.source),
-        "target": host_of_slot(step.collection, step.target),
+        "source": _host_name(step, step.source),
+        "target": _host_name(step, step.target),
     }

@@ -27,7 +27,9 @@ class HostSpot:
 
 @dataclass(frozen=True, slots=True)
 class Move:
-    """A partition of a collection on its way from one host to another (§13.3).
+    """A partition of a collection, or a dedicated object, on its way from one host to
+    another (§13.3). For a dedicated object, `collection` is its kind, `partition` its key,
+    and the slots' host numbers are 0: its host is named by kind, key and volume.
 
     `phase` is how far it got: "planned", "released" (the source closed its files; calls on
     it wait), "copied" (the target volume holds the files, fsync'd), "committed" (the map
@@ -35,12 +37,13 @@ class Move:
     """
 
     collection: str
-    partition: int
+    partition: int | str
     source: Slot
     target: Slot
     phase: str = "planned"
     files: tuple[str, ...] = ()
     """The partition's files (one per kind of the collection), relative to a volume."""
+    dedicated: bool = False
 
     @property
     def copies(self) -> bool:
@@ -55,6 +58,7 @@ class Move:
             "target": [self.target.volume, self.target.host],
             "phase": self.phase,
             "files": list(self.files),
+            "dedicated": self.dedicated,
         }
 
     @classmethod
@@ -66,6 +70,7 @@ class Move:
             target=Slot(*data["target"]),
             phase=data["phase"],
             files=tuple(data.get("files", ())),
+            dedicated=data.get("dedicated", False),
         )
 
 
@@ -129,19 +134,33 @@ class PartitionMap:
         """Partitions this host must neither open nor answer for yet: it is the source of a
         move not yet committed (a host restarted mid-move waits for the move's end)."""
         move = self.move
-        moving = move and move.collection == collection and move.source == slot
-        if move and moving and move.phase != "committed":
+        moving = move and not move.dedicated and move.collection == collection
+        if move and moving and move.source == slot and move.phase != "committed":
+            assert isinstance(move.partition, int)
             return [move.partition]
         return []
 
+    def object_held(self, kind: str, key: str, volume: str) -> bool:
+        """Whether the dedicated object's host on `volume` is the source of a move not yet
+        committed (it waits for the move's end)."""
+        move = self.move
+        if move is None or not move.dedicated or move.phase == "committed":
+            return False
+        return (move.collection, move.partition, move.source.volume) == (kind, key, volume)
+
     def with_move(self, move: Move | None) -> "PartitionMap":
         """The move recorded (or cleared); committing one also hands its partition over."""
-        collections = self.collections
-        if move is not None and move.phase == "committed":
+        collections, dedicated = self.collections, self.dedicated
+        if move is not None and move.phase == "committed" and move.dedicated:
+            assert isinstance(move.partition, str)
+            keys = {**dedicated[move.collection], move.partition: move.target.volume}
+            dedicated = {**dedicated, move.collection: keys}
+        elif move is not None and move.phase == "committed":
+            assert isinstance(move.partition, int)
             slots = list(collections[move.collection])
             slots[move.partition] = move.target
             collections = {**collections, move.collection: tuple(slots)}
-        return self._next(collections=collections, move=move)
+        return self._next(collections=collections, dedicated=dedicated, move=move)
 
     def _next(self, **changes: Any) -> "PartitionMap":
         return replace(self, epoch=self.epoch + 1, **changes)

@@ -1,22 +1,26 @@
 """Plans for `rayshop scale` and `rayshop rebalance` (ARCHITECTURE §13.3): the fewest
 partition moves that reach an even spread; pure, so a dry run shows exactly what will move."""
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import TypeVar
 
 from durable.placement.partition_map import PartitionMap, Slot
 
 T = TypeVar("T")
+K = TypeVar("K", int, str)
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One partition of a collection moving to `target`."""
+    """One partition of a collection moving to `target`; or, if `dedicated`, one object of
+    the kind `collection` (its key in `partition`) moving to the volume of `target`."""
 
     collection: str
-    partition: int
+    partition: int | str
     source: Slot
     target: Slot
+    dedicated: bool = False
 
 
 def even_shares(total: int, parts: int) -> list[int]:
@@ -47,9 +51,10 @@ def scale_plan(current: PartitionMap, collection: str, hosts: int) -> list[Step]
 
 
 def rebalance_plan(current: PartitionMap, volumes: list[str]) -> list[Step]:
-    """Moves that spread every collection's partitions evenly over `volumes` (a partition on
-    a volume not listed always moves: that is how a volume is drained). On its new volume a
-    partition goes to the host numbers the collection already uses there, or host 0.
+    """Moves that spread every collection's partitions, and every dedicated kind's objects,
+    evenly over `volumes` (one on a volume not listed always moves: that is how a volume is
+    drained). On its new volume a partition goes to the host numbers the collection already
+    uses there, or host 0.
 
     Raises:
         ValueError: no volume to spread over.
@@ -74,13 +79,19 @@ def rebalance_plan(current: PartitionMap, volumes: list[str]) -> list[Step]:
             load[target] = load.get(target, 0) + 1
             load[slots[partition]] -= 1
             steps.append(Step(collection, partition, slots[partition], target))
+    for kind, placed in sorted(current.dedicated.items()):
+        for key, volume in _spread(placed, sorted(volumes)).items():
+            steps.append(Step(kind, key, Slot(placed[key], 0), Slot(volume, 0), dedicated=True))
     return steps
 
 
-def _spread(placed: dict[int, T], places: list[T]) -> dict[int, T]:
+def _spread(placed: dict[K, T], places: list[T]) -> dict[K, T]:
     """Which partitions must move, and where, for `placed` (partition -> place) to become an
-    even spread over `places`: each place keeps up to its share of what it has."""
-    shares = dict(zip(places, even_shares(len(placed), len(places)), strict=True))
+    even spread over `places`: each place keeps up to its share of what it has, and the
+    places holding most get the larger shares, so that as little as possible moves."""
+    held = Counter(placed.values())
+    fullest_first = sorted(places, key=lambda place: (-held[place], str(place)))
+    shares = dict(zip(fullest_first, even_shares(len(placed), len(places)), strict=True))
     kept: dict[T, int] = dict.fromkeys(places, 0)
     leaving = []
     for partition in sorted(placed):

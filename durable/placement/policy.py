@@ -5,7 +5,7 @@ import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from durable.placement.partition_map import HostSpot, Slot
+from durable.placement.partition_map import HostSpot, Move, Slot
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
@@ -127,9 +127,21 @@ def host_name(placement: Placement, kind: str, spot: HostSpot) -> str:
         assert isinstance(spot.host, int)
         return host_of_slot(host_label(placement, kind), Slot(spot.volume, spot.host))
     assert isinstance(spot.host, str)
-    return f"{kind}-{safe_name(spot.host)}@{spot.volume}"
+    return dedicated_host_name(kind, spot.host, spot.volume)
 
 
 def host_of_slot(collection: str, slot: Slot) -> str:
     """The actor name of the host of `collection` in `slot`."""
     return f"{collection}-{slot.host}@{slot.volume}"
+
+
+def dedicated_host_name(kind: str, key: str, volume: str) -> str:
+    return f"{kind}-{safe_name(key)}@{volume}"
+
+
+def move_host_name(move: Move, slot: Slot) -> str:
+    """The name of the host at one end of a move."""
+    if move.dedicated:
+        assert isinstance(move.partition, str)
+        return dedicated_host_name(move.collection, move.partition, slot.volume)
+    return host_of_slot(move.collection, slot)

@@ -141,7 +141,7 @@ async def rebalance_volumes(
     responses={422: {"description": "refused; nothing moved"}},
 )
 async def drain_volume(request: Request, admin: Admin, body: DrainRequest) -> dict[str, Any]:
-    """Every partition off the volume, onto the other mounted volumes."""
+    """Every partition and object off the volume, onto the other mounted volumes."""
     shop = services(request).shop
     return await _moves(drain(shop, body.volume, dry_run=body.dry_run), body.dry_run)
 

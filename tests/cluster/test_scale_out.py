@@ -109,6 +109,7 @@ async def test_nodes_added_and_partitions_rebalanced_while_checkouts_run(
     assert steps, "nothing moved onto the new volumes"
     await assert_shop_whole(shop, done)
     current = await shop.placement.refresh()
+    assert set(current.dedicated["warehouse"].values()) == {"v0", "v1", "v2"}
     for collection in current.collections:
         counts = spread(current, collection)
         assert set(counts) == {"v0", "v1", "v2"} or sum(counts.values()) < 3, (collection, counts)

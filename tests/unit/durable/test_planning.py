@@ -70,3 +70,16 @@ def test_draining_a_volume_moves_everything_off_it() -> None:
 def test_there_must_be_a_volume_to_spread_over() -> None:
     with pytest.raises(ValueError, match="no volume"):
         rebalance_plan(mapped(), [])
+
+
+def test_rebalancing_spreads_each_dedicated_kind_and_leaves_a_lone_object_where_it_is() -> None:
+    current = PartitionMap()
+    for key in ("jkt", "bdg", "sby", "mdn"):
+        current = current.with_dedicated("warehouse", key, "v0")
+    current = current.with_dedicated("catalog", "catalog", "v2")
+    steps = rebalance_plan(current, ["v0", "v1", "v2"])
+    moved = {step.partition: step.target.volume for step in steps if step.dedicated}
+    assert "catalog" not in moved  # one object: already an even spread wherever it is
+    after = {key: moved.get(key, "v0") for key in ("jkt", "bdg", "sby", "mdn")}
+    assert Counter(after.values()) == {"v0": 2, "v1": 1, "v2": 1}
+    assert all(step.collection == "warehouse" for step in steps if step.dedicated)
