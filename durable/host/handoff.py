@@ -9,6 +9,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from durable.errors import RuntimeFault
+
+
+class HandoffTimedOut(RuntimeFault):
+    code = "handoff_timed_out"
+
 
 class Handoff:
     """Args:
@@ -61,9 +67,21 @@ class Handoff:
             if not watchers:
                 del self._watchers[file_key]
 
-    async def hold(self, file_key: Any) -> None:
+    async def hold(self, file_key: Any, timeout_s: float) -> None:
         """New calls on the file wait from now on; returns once the calls running on it have
-        finished (their writes durable: a call leaves only after its output gate)."""
+        finished (their writes durable: a call leaves only after its output gate).
+
+        Raises:
+            HandoffTimedOut: they did not finish within `timeout_s` (one may be waiting for
+                another object of the same file); the hold is ended, nothing changed.
+        """
+        try:
+            await asyncio.wait_for(self._hold(file_key), timeout_s)
+        except TimeoutError:
+            self.end(file_key, moved=False)
+            raise HandoffTimedOut(f"the calls on {file_key!r} did not finish") from None
+
+    async def _hold(self, file_key: Any) -> None:
         if file_key not in self._held:
             self._held[file_key] = asyncio.get_running_loop().create_future()
         for watcher in self._watchers.pop(file_key, set()):

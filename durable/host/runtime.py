@@ -7,7 +7,6 @@ The next call on the object need not wait for the fsync: group commit shares it.
 
 import asyncio
 import logging
-import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
@@ -15,14 +14,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from durable.client.calls import Call, Reply
 from durable.context import CallContext
-from durable.errors import RuntimeFault, TerminalError, UnknownMethod, WrongHost
-from durable.host.alarms import AlarmScheduler, retry_later
+from durable.errors import TerminalError, UnknownMethod, WrongHost
+from durable.host.alarms import retry_later
 from durable.host.background import BackgroundWork
 from durable.host.contexts import ContextMaker, settled
 from durable.host.handoff import Handoff
 from durable.host.idempotency import IdempotencyCache, encode
 from durable.host.local_ref import LocalRef
-from durable.host.relay import OutboxRelay
+from durable.host.open_files import OpenFiles
 from durable.host.residency import Resident, ResidentSet
 from durable.host.snapshots import add_snapshot_if_due
 from durable.host.upkeep import Upkeep, events_by_correlation, keys_with_status, list_objects
@@ -36,10 +35,6 @@ if TYPE_CHECKING:
     from durable.client.objects import Objects
 
 log = logging.getLogger(__name__)
-
-
-class HandoffTimedOut(RuntimeFault):
-    code = "handoff_timed_out"
 
 
 class MetricsSink(Protocol):
@@ -71,19 +66,18 @@ class HostRuntime:
         metrics: MetricsSink,
     ) -> None:
         self.kind = kind
-        self._paths = files
+        self._initial_paths = files
         self._file_key = file_key
         self._objects = objects
         self._config = objects.config
         self._metrics = metrics
         self._methods = kind.callable_methods()
-        self._files: dict[Any, LogFile] = {}
-        self._alarms: dict[Any, AlarmScheduler] = {}
+        self._open_files = OpenFiles(self._open_log_file, self._fire_alarm)
+        self._files = self._open_files.files
         self._residents = ResidentSet(kind, self._file_of, metrics.activated)
         self._idempotency = IdempotencyCache()
         self._started = asyncio.Event()
         self._housekeeping: asyncio.Task[None] | None = None
-        self._relay: OutboxRelay | None = None
         self._background = BackgroundWork(kind.kind)
         self._upkeep = Upkeep(self._residents, self._files, self._config, metrics)
         self._contexts = ContextMaker(objects, self._file_of)
@@ -96,23 +90,20 @@ class HostRuntime:
         the files in `held` (being handed to or from this host) wait until the handoff ends."""
         for file_key in held:
             self._handoff.hold_now(file_key)
-        for file_key, path in self._paths.items():
-            await self._open(file_key, path)
+        for file_key, path in self._initial_paths.items():
+            await self._open_files.open(file_key, path)
         self._housekeeping = asyncio.get_running_loop().create_task(self._upkeep.run_forever())
-        self._relay = OutboxRelay(self._files, self._paths, self._objects)
+        self._open_files.relay_outboxes(self._objects)
         self._started.set()
         await self._resume_objects(self._files)
 
-    async def _open(self, file_key: Any, path: str) -> None:
-        log_file = await LogFile.open(
+    def _open_log_file(self, path: str) -> Awaitable[LogFile]:
+        return LogFile.open(
             path,
             synchronous=self._config.synchronous,
             owner_schema=self.kind.owner_schema,
             on_batch=self._metrics.batch,
         )
-        self._files[file_key] = log_file
-        self._paths[file_key] = path
-        self._alarms[file_key] = AlarmScheduler(log_file, self._fire_alarm)
 
     # handing files over (ARCHITECTURE §13.3)
 
@@ -125,23 +116,10 @@ class HostRuntime:
             HandoffTimedOut: the running calls did not finish in time (one may be waiting
                 for another object of this file); the file is served on as before.
         """
-        try:
-            await asyncio.wait_for(self._handoff.hold(file_key), self._config.handoff_timeout_s)
-        except TimeoutError:
-            self._handoff.end(file_key, moved=False)
-            raise HandoffTimedOut(
-                f"{self.kind.kind} calls on {file_key!r} did not finish"
-            ) from None
+        await self._handoff.hold(file_key, self._config.handoff_timeout_s)
         self._background.cancel_where(lambda key: self._file_key(key) == file_key)
         self._residents.evict_where(lambda key: self._file_key(key) == file_key)
-        log_file = self._files.pop(file_key, None)
-        if log_file is None:
-            return None
-        if self._relay is not None:
-            self._relay.remove(file_key)
-        await self._alarms.pop(file_key).stop()
-        await log_file.close(checkpoint=True)
-        return self._paths.pop(file_key)
+        return await self._open_files.close(file_key)
 
     async def adopt(self, file_key: Any, path: str) -> None:
         """Serves the file (again): opens it, re-arms its alarms, relays its outbox and
@@ -149,10 +127,8 @@ class HostRuntime:
         for `end_handoff`: the resuming runs on its own so that the handoff can end."""
         if file_key in self._files:
             return
-        await self._open(file_key, path)
-        if self._relay is not None:
-            self._relay.add(file_key, path)
-        resuming = asyncio.ensure_future(self._resume_objects({file_key: self._files[file_key]}))
+        log_file = await self._open_files.open(file_key, path)
+        resuming = asyncio.ensure_future(self._resume_objects({file_key: log_file}))
         self._resuming.add(resuming)
         resuming.add_done_callback(self._resuming.discard)
 
@@ -177,12 +153,7 @@ class HostRuntime:
     async def stop(self) -> None:
         if self._housekeeping is not None:
             self._housekeeping.cancel()
-        if self._relay is not None:
-            self._relay.stop()
-        for scheduler in self._alarms.values():
-            await scheduler.stop()
-        for log_file in self._files.values():
-            await log_file.close()
+        await self._open_files.stop()
 
     # calls
 
@@ -312,10 +283,7 @@ class HostRuntime:
             if done.cancelled() or done.exception() is not None:
                 self._residents.invalidate(resident)
                 return
-            if unit.alarms_set:
-                self._alarms[file_key].notify(min(at for at, _ in unit.alarms_set.values()))
-            if unit.outbox and self._relay is not None:
-                self._relay.wake(file_key)
+            self._open_files.committed(file_key, unit)
 
         commit.add_done_callback(after_commit)
 
@@ -376,7 +344,7 @@ class HostRuntime:
         """Per file served: its bytes on disk (WAL included) and the calls made on it since
         this host started."""
         return {
-            file_key: (_bytes_on_disk(self._paths[file_key]), self._calls[file_key])
+            file_key: (self._open_files.bytes_on_disk(file_key), self._calls[file_key])
             for file_key in self._files
         }
 
@@ -403,7 +371,3 @@ async def _once_durable(reply: Reply, commit: asyncio.Future[None] | None) -> Re
         except StorageError as exc:
             return Reply(False, exc)
     return reply
-
-
-def _bytes_on_disk(path: str) -> int:
-    return sum(os.path.getsize(name) for name in (path, f"{path}-wal") if os.path.exists(name))
