@@ -59,8 +59,8 @@ async def rebalance(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> list[Step]:
-    """Every collection's partitions spread evenly over `volumes` (by default every volume a
-    node mounts); returns the moves."""
+    """Every collection's partitions, and each dedicated kind's objects, spread evenly over
+    `volumes` (by default every volume a node mounts); returns the moves."""
     mounted = _mounted_volumes(objects)
     chosen = sorted(volumes) if volumes else mounted
     unmounted = [v for v in chosen if v not in mounted]

@@ -58,9 +58,10 @@ class PlacementView:
         than `newer_than` (if given) is not read again."""
         if newer_than is not None and self._loaded and self.map.epoch > newer_than:
             return self.map
-        if self._refreshing is None:
-            self._refreshing = asyncio.ensure_future(self._read(self.keeper().current.remote()))
-        refreshing = self._refreshing
+        refreshing, loop = self._refreshing, asyncio.get_running_loop()
+        if refreshing is None or refreshing.done() or refreshing.get_loop() is not loop:
+            refreshing = asyncio.ensure_future(self._read(self.keeper().current.remote()))
+            self._refreshing = refreshing  # a process may run several event loops in turn
         try:
             return await asyncio.shield(refreshing)
         finally:
