@@ -67,6 +67,8 @@ class KindClient(Generic[K]):
         self.placement = effective(kind.placement, kind.kind, config.hosts, config.partitions)
         self._collection = host_label(self.placement, kind.kind)
         self._view = PlacementView.shared(app.namespace, config.state_dir, config.home_volume)
+        self._routed_with: tuple[Slot, ...] | None = None
+        self._routes: dict[int, tuple[str, HostSpot]] = {}
         self._handles: dict[str, Any] = {}
         self._channels: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, HostChannel]]
         self._channels = weakref.WeakKeyDictionary()
@@ -137,19 +139,31 @@ class KindClient(Generic[K]):
                     self._collection, placement.partitions, placement.hosts
                 )
                 slots = current.collections[self._collection]
-            if len(slots) != placement.partitions:
+            partition = placement.partition_of(key)
+            return self._partition_route(slots, partition, placement.partitions)
+        volume = self._view.map.volume_of(self.kind.kind, key)
+        if volume is None:
+            volume = await self._view.volume_of(self.kind.kind, key)
+        spot = HostSpot(volume, key)
+        return host_name(placement, self.kind.kind, spot), spot
+
+    def _partition_route(
+        self, slots: tuple[Slot, ...], partition: int, partitions: int
+    ) -> tuple[str, HostSpot]:
+        """A partition's route, made once per map version (every call needs one)."""
+        if self._routed_with is not slots:
+            if len(slots) != partitions:
                 raise LayoutMismatch(
                     f"{self.kind.kind} has {len(slots)} partitions in the partition map, not"
-                    f" {placement.partitions}: partition counts never change once data exists"
+                    f" {partitions}: partition counts never change once data exists"
                 )
-            slot = slots[placement.partition_of(key)]
-            spot = HostSpot(slot.volume, slot.host)
-        else:
-            volume = self._view.map.volume_of(self.kind.kind, key)
-            if volume is None:
-                volume = await self._view.volume_of(self.kind.kind, key)
-            spot = HostSpot(volume, key)
-        return host_name(placement, self.kind.kind, spot), spot
+            self._routes, self._routed_with = {}, slots
+        found = self._routes.get(partition)
+        if found is None:
+            spot = HostSpot(slots[partition].volume, slots[partition].host)
+            name = host_name(self.placement, self.kind.kind, spot)
+            found = self._routes[partition] = (name, spot)
+        return found
 
     async def host_of(self, key: str) -> Any:
         """The actor handle of the host serving `key` (for tests and operators)."""

@@ -169,7 +169,8 @@ class HostRuntime:
         if marker is None:
             return Reply(False, UnknownMethod(self.kind.kind, call.method))
         file_key = self._file_key(call.key)
-        if not await self._handoff.enter(file_key):
+        entered = self._handoff.enter_now(file_key) or await self._handoff.enter(file_key)
+        if not entered:
             return Reply(False, self._not_here(call.key))
         self._calls[file_key] += 1
         if marker == WAITER:
