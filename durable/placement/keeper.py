@@ -80,21 +80,9 @@ class PlacementKeeper:
         if rows:
             self._map = PartitionMap.from_json(json.loads(rows[0][0]))
         else:
-            await self._save(self._with_files_already_on_home_volume())
+            await self._save(_dedicated_files_already_in(folder, self._volume))
         if self._map.move is not None:  # this keeper died mid-move: end the move first
             asyncio.get_running_loop().create_task(self._end_left_move())
-
-    def _with_files_already_on_home_volume(self) -> PartitionMap:
-        """A first map that knows the dedicated objects whose files the home volume already
-        holds (state from before the map existed), so listing them finds them."""
-        folder = claim_volume(self._root, self._volume)
-        found = PartitionMap()
-        for kind_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-            if _is_partitioned(kind_dir):
-                continue  # mapped when its collection is first asked for
-            for key in stored_dedicated_keys(str(folder), kind_dir.name):
-                found = found.with_dedicated(kind_dir.name, key, self._volume)
-        return found
 
     async def _save(self, new: PartitionMap) -> None:
         assert self._db is not None
@@ -264,6 +252,18 @@ class PlacementKeeper:
             return self._host(move, slot)
         except ValueError:  # no such actor: never made, or stopped for good
             return None
+
+
+def _dedicated_files_already_in(folder: Path, volume: str) -> PartitionMap:
+    """A first map that knows the dedicated objects whose files the home volume already
+    holds (state from before the map existed), so listing them finds them."""
+    found = PartitionMap()
+    for kind_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if _is_partitioned(kind_dir):
+            continue  # mapped when its collection is first asked for
+        for key in stored_dedicated_keys(str(folder), kind_dir.name):
+            found = found.with_dedicated(kind_dir.name, key, volume)
+    return found
 
 
 def _is_partitioned(kind_dir: Path) -> bool:

@@ -121,7 +121,8 @@ def _mounted_volumes(objects: "Objects") -> list[str]:
 async def _run(objects: "Objects", steps: list[Step], progress: Progress | None) -> None:
     """Starts every target host first (a new process takes a second or more), then asks the
     keeper for the moves one at a time."""
-    await asyncio.gather(*(_ensure_target(objects, step) for step in steps))
+    targets = {_host_name(step, step.target): step for step in steps}  # each started once
+    await asyncio.gather(*(_ensure_target(objects, step) for step in targets.values()))
     keeper = objects.placement.keeper()
     for done, step in enumerate(steps, start=1):
         volume, host = step.target.volume, step.target.host
