@@ -2,11 +2,12 @@
 
 A charge is taken once: a repeat returns the first result, and the provider is asked with
 the same payment id, so even a repeat after a crash does not charge twice. Pending methods
-(QRIS, virtual account) settle through the provider's signed webhook.
+(QRIS, virtual account) settle through the provider's signed webhook; until then the
+payment shows the instructions the shopper pays with (ARCHITECTURE §7).
 """
 
 import json
-from typing import Any
+from typing import Any, cast, get_args
 
 from pydantic import BaseModel
 
@@ -15,6 +16,7 @@ from actors.payment_provider import PaymentProvider, signature_valid
 from actors.secrets import secret
 from domain.errors import DomainError
 from domain.money import MAX_AMOUNT
+from domain.payment_instructions import QRIS_CURRENCY, Bank, PaymentInstructions
 from durable import (
     Callback,
     CallContext,
@@ -27,6 +29,9 @@ from durable import (
 )
 
 METHODS = ("card", "qris", "virtual_account")
+PENDING_METHODS = ("qris", "virtual_account")
+BANKS: tuple[Bank, ...] = get_args(Bank)
+DEFAULT_PAYMENT_WINDOW_S = 900.0
 
 
 class InvalidSignature(DomainError):
@@ -44,6 +49,8 @@ class PaymentState(BaseModel):
     currency: str | None = None
     method: str | None = None
     reason: str = ""
+    instructions: PaymentInstructions | None = None
+    """How the shopper pays while the payment is pending."""
     notify: Callback | None = None
     """Who to tell when a pending payment settles (a checkout saga waiting for it)."""
 
@@ -67,6 +74,8 @@ class Payment(DurableObject):
                 state.status = "captured"
             case "PaymentPending":
                 state.status = "pending"
+                found = data.get("instructions")
+                state.instructions = PaymentInstructions.model_validate(found) if found else None
             case "PaymentDeclined":
                 state.status, state.reason = "declined", data["reason"]
             case "PaymentExpired":
@@ -89,16 +98,22 @@ class Payment(DurableObject):
         method: str,
         token: str,
         notify: Callback | None = None,
+        bank: str | None = None,
+        expires_in_s: float = DEFAULT_PAYMENT_WINDOW_S,
     ) -> dict[str, Any]:
-        """Charges once; returns the payment with status captured, declined or pending."""
+        """Charges once; returns the payment with status captured, declined or pending. A
+        pending one (QRIS, or a virtual account at `bank`) may be paid for `expires_in_s`."""
         if self.state.status != "new":
             return self.view_state()
-        if method not in METHODS or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
-            raise InvalidPayment(
-                "a payment needs a known method and a positive amount", method=method
-            )
+        _check_terms(method, amount, currency, bank)
         answer = await ctx.adapter(PaymentProvider).charge(
-            self.key, amount, currency, method, token
+            self.key,
+            amount,
+            currency,
+            method,
+            token,
+            bank=cast("Bank | None", bank),  # checked above
+            expires_at=ctx.now() + expires_in_s,
         )
         requested = {"order_id": order_id, "amount": amount, "currency": currency, "method": method}
         told = notify.model_dump() if notify is not None else None
@@ -108,8 +123,14 @@ class Payment(DurableObject):
             "declined": "PaymentDeclined",
             "pending": "PaymentPending",
         }
+        instructions = answer.instructions.model_dump() if answer.instructions else None
         ctx.emit(
-            outcome[answer.status], {"provider_ref": answer.provider_ref, "reason": answer.reason}
+            outcome[answer.status],
+            {
+                "provider_ref": answer.provider_ref,
+                "reason": answer.reason,
+                "instructions": instructions,
+            },
         )
         return self.view_state()
 
@@ -171,7 +192,27 @@ class Payment(DurableObject):
             "currency": state.currency,
             "method": state.method,
             "reason": state.reason,
+            "instructions": (
+                state.instructions.model_dump()
+                if state.status == "pending" and state.instructions is not None
+                else None
+            ),
         }
+
+
+def _check_terms(method: str, amount: Any, currency: str, bank: str | None) -> None:
+    """Refuses a charge no provider would take: an unknown method, an amount out of range,
+    QRIS or a virtual account in a currency other than the rupiah, a bank elsewhere."""
+    if method not in METHODS or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
+        raise InvalidPayment("a payment needs a known method and a positive amount", method=method)
+    if method in PENDING_METHODS and currency != QRIS_CURRENCY:
+        raise InvalidPayment(
+            f"{method} payments are in {QRIS_CURRENCY}", method=method, currency=currency
+        )
+    if bank is not None and (method != "virtual_account" or bank not in BANKS):
+        raise InvalidPayment(
+            "a bank is chosen only for a virtual account, among " + ", ".join(BANKS), bank=bank
+        )
 
 
 def webhook_secret(config: RuntimeConfig) -> bytes:

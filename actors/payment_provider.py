@@ -14,6 +14,9 @@ twice, and the ledger can be checked against our books. Test tokens:
     tok_refund_outage         captured at once; its refund fails (unavailable) six times
 
 QRIS and virtual-account payments are always pending first; their token decides the end.
+Their answer carries the instructions a shopper pays with: the QRIS payload of the fake's own
+merchant, or an account number at the chosen bank. A QRIS payment over the rupiah limit is
+declined (amount_over_limit), as real acquirers do.
 """
 
 import asyncio
@@ -30,7 +33,32 @@ from typing import Any, Literal
 import aiosqlite
 from pydantic import BaseModel
 
+from domain.payment_instructions import (
+    QRIS_MAX_AMOUNT,
+    Bank,
+    PaymentInstructions,
+    QrisMerchant,
+    qris_payload,
+)
+
 PENDING_METHODS = ("qris", "virtual_account")
+TEST_MERCHANT = QrisMerchant(
+    name="RAYSHOP",
+    city="JAKARTA",
+    postal_code="10110",
+    nmid="ID1020021234567",
+    acquirer_domain="ID.CO.FAKEPAY.WWW",
+    merchant_pan="9360000012345678901",
+)
+VA_COMPANY_CODES: dict[Bank, str] = {
+    "BCA": "70012",
+    "BNI": "8808",
+    "BRI": "26215",
+    "MANDIRI": "88908",
+    "PERMATA": "8625",
+}
+"""The fake acquirer's company code at each bank: the first digits of its account numbers."""
+DEFAULT_BANK: Bank = "BCA"
 Webhook = Callable[[str, str], Awaitable[None]]
 
 
@@ -42,13 +70,25 @@ class ProviderAnswer(BaseModel):
     status: Literal["captured", "declined", "pending"]
     provider_ref: str
     reason: str = ""
+    instructions: PaymentInstructions | None = None
+    """How the shopper pays a pending payment."""
 
 
 class PaymentProvider(ABC):
     @abstractmethod
     async def charge(
-        self, payment_id: str, amount: int, currency: str, method: str, token: str
-    ) -> ProviderAnswer: ...
+        self,
+        payment_id: str,
+        amount: int,
+        currency: str,
+        method: str,
+        token: str,
+        *,
+        bank: Bank | None = None,
+        expires_at: float = 0.0,
+    ) -> ProviderAnswer:
+        """Takes the payment once per `payment_id`; a pending one (QRIS, virtual account at
+        `bank`) can be paid until `expires_at`."""
 
     @abstractmethod
     async def refund(self, payment_id: str) -> None: ...
@@ -69,9 +109,15 @@ class FakeProvider(PaymentProvider):
     """Answers like a real provider, from test tokens; pending payments settle by webhook."""
 
     def __init__(
-        self, ledger_path: Path, secret: bytes, deliver: Webhook, settle_after_s: float = 0.3
+        self,
+        ledger_path: Path,
+        secret: bytes,
+        deliver: Webhook,
+        settle_after_s: float = 0.3,
+        merchant: QrisMerchant = TEST_MERCHANT,
     ) -> None:
         self._path = ledger_path
+        self._merchant = merchant
         self._secret = secret
         self._deliver = deliver
         self._settle_after_s = settle_after_s
@@ -80,25 +126,63 @@ class FakeProvider(PaymentProvider):
         self._db: aiosqlite.Connection | None = None
 
     async def charge(
-        self, payment_id: str, amount: int, currency: str, method: str, token: str
+        self,
+        payment_id: str,
+        amount: int,
+        currency: str,
+        method: str,
+        token: str,
+        *,
+        bank: Bank | None = None,
+        expires_at: float = 0.0,
     ) -> ProviderAnswer:
         if token == "tok_transient" and self._failures.get(payment_id, 0) < 2:
             self._failures[payment_id] = self._failures.get(payment_id, 0) + 1
             raise ProviderUnavailable("provider timed out")
-        status, reason = _outcome(method, token)
+        status, reason = _outcome(method, token, amount)
         found = await self._read(
-            "SELECT status, reason FROM charges WHERE payment_id = ?", payment_id
+            "SELECT status, reason, amount, currency, method, bank, expires_at"
+            " FROM charges WHERE payment_id = ?",
+            payment_id,
         )
-        if found:
-            status, reason = found[0]
+        if found:  # the first request's terms stand
+            status, reason, amount, currency, method, bank, expires_at = found[0]
         else:
+            if method == "virtual_account":
+                bank = bank or DEFAULT_BANK
             await self._write(
-                "INSERT INTO charges VALUES (?, ?, ?, ?, ?, ?)",
-                (payment_id, amount, currency, status, reason, token),
+                "INSERT INTO charges (payment_id, amount, currency, status, reason, token,"
+                " method, bank, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (payment_id, amount, currency, status, reason, token, method, bank, expires_at),
             )
             if status == "pending" and token != "tok_pending_never":
                 asyncio.get_running_loop().create_task(self._settle_later(payment_id, token))
-        return ProviderAnswer(status=status, provider_ref=f"fake_{payment_id}", reason=reason)
+        instructions = None
+        if status == "pending" and method in PENDING_METHODS:
+            terms = {"amount": amount, "currency": currency, "expires_at": expires_at or 0.0}
+            instructions = self._instructions(payment_id, method, bank, terms)
+        return ProviderAnswer(
+            status=status,
+            provider_ref=f"fake_{payment_id}",
+            reason=reason,
+            instructions=instructions,
+        )
+
+    def _instructions(
+        self, payment_id: str, method: str, bank: Bank | None, terms: dict[str, Any]
+    ) -> PaymentInstructions:
+        """What the shopper pays with; the same for every repeat of one payment."""
+        if method == "qris":
+            reference = hashlib.sha256(payment_id.encode()).hexdigest()[:25].upper()
+            payload = qris_payload(self._merchant, terms["amount"], reference)
+            return PaymentInstructions(method="qris", qris_payload=payload, **terms)
+        chosen = bank or DEFAULT_BANK
+        return PaymentInstructions(
+            method="virtual_account",
+            bank=chosen,
+            account_number=virtual_account_number(VA_COMPANY_CODES[chosen], payment_id),
+            **terms,
+        )
 
     async def refund(self, payment_id: str) -> None:
         found = await self._read("SELECT token FROM charges WHERE payment_id = ?", payment_id)
@@ -167,12 +251,33 @@ class FakeProvider(PaymentProvider):
                     "CREATE TABLE IF NOT EXISTS charges (payment_id TEXT PRIMARY KEY,"
                     " amount INTEGER, currency TEXT, status TEXT, reason TEXT, token TEXT)"
                 )
+                await _add_missing_columns(db)
                 await db.commit()
                 self._db = db
         return self._db
 
 
-def _outcome(method: str, token: str) -> tuple[str, str]:
+LEDGER_COLUMNS_SINCE_INSTRUCTIONS = {"method": "TEXT", "bank": "TEXT", "expires_at": "REAL"}
+
+
+async def _add_missing_columns(db: aiosqlite.Connection) -> None:
+    """A ledger written before payments carried instructions gains their columns."""
+    present = {row[1] for row in await db.execute_fetchall("PRAGMA table_info(charges)")}
+    for name, sql_type in LEDGER_COLUMNS_SINCE_INSTRUCTIONS.items():
+        if name not in present:
+            await db.execute(f"ALTER TABLE charges ADD COLUMN {name} {sql_type}")
+
+
+def virtual_account_number(company_code: str, payment_id: str) -> str:
+    """Sixteen digits: the acquirer's company code, then digits only this payment has."""
+    width = 16 - len(company_code)
+    digest = int.from_bytes(hashlib.sha256(payment_id.encode()).digest()[:8], "big")
+    return f"{company_code}{digest % 10**width:0{width}d}"
+
+
+def _outcome(method: str, token: str, amount: int) -> tuple[str, str]:
+    if method == "qris" and amount > QRIS_MAX_AMOUNT:
+        return "declined", "amount_over_limit"
     if method in PENDING_METHODS or token.startswith("tok_pending"):
         return "pending", ""
     if token == "tok_declined":

@@ -85,6 +85,8 @@ class SagaSummary(BaseModel):
     stuck_on: str | None
     result: Any
     steps: dict[str, str]
+    waiting_for: list[str] = []
+    """External events the running saga waits for (a payment its shopper has to make)."""
 
 
 class SagaDetail(SagaSummary):

@@ -60,6 +60,15 @@ class SagaJournal(BaseModel):
     result: Any = None
     stuck_on: str | None = None
 
+    @property
+    def waiting_for(self) -> list[str]:
+        """The external events the saga waits for now (a payment its shopper has to pay)."""
+        if self.status is not SagaStatus.RUNNING:
+            return []
+        return [
+            name for name, wait in self.waits.items() if wait.payload is None and not wait.timed_out
+        ]
+
     def apply(self, event_type: str, data: dict[str, Any]) -> None:
         match event_type:
             case "SagaStarted":

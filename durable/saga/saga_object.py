@@ -4,6 +4,7 @@ Its events are the saga's journal. Starting it spawns the driver in the host pro
 that restarts resumes every saga still running or compensating (`resume_statuses`).
 """
 
+import time
 from typing import Any
 
 from durable.context import CallContext
@@ -32,7 +33,8 @@ JOURNAL_EVENTS = frozenset(
     }
 )
 
-SETTLED = "saga-settled"
+PROGRESSED = "saga-progressed"
+"""Told when a saga ends or starts waiting for an external event: what `outcome` waits for."""
 
 
 class UnknownSagaType(TerminalError):
@@ -99,9 +101,11 @@ class Saga(DurableObject):
             if event_type not in JOURNAL_EVENTS:
                 raise ValueError(f"{event_type} is not a journal event")
         ctx.emit_all(list(entries))
+        if any(event_type == "WaitStarted" for event_type, _ in entries):
+            notifier.notify(PROGRESSED, self.key)
         outcome = ENDINGS.get(entries[-1][0]) if entries else None
         if outcome is not None:
-            notifier.notify(SETTLED, self.key)  # waiters answer once this write is durable
+            notifier.notify(PROGRESSED, self.key)  # waiters answer once this write is durable
             failure = self.state.failure
             ctx.publish(
                 "SagaEnded",
@@ -141,21 +145,38 @@ class Saga(DurableObject):
         return [{"seq": e.seq, "at": e.at, "type": e.type, **e.data} for e in await ctx.history()]
 
     @waiter
-    async def outcome(self, ctx: CallContext, timeout_s: float = 60.0) -> dict[str, Any]:
-        """Waits until the saga completed, compensated or got stuck (or `timeout_s` passed)."""
-        with notifier.listening(SETTLED, self.key) as settled:
-            if self.state.status not in (*FINISHED, SagaStatus.STUCK):
-                await woken(settled, timeout_s)
+    async def outcome(
+        self, ctx: CallContext, timeout_s: float = 60.0, until_waiting: bool = False
+    ) -> dict[str, Any]:
+        """Waits until the saga completed, compensated or got stuck, or (`until_waiting`)
+        waits for an external event someone has to cause, such as a payment its shopper
+        has to make; at most `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        with notifier.listening(PROGRESSED, self.key) as progressed:
+            while not self._answerable(until_waiting):
+                if not await woken(progressed, deadline - time.monotonic()):
+                    break
+                progressed.clear()
         view: dict[str, Any] = await ctx.self_ref.call(Saga.view)
         return view
 
     @waiter
     async def run(
-        self, ctx: CallContext, saga_type: str, input: dict[str, Any], timeout_s: float = 60.0
+        self,
+        ctx: CallContext,
+        saga_type: str,
+        input: dict[str, Any],
+        timeout_s: float = 60.0,
+        until_waiting: bool = False,
     ) -> dict[str, Any]:
         """Starts the saga (once) and waits for its outcome, in one call."""
         await ctx.self_ref.call(Saga.start, saga_type, input)
-        return await self.outcome(ctx, timeout_s)
+        return await self.outcome(ctx, timeout_s, until_waiting)
+
+    def _answerable(self, until_waiting: bool) -> bool:
+        state = self.state
+        ended = state.status in (*FINISHED, SagaStatus.STUCK)
+        return ended or (until_waiting and bool(state.waiting_for))
 
     def summary(self) -> dict[str, Any]:
         state = self.state
@@ -167,6 +188,7 @@ class Saga(DurableObject):
             "stuck_on": state.stuck_on,
             "result": state.result,
             "steps": {name: step.status for name, step in state.steps.items()},
+            "waiting_for": state.waiting_for,
         }
 
     def _drive(self, ctx: CallContext) -> None:

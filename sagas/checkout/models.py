@@ -23,6 +23,8 @@ class CheckoutInput(BaseModel):
     customer_id: str
     payment_method: str = "card"
     payment_token: str = "tok_success"
+    payment_bank: str | None = None
+    """The bank of a virtual-account payment."""
     reservation_ttl_s: float = 1800.0
     payment_timeout_s: float = 900.0
     address: dict[str, Any] | None = None

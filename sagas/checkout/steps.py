@@ -197,6 +197,8 @@ async def charge(
             method=data.payment_method,
             token=data.payment_token,
             notify=signal,
+            bank=data.payment_bank,
+            expires_in_s=data.payment_timeout_s,
         )
     )
     if charged["status"] == "declined":

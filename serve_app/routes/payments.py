@@ -5,12 +5,12 @@ order's cancellation, so money and stock stay in step: it lives with the orders.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
-from pydantic import BaseModel
 
 from actors.payment import Payment, webhook_secret
 from actors.payment_provider import signature_valid
 from serve_app import strict_json
 from serve_app.errors import ApiError
+from serve_app.payment_views import PaymentView, payment_view
 from serve_app.routes.access import visible_payment
 from serve_app.routes.deps import current_user, services
 from serve_app.schemas import Responses
@@ -26,24 +26,16 @@ NOT_FOUND: Responses = {
 MAX_WEBHOOK_BYTES = 8192
 
 
-class PaymentView(BaseModel):
-    payment_id: str
-    order_id: str | None
-    status: str
-    amount: int
-    currency: str | None
-    method: str | None
-    reason: str
-
-
 @router.get("/payments/{payment_id}", response_model=PaymentView, responses=NOT_FOUND)
 async def payment_status(
     payment_id: Annotated[str, PAYMENT_ID],
     request: Request,
     principal: Annotated[Principal, Depends(current_user)],
-) -> dict[str, Any]:
+) -> PaymentView:
+    """The payment; while pending, the instructions to pay it with (a QRIS code or a
+    virtual account) until they expire."""
     payment, _ = await visible_payment(request, principal, payment_id)
-    return payment
+    return payment_view(payment)
 
 
 @router.post(

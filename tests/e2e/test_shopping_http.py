@@ -1,14 +1,23 @@
 """A shopper's whole flow over real HTTP: cart, one-step checkout, orders; and what other
 shoppers cannot see."""
 
+import base64
+import binascii
+import hashlib
+import hmac
+import io
+import json
+import time
 import uuid
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+import zxingcpp
+from PIL import Image
 
 from actors.order import Order
-from actors.payment import Payment
+from actors.payment import Payment, webhook_secret
 from actors.users import USERS_KEY, Users
 from tests.conftest import eventually
 from tests.e2e.http_helpers import JAKARTA, PASSWORD, assert_error, bearer, sign_up
@@ -164,3 +173,88 @@ async def test_admins_follow_a_checkout_through_sagas_events_and_its_story(
         "/api/admin/faults", json={"point": "before:charge_payment"}, headers=admin
     )
     assert_error(switch, 404, "not_found")
+
+
+async def pay_later(
+    client: httpx.AsyncClient, headers: dict[str, str], **payment: str
+) -> httpx.Response:
+    return await client.post(
+        "/api/checkout?wait=true",
+        json={"address": JAKARTA, "shipping_service": "REG", **payment},
+        headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+    )
+
+
+def decoded_qr(png_base64: str) -> str:
+    (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(png_base64))))
+    return str(found.text)
+
+
+async def test_a_qris_checkout_answers_with_a_code_to_scan_and_the_signed_webhook_settles_it(
+    client: Any, shop: Any
+) -> None:
+    headers = await shopper(client)
+    await fill_cart(client, headers)
+    started = await pay_later(
+        client, headers, payment_method="qris", payment_token="tok_pending_never"
+    )
+    assert started.status_code == 202 and started.json()["status"] == "running", started.text
+    payment = started.json()["payment"]
+    shown = payment["instructions"]
+    payload = shown["qris_payload"]
+    assert payment["status"] == "pending" and shown["method"] == "qris"
+    assert shown["amount"] == payment["amount"] and shown["currency"] == "IDR"
+    assert shown["expires_at"] > time.time() + 60
+    assert binascii.crc_hqx(payload[:-4].encode(), 0xFFFF) == int(payload[-4:], 16)
+    assert f"54{len(str(shown['amount'])):02d}{shown['amount']}" in payload
+    assert decoded_qr(shown["qr_png_base64"]) == payload, "the picture holds the payload"
+    payment_id = started.json()["payment_id"]
+    viewed = await client.get(f"/api/payments/{payment_id}", headers=headers)
+    assert viewed.json()["instructions"] == shown
+
+    body = json.dumps({"payment_id": payment_id, "status": "paid"})
+    signature = hmac.new(webhook_secret(shop.config), body.encode(), hashlib.sha256).hexdigest()
+    paid = await client.post(
+        "/api/payments/webhook", content=body, headers={"X-Signature": signature}
+    )
+    assert paid.status_code == 200 and paid.json()["status"] == "captured", paid.text
+    assert paid.json()["instructions"] is None, "nothing left to pay"
+    order_id = started.json()["order_id"]
+    await eventually(
+        lambda: client.get(f"/api/orders/{order_id}", headers=headers),
+        lambda r: r.json()["status"] == "PAID",
+        what="the order paid by its QRIS webhook",
+    )
+
+
+async def test_a_virtual_account_checkout_answers_with_the_chosen_bank_and_a_number(
+    client: Any,
+) -> None:
+    headers = await shopper(client)
+    await fill_cart(client, headers)
+    started = await pay_later(
+        client,
+        headers,
+        payment_method="virtual_account",
+        payment_token="tok_pending_paid",
+        bank="BNI",
+    )
+    assert started.status_code == 202, started.text
+    shown = started.json()["payment"]["instructions"]
+    assert shown["method"] == "virtual_account" and shown["bank"] == "BNI"
+    assert len(shown["account_number"]) == 16 and shown["account_number"].isdigit()
+    assert shown["qris_payload"] is None and shown["qr_png_base64"] is None
+    order_id = started.json()["order_id"]
+    await eventually(
+        lambda: client.get(f"/api/orders/{order_id}", headers=headers),
+        lambda r: r.json()["status"] == "PAID",
+        what="the order paid when the provider's webhook came",
+    )
+
+
+async def test_a_bank_is_chosen_only_for_a_virtual_account(client: Any) -> None:
+    headers = await shopper(client)
+    await fill_cart(client, headers)
+    refused = await pay_later(client, headers, payment_method="card", bank="BNI")
+    assert_error(refused, 422, "invalid_input")
+    assert (await client.get("/api/cart", headers=headers)).json()["lines"], "cart untouched"

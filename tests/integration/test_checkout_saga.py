@@ -172,6 +172,26 @@ async def test_a_qris_payment_paid_by_webhook_completes_the_checkout(shop: Any) 
     assert await check_invariants(shop) == []
 
 
+async def test_a_run_until_waiting_answers_when_the_saga_waits_for_its_payment(
+    shop: Any,
+) -> None:
+    """A shopper paying by QRIS needs the code while the saga waits, not after it ends."""
+    cart_id = await ready_cart(shop)
+    payload = checkout_input(cart_id, token="tok_pending_never", method="qris")
+    saga = shop(Saga).get(payload["checkout_id"])
+    waiting = await saga.call(
+        Saga.run, saga_type="checkout", input=payload, timeout_s=120, until_waiting=True
+    )
+    assert waiting["status"] == "running", waiting
+    assert waiting["waiting_for"] == [f"payment:pay-co-{cart_id}"]
+    payment = await shop(Payment).get(f"pay-co-{cart_id}").call(Payment.status)
+    assert payment["status"] == "pending" and payment["instructions"]["qris_payload"]
+    await shop(Payment).get(f"pay-co-{cart_id}").call(Payment.void_if_pending, reason="walked")
+    ended = await saga.call(Saga.outcome, timeout_s=120)
+    assert ended["status"] == "compensated" and ended["waiting_for"] == []
+    assert await check_invariants(shop) == []
+
+
 async def test_a_transient_provider_error_is_retried_and_charges_once(shop: Any) -> None:
     cart_id = await ready_cart(shop)
     outcome = await run_checkout(shop, checkout_input(cart_id, token="tok_transient"))
