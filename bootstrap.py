@@ -10,6 +10,7 @@ from actors.analytics import ANALYTICS_KEY, Analytics
 from actors.carrier import Carrier, FakeCarrier
 from actors.cart import Cart
 from actors.catalog import Catalog
+from actors.company import Company
 from actors.coupons import Coupons
 from actors.groups import SHOP_GROUP
 from actors.mailer import Mailer, mailer_from_env
@@ -18,6 +19,7 @@ from actors.order import Order
 from actors.order_views import ORDER_VIEWS_KEY, OrderViews
 from actors.payment import Payment, webhook_secret
 from actors.payment_provider import FakeProvider, PaymentProvider
+from actors.quote import QUOTE_TO_ORDER, Quote
 from actors.shipment import Shipment
 from actors.stock_alerts import ALERTS_KEY, StockAlerts
 from actors.users import Users
@@ -39,6 +41,7 @@ from durable import (
 from sagas.cancel_order import cancel_order
 from sagas.checkout.saga import checkout
 from sagas.fulfilment import deliver_order, fulfil_order
+from sagas.quote_to_order import quote_to_order
 
 TerminalError.register(DomainError)  # the pure domain's refusals are never retried
 
@@ -55,6 +58,7 @@ SAGAS: dict[str, SagaFunction] = {
     "cancel_order": cancel_order,
     "fulfil_order": fulfil_order,
     "deliver_order": deliver_order,
+    QUOTE_TO_ORDER: quote_to_order,
 }
 
 SUBSCRIPTIONS = (
@@ -119,6 +123,8 @@ SHOP = Application(
         StockAlerts,
         Users,
         Coupons,
+        Company,
+        Quote,
         ShopSaga,
     ),
     sagas=SAGAS,

@@ -140,6 +140,21 @@ class Catalog(DurableObject):
         return quoted
 
     @query
+    async def facts(self, ctx: CallContext, skus: list[str]) -> dict[str, Any]:
+        """What a quote for these products needs, whatever their price: title, seller,
+        weight and currency (UnknownProduct for any not on sale)."""
+        found = {}
+        for sku in skus:
+            product = self._active(sku)
+            found[sku] = {
+                "title": product.title,
+                "seller_id": product.seller_id,
+                "weight_grams": product.weight_grams,
+                "currency": product.pricing.currency,
+            }
+        return found
+
+    @query
     async def search(self, ctx: CallContext, criteria: dict[str, Any]) -> dict[str, Any]:
         """A page of active products matching `criteria` (see `ProductSearch`), with the
         number of all matches."""

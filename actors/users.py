@@ -1,7 +1,7 @@
 """The identity database object (dedicated, ARCHITECTURE §6): users, their password hashes,
-roles, address books and wholesale companies. Hashing and tokens belong to the stateless auth
-service; this object only keeps what must be durable and unique (one account per email, one
-company per buyer)."""
+roles, address books and the company each belongs to. Hashing and tokens belong to the
+stateless auth service; this object only keeps what must be durable and unique (one account
+per email, one company per user)."""
 
 import json
 import uuid
@@ -12,14 +12,7 @@ from pydantic import BaseModel
 from domain.cart import Address
 from domain.errors import DomainError, parse
 from domain.geography import region
-from domain.identity import (
-    MAX_ADDRESSES,
-    CompanyApplication,
-    CompanyStatus,
-    NewUser,
-    Role,
-    market_of,
-)
+from domain.identity import MAX_ADDRESSES, NewUser, Role
 from durable import CallContext, Dedicated, DurableObject, Event, command, query
 
 COLUMNS = ("user_id", "email", "password_hash", "name", "roles", "created_at")
@@ -35,21 +28,16 @@ CREATE TABLE IF NOT EXISTS addresses (
     user_id TEXT NOT NULL, address_id TEXT NOT NULL, address TEXT NOT NULL,
     created_at REAL NOT NULL, PRIMARY KEY (user_id, address_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS memberships (
+    user_id TEXT PRIMARY KEY, company_id TEXT NOT NULL, at REAL NOT NULL
+) WITHOUT ROWID;
+-- companies from before they were objects of their own; `rayshop up` moves them out
 CREATE TABLE IF NOT EXISTS companies (
     company_id TEXT PRIMARY KEY, owner_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
     tax_id TEXT NOT NULL, status TEXT NOT NULL, created_at REAL NOT NULL,
     approved_at REAL
 ) WITHOUT ROWID;
 """
-COMPANY_COLUMNS = (
-    "company_id",
-    "owner_id",
-    "name",
-    "tax_id",
-    "status",
-    "created_at",
-    "approved_at",
-)
 
 
 class RoleGrant(BaseModel):
@@ -72,16 +60,8 @@ class AddressBookFull(DomainError):
     code = "address_book_full"
 
 
-class UnknownCompany(DomainError):
-    code = "unknown_company"
-
-
-class CompanyExists(DomainError):
-    code = "company_exists"
-
-
-class NotABuyer(DomainError):
-    code = "not_a_buyer"
+class MemberOfAnotherCompany(DomainError):
+    code = "member_of_another_company"
 
 
 class TablesOnly(BaseModel):
@@ -119,27 +99,26 @@ class Users(DurableObject):
 
     @query
     async def credentials(self, ctx: CallContext, email: str) -> dict[str, Any] | None:
-        """What login checks a password against, and the market the tokens carry; None for
-        an unknown email."""
+        """What login checks a password against, and the company whose standing decides
+        the market the tokens carry; None for an unknown email."""
         rows = await ctx.read(
-            "SELECT u.user_id, u.password_hash, u.roles, c.status FROM users u"
-            " LEFT JOIN companies c ON c.owner_id = u.user_id WHERE u.email = ?",
+            "SELECT u.user_id, u.password_hash, u.roles, m.company_id FROM users u"
+            " LEFT JOIN memberships m ON m.user_id = u.user_id WHERE u.email = ?",
             (email.lower(),),
         )
         if not rows:
             return None
-        user_id, password_hash, roles, company_status = rows[0]
-        roles = json.loads(roles)
+        user_id, password_hash, roles, company_id = rows[0]
         return {
             "user_id": user_id,
             "password_hash": password_hash,
-            "roles": roles,
-            "market": market_of(roles, company_status),
+            "roles": json.loads(roles),
+            "company_id": company_id,
         }
 
     @query
     async def profile(self, ctx: CallContext, user_id: str) -> dict[str, Any]:
-        """The account with its address book, company and market (never the hash)."""
+        """The account with its address book and company id (never the hash)."""
         rows = await ctx.read(
             "SELECT user_id, email, name, roles, created_at FROM users WHERE user_id = ?",
             (user_id,),
@@ -147,17 +126,14 @@ class Users(DurableObject):
         if not rows:
             raise UnknownUser("no such user", user_id=user_id)
         user_id, email, name, roles, created_at = rows[0]
-        company = await self._company_of(ctx, user_id)
-        roles = json.loads(roles)
         return {
             "user_id": user_id,
             "email": email,
             "name": name,
-            "roles": roles,
+            "roles": json.loads(roles),
             "created_at": created_at,
             "addresses": await self._addresses(ctx, user_id),
-            "company": company,
-            "market": market_of(roles, company["status"] if company else None),
+            "company_id": await self._company_id(ctx, user_id),
         }
 
     # address book
@@ -199,66 +175,64 @@ class Users(DurableObject):
         )
         return [{"address_id": a, **json.loads(address)} for a, address in rows]
 
-    # companies
+    # companies: which one a user belongs to (the company object keeps the rest)
 
     @command
-    async def register_company(
-        self, ctx: CallContext, owner_id: str, company: dict[str, Any]
-    ) -> dict[str, Any]:
-        """A buyer's company, pending until an admin approves it (one per buyer)."""
-        parsed = parse(CompanyApplication, company)
-        rows = await ctx.read("SELECT roles FROM users WHERE user_id = ?", (owner_id,))
-        if not rows:
-            raise UnknownUser("no such user", user_id=owner_id)
-        if Role.BUYER.value not in json.loads(rows[0][0]):
-            raise NotABuyer("only wholesale buyers register a company")
-        existing = await self._company_of(ctx, owner_id)
-        if existing is not None:
-            raise CompanyExists("you have registered a company", **existing)
-        row = {
-            "company_id": f"cmp-{uuid.uuid4().hex[:12]}",
-            "owner_id": owner_id,
-            **parsed.model_dump(),
-            "status": CompanyStatus.PENDING.value,
-            "created_at": ctx.now(),
-            "approved_at": None,
-        }
-        self._write_company(ctx, "CompanyRegistered", row)
-        return row
+    async def join_company(self, ctx: CallContext, user_id: str, company_id: str) -> None:
+        """Records the user as a member of `company_id`; one company per user.
+
+        Raises:
+            MemberOfAnotherCompany: the user belongs to another company.
+        """
+        current = await self._company_id(ctx, user_id)
+        if current == company_id:
+            return
+        if current is not None:
+            raise MemberOfAnotherCompany(
+                "this account belongs to another company", company_id=current
+            )
+        if not await ctx.read("SELECT 1 FROM users WHERE user_id = ?", (user_id,)):
+            raise UnknownUser("no such user", user_id=user_id)
+        ctx.emit("CompanyJoined", {"user_id": user_id, "company_id": company_id})
+        ctx.put_row(
+            "memberships", {"user_id": user_id}, {"company_id": company_id, "at": ctx.now()}
+        )
 
     @command
-    async def approve_company(self, ctx: CallContext, company_id: str) -> dict[str, Any]:
-        found = await self._companies(ctx, "company_id = ?", (company_id,))
-        if not found:
-            raise UnknownCompany("no such company", company_id=company_id)
-        company = found[0]
-        if company["status"] != CompanyStatus.APPROVED:
-            company.update(status=CompanyStatus.APPROVED.value, approved_at=ctx.now())
-            self._write_company(ctx, "CompanyApproved", company)
-        return company
+    async def leave_company(self, ctx: CallContext, user_id: str, company_id: str) -> None:
+        if await self._company_id(ctx, user_id) == company_id:
+            ctx.emit("CompanyLeft", {"user_id": user_id, "company_id": company_id})
+            ctx.delete_row("memberships", {"user_id": user_id})
 
     @query
-    async def companies(self, ctx: CallContext, status: str | None = None) -> list[dict[str, Any]]:
-        return await self._companies(ctx, "? IS NULL OR status = ?", (status, status))
-
-    async def _company_of(self, ctx: CallContext, user_id: str) -> dict[str, Any] | None:
-        found = await self._companies(ctx, "owner_id = ?", (user_id,))
-        return found[0] if found else None
-
-    async def _companies(
-        self, ctx: CallContext, where: str, params: tuple[Any, ...]
-    ) -> list[dict[str, Any]]:
+    async def company_of_email(self, ctx: CallContext, email: str) -> str | None:
+        """The company of the account with this email, if it belongs to one."""
         rows = await ctx.read(
-            f"SELECT {', '.join(COMPANY_COLUMNS)} FROM companies WHERE {where} ORDER BY created_at",
-            params,
+            "SELECT m.company_id FROM users u JOIN memberships m ON m.user_id = u.user_id"
+            " WHERE u.email = ?",
+            (email.lower(),),
         )
-        return [dict(zip(COMPANY_COLUMNS, row, strict=True)) for row in rows]
+        return str(rows[0][0]) if rows else None
 
-    @staticmethod
-    def _write_company(ctx: CallContext, event_type: str, company: dict[str, Any]) -> None:
-        ctx.emit(event_type, company)
-        row = {k: company[k] for k in COMPANY_COLUMNS if k != "company_id"}
-        ctx.put_row("companies", {"company_id": company["company_id"]}, row)
+    @query
+    async def legacy_companies(self, ctx: CallContext) -> list[dict[str, Any]]:
+        """Companies registered before companies were objects of their own, with their
+        owners' emails: `rayshop up` moves them (see `serve_app.companies_migration`)."""
+        rows = await ctx.read(
+            "SELECT c.company_id, c.owner_id, u.email, c.name, c.tax_id, c.status"
+            " FROM companies c JOIN users u ON u.user_id = c.owner_id"
+        )
+        names = ("company_id", "owner_id", "email", "name", "tax_id", "status")
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    @command
+    async def forget_legacy_company(self, ctx: CallContext, company_id: str) -> None:
+        ctx.emit("LegacyCompanyMoved", {"company_id": company_id})
+        ctx.delete_row("companies", {"company_id": company_id})
+
+    async def _company_id(self, ctx: CallContext, user_id: str) -> str | None:
+        rows = await ctx.read("SELECT company_id FROM memberships WHERE user_id = ?", (user_id,))
+        return str(rows[0][0]) if rows else None
 
     # roles
 

@@ -13,6 +13,8 @@ class Topic(StrEnum):
     ORDERS = "orders"
     LOW_STOCK = "inventory.low_stock"
     SAGAS = "sagas"
+    COMPANIES = "companies"
+    QUOTES = "quotes"
 
 
 class Payload(BaseModel):
@@ -52,6 +54,57 @@ class SagaEnded(Payload):
     failed_step: str | None = None
 
 
+class CompanyChanged(Payload):
+    """A company's registration, review or membership changed; `user_id`, `email`, `role`
+    name the member or invitee an event is about, `by` who did it."""
+
+    company_id: str
+    name: str
+    status: str
+    reason: str | None = None
+    user_id: str | None = None
+    email: str | None = None
+    role: str | None = None
+    by: str | None = None
+
+
+class QuoteChanged(Payload):
+    """Every quote event carries where the negotiation stands."""
+
+    quote_id: str
+    company_id: str
+    requested_by: str
+    status: str
+    offer: int | None = None
+    total: int | None = None
+    currency: str | None = None
+    valid_until: float | None = None
+    order_id: str | None = None
+    reason: str | None = None
+
+
+COMPANY_EVENTS = (
+    "CompanyRegistered",
+    "CompanyApproved",
+    "CompanyRejected",
+    "CompanySuspended",
+    "MemberInvited",
+    "MemberJoined",
+    "MemberRoleChanged",
+    "MemberRemoved",
+)
+QUOTE_EVENTS = (
+    "QuoteRequested",
+    "QuoteOffered",
+    "QuoteCountered",
+    "QuoteAccepted",
+    "QuoteConversionFailed",
+    "QuoteConverted",
+    "QuoteRejected",
+    "QuoteWithdrawn",
+    "QuoteExpired",
+)
+
 PAYLOADS: dict[str, tuple[Topic, type[Payload]]] = {
     "OrderPlaced": (Topic.ORDERS, OrderChanged),
     "OrderAwaitingPayment": (Topic.ORDERS, OrderChanged),
@@ -62,6 +115,8 @@ PAYLOADS: dict[str, tuple[Topic, type[Payload]]] = {
     "OrderCancelled": (Topic.ORDERS, OrderChanged),
     "LowStockDetected": (Topic.LOW_STOCK, LowStockDetected),
     "SagaEnded": (Topic.SAGAS, SagaEnded),
+    **{name: (Topic.COMPANIES, CompanyChanged) for name in COMPANY_EVENTS},
+    **{name: (Topic.QUOTES, QuoteChanged) for name in QUOTE_EVENTS},
 }
 
 

@@ -4,6 +4,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.companies import CompanyStatus
+
 
 class Role(StrEnum):
     CUSTOMER = "customer"
@@ -27,20 +29,6 @@ class NewUser(BaseModel):
 
 
 MAX_ADDRESSES = 20
-
-
-class CompanyApplication(BaseModel):
-    """A wholesale buyer's company as the buyer registers it; an admin approves it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=2, max_length=160)
-    tax_id: str = Field(min_length=5, max_length=32, pattern=r"^[A-Za-z0-9./-]+$")
-
-
-class CompanyStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
 
 
 def market_of(roles: list[str], company_status: str | None) -> str:

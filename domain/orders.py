@@ -51,6 +51,8 @@ class Shipment(BaseModel):
 class OrderState(BaseModel):
     status: OrderStatus = OrderStatus.NEW
     customer_id: str | None = None
+    company_id: str | None = None
+    """A wholesale company's order (from a quote): its members may see it."""
     currency: str | None = None
     lines: list[OrderLine] = Field(default_factory=list)
     totals: dict[str, int] = Field(default_factory=dict)
@@ -169,6 +171,7 @@ class OrderState(BaseModel):
             case "OrderPlaced":
                 self.status = OrderStatus.PENDING
                 self.customer_id = data["customer_id"]
+                self.company_id = data.get("company_id")
                 self.currency = data["currency"]
                 self.lines = [OrderLine.model_validate(line) for line in data["lines"]]
                 self.totals = data["totals"]

@@ -24,6 +24,7 @@ from serve_app.routes import (
     auth,
     catalog,
     checkout,
+    companies,
     coupons,
     deps,
     health,
@@ -32,6 +33,7 @@ from serve_app.routes import (
     payments,
     placement,
     products,
+    quotes,
     shopping,
 )
 from serve_app.settings import GatewaySettings
@@ -52,6 +54,8 @@ app.include_router(auth.router)
 app.include_router(products.router)
 app.include_router(inventory.router)
 app.include_router(account.router)
+app.include_router(companies.router)
+app.include_router(quotes.router)
 app.include_router(orders.router)
 app.include_router(payments.router)
 app.include_router(coupons.router)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, RootModel
 from actors.catalog import Product
 from domain.cart import Address
 from domain.coupons import CouponTerms
+from domain.quotes import Offer, Round, WantedLine
 
 Responses = dict[int | str, dict[str, Any]]
 """A route's documented answers besides its success (FastAPI's `responses=`)."""
@@ -33,14 +34,67 @@ class SavedAddress(Address):
     address_id: str
 
 
+class CompanyMember(BaseModel):
+    user_id: str
+    email: str
+    role: str
+    joined_at: float
+
+
+class CompanyInvitation(BaseModel):
+    email: str
+    role: str
+    invited_by: str
+    at: float
+
+
 class Company(BaseModel):
+    """A wholesale company: wholesale prices and quotes only once `status` is approved."""
+
     company_id: str
-    owner_id: str
+    status: str
     name: str
     tax_id: str
-    status: str
+    owner_id: str | None
+    members: dict[str, CompanyMember]
+    invitations: dict[str, CompanyInvitation]
+    reason: str | None
+    """Why an admin rejected or suspended it."""
     created_at: float
-    approved_at: float | None
+    reviewed_at: float | None
+    role: str | None = None
+    """The caller's company role."""
+
+
+class QuoteConversionView(BaseModel):
+    saga_id: str
+    """The `quote_to_order` saga of the current try (see `admin/sagas/{id}`)."""
+    attempt: int
+    failure: str | None
+    """Why the try failed; the buyer may try again (`retry-order`) once that is fixed."""
+
+
+class QuoteView(BaseModel):
+    """A request for quotation and its whole negotiation; `history` has every round."""
+
+    quote_id: str
+    status: str
+    company_id: str | None
+    requested_by: str | None
+    currency: str | None
+    wanted: list[WantedLine]
+    """The buyer's lines as they stand: the request, or the latest counter."""
+    sellers: list[str]
+    offer: Offer | None
+    """The current offer: `number` is what accepting names."""
+    accepted_offer: int | None
+    accepted_by: str | None
+    order_terms: dict[str, Any] | None
+    """How the accepted offer's order ships and is paid (the payment token not shown)."""
+    conversion: QuoteConversionView | None
+    order_id: str | None
+    reason: str | None
+    history: list[Round]
 
 
 class IssuedCoupon(CouponTerms):

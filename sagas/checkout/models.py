@@ -17,10 +17,13 @@ class PaymentNotCompleted(DomainError):
     code = "payment_not_completed"
 
 
-class CheckoutInput(BaseModel):
+class SaleInput(BaseModel):
+    """What a sale is asked to do, whatever its lines come from (a cart or a quote)."""
+
     checkout_id: str = Field(min_length=1, max_length=100)
-    cart_id: str
     customer_id: str
+    company_id: str | None = None
+    """A wholesale company's order: its members see it as their role allows."""
     payment_method: str = "card"
     payment_token: str = "tok_success"
     payment_bank: str | None = None
@@ -30,16 +33,6 @@ class CheckoutInput(BaseModel):
     address: dict[str, Any] | None = None
     shipping: dict[str, Any] | None = None
     """A one-step checkout's address and shipping choice, set on the cart as it locks."""
-
-    @classmethod
-    def for_cart(
-        cls, request_key: str, cart_id: str, customer_id: str, **choices: Any
-    ) -> "CheckoutInput":
-        """The checkout a client's request key names for a cart. Its id carries the cart's
-        key as a hash tag, so the saga and the order, payment and shipments derived from it
-        live in the cart's partition (ARCHITECTURE §3)."""
-        checkout_id = f"co-{request_key}-{{{cart_id}}}"
-        return cls(checkout_id=checkout_id, cart_id=cart_id, customer_id=customer_id, **choices)
 
     @property
     def order_id(self) -> str:
@@ -51,11 +44,32 @@ class CheckoutInput(BaseModel):
 
     @property
     def payment_event(self) -> str:
-        """The signal a pending payment sends this checkout's saga when it settles."""
+        """The signal a pending payment sends this sale's saga when it settles."""
         return f"payment:{self.payment_id}"
 
     def shipment_id(self, warehouse: str) -> str:
         return f"shp-{self.checkout_id}-{warehouse}"
+
+
+class CheckoutInput(SaleInput):
+    cart_id: str
+
+    @classmethod
+    def for_cart(
+        cls, request_key: str, cart_id: str, customer_id: str, **choices: Any
+    ) -> "CheckoutInput":
+        """The checkout a client's request key names for a cart. Its id carries the cart's
+        key as a hash tag, so the saga and the order, payment and shipments derived from it
+        live in the cart's partition (ARCHITECTURE §3)."""
+        checkout_id = f"co-{request_key}-{{{cart_id}}}"
+        return cls(checkout_id=checkout_id, cart_id=cart_id, customer_id=customer_id, **choices)
+
+
+class QuoteConversion(BaseModel):
+    """Which try at which accepted quote's order a `quote_to_order` saga makes."""
+
+    quote_id: str
+    attempt: int = Field(ge=1)
 
 
 class LockedLine(CartLine):
@@ -74,6 +88,14 @@ class LockedCart(BaseModel):
     shipping: ShippingChoice
     market: str
     coupon: str | None = None
+
+
+class LockedQuote(BaseModel):
+    """An accepted quote as its order takes it: the lines at the quoted prices, shipped and
+    paid as the buyer's terms say."""
+
+    locked: LockedCart
+    sale: SaleInput
 
 
 class ReservationPlan(BaseModel):

@@ -9,6 +9,8 @@ Ids derive from the checkout id, so a repeated checkout finds the same order, pa
 shipments; every participant call carries `<saga id>:<step>[:<warehouse>]` as its key.
 """
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from durable import RetryPolicy, SagaContext
@@ -18,16 +20,18 @@ from sagas.checkout.models import (
     Parcels,
     PaymentNotCompleted,
     ReservationPlan,
+    SaleInput,
 )
 from sagas.checkout.steps import (
     await_payment,
     cancel_shipments,
     charge,
     confirm_inventory,
-    confirm_order,
     create_shipments,
+    empty_cart,
     fail_order,
     lock_cart,
+    pay_order,
     place_order,
     redeem_coupon,
     refund_payment,
@@ -39,6 +43,8 @@ from sagas.checkout.steps import (
 )
 
 PAYMENT_POLICY = RetryPolicy(attempts=6, first_backoff_s=0.05)
+Completion = Callable[[str], Awaitable[None]]
+"""What else the confirming step does with its key: empty the cart, convert the quote."""
 
 
 async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
@@ -51,6 +57,21 @@ async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
         returns=LockedCart,
         compensate=lambda _: unlock_cart(shop, data, ctx.key("unlock_cart")),
     )
+    return await sell(ctx, data, locked, alongside=lambda key: empty_cart(shop, data, key))
+
+
+async def sell(
+    ctx: SagaContext,
+    data: SaleInput,
+    locked: LockedCart,
+    *,
+    alongside: Completion | None = None,
+    then: Completion | None = None,
+) -> dict[str, Any]:
+    """The steps after the lines are locked, whatever locked them: order, reservations,
+    payment, allocation, shipments, confirmation. The confirming step also runs
+    `alongside` while the order is paid, and `then` once it is."""
+    shop = ctx.objects
     _, plan, *_ = await ctx.together(
         ctx.step(
             "place_order",
@@ -88,7 +109,14 @@ async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
             compensate=lambda _: cancel_shipments(shop, data, plan, ctx.key("cancel_shipment")),
         ),
     )
-    await ctx.step("confirm_order", lambda key: confirm_order(shop, data, locked, parcels, key))
+
+    async def confirm(key: str) -> None:
+        paid = pay_order(shop, data, locked, parcels, key)
+        await asyncio.gather(paid, *([alongside(key)] if alongside else []))
+        if then is not None:
+            await then(key)
+
+    await ctx.step("confirm_order", confirm)
     return {
         "order_id": data.order_id,
         "payment_id": data.payment_id,
@@ -98,7 +126,7 @@ async def checkout(ctx: SagaContext, raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def settle_pending_payment(ctx: SagaContext, data: CheckoutInput) -> None:
+async def settle_pending_payment(ctx: SagaContext, data: SaleInput) -> None:
     """QRIS / virtual account: the order awaits payment until the webhook (or the deadline)."""
     shop = ctx.objects
     await ctx.step("await_payment", lambda key: await_payment(shop, data, key))
@@ -114,7 +142,7 @@ async def settle_pending_payment(ctx: SagaContext, data: CheckoutInput) -> None:
     await ctx.step("payment_settled", require_captured)
 
 
-def coupon_steps(ctx: SagaContext, data: CheckoutInput, code: str | None) -> list[Any]:
+def coupon_steps(ctx: SagaContext, data: SaleInput, code: str | None) -> list[Any]:
     """The coupon's use counted against its limit (no step when the cart has none)."""
     if code is None:
         return []

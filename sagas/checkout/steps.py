@@ -25,6 +25,7 @@ from sagas.checkout.models import (
     Parcels,
     PaymentDeclined,
     ReservationPlan,
+    SaleInput,
 )
 
 SERVICES = ("REG", "EXP")
@@ -61,7 +62,7 @@ async def unlock_cart(shop: Objects, data: CheckoutInput, key: str) -> None:
 
 
 async def place_order(
-    shop: Objects, data: CheckoutInput, locked: LockedCart, key: str
+    shop: Objects, data: SaleInput, locked: LockedCart, key: str
 ) -> dict[str, Any]:
     lines = [
         {
@@ -87,16 +88,17 @@ async def place_order(
             shipping=locked.shipping.model_dump(mode="json"),
             market=locked.market,
             checkout_id=data.checkout_id,
+            company_id=data.company_id,
         )
     )
 
 
-async def fail_order(shop: Objects, data: CheckoutInput, reason: str, key: str) -> None:
+async def fail_order(shop: Objects, data: SaleInput, reason: str, key: str) -> None:
     await shop(Order).get(data.order_id).once(key).call(Order.fail, reason=reason)
 
 
 async def reserve_inventory(
-    shop: Objects, data: CheckoutInput, locked: LockedCart, key: str
+    shop: Objects, data: SaleInput, locked: LockedCart, key: str
 ) -> ReservationPlan:
     """Nearest first, then fewest shipments. The nearest warehouse is asked for everything
     first, as the plan would whenever it can; only if it refuses are all levels read.
@@ -120,7 +122,7 @@ async def reserve_inventory(
 
 async def _reserve_by_plan(
     shop: Objects,
-    data: CheckoutInput,
+    data: SaleInput,
     lines: dict[str, int],
     coordinates: tuple[float, float],
     key: str,
@@ -152,7 +154,7 @@ async def _reserve_by_plan(
 
 
 async def _reserve_at(
-    shop: Objects, data: CheckoutInput, warehouse: str, lines: dict[str, int], key: str
+    shop: Objects, data: SaleInput, warehouse: str, lines: dict[str, int], key: str
 ) -> dict[str, int] | None:
     """The lines the warehouse holds for the order after the call (None: none open)."""
     reservation = await (
@@ -170,18 +172,18 @@ async def _reserve_at(
     return held
 
 
-async def redeem_coupon(shop: Objects, data: CheckoutInput, code: str, key: str) -> None:
+async def redeem_coupon(shop: Objects, data: SaleInput, code: str, key: str) -> None:
     coupons = shop(Coupons).get(COUPONS_KEY).once(key)
     await coupons.call(Coupons.redeem, code=code, checkout_id=data.checkout_id)
 
 
-async def release_coupon(shop: Objects, data: CheckoutInput, code: str, key: str) -> None:
+async def release_coupon(shop: Objects, data: SaleInput, code: str, key: str) -> None:
     coupons = shop(Coupons).get(COUPONS_KEY).once(key)
     await coupons.call(Coupons.release, code=code, checkout_id=data.checkout_id)
 
 
 async def charge(
-    shop: Objects, saga_id: str, data: CheckoutInput, locked: LockedCart, key: str
+    shop: Objects, saga_id: str, data: SaleInput, locked: LockedCart, key: str
 ) -> dict[str, Any]:
     """Charges the locked total; a pending payment tells this saga when it settles."""
     signal = shop(Saga).get(saga_id).later(Saga.signal, name=data.payment_event)
@@ -206,24 +208,24 @@ async def charge(
     return charged
 
 
-async def refund_payment(shop: Objects, data: CheckoutInput, reason: str, key: str) -> None:
+async def refund_payment(shop: Objects, data: SaleInput, reason: str, key: str) -> None:
     payment = shop(Payment).get(data.payment_id).once(key)
     await payment.call(Payment.cancel_if_present, reason=reason)
 
 
-async def await_payment(shop: Objects, data: CheckoutInput, key: str) -> None:
+async def await_payment(shop: Objects, data: SaleInput, key: str) -> None:
     order = shop(Order).get(data.order_id).once(key)
     await order.call(Order.await_payment, payment_id=data.payment_id)
 
 
-async def settled_payment(shop: Objects, data: CheckoutInput) -> dict[str, Any] | None:
+async def settled_payment(shop: Objects, data: SaleInput) -> dict[str, Any] | None:
     """The payment if it settled (captured, expired or voided), else None."""
     status = await shop(Payment).get(data.payment_id).call(Payment.status)
     return status if status["status"] in ("captured", "expired", "voided") else None
 
 
 async def confirm_inventory(
-    shop: Objects, data: CheckoutInput, plan: ReservationPlan, key: str
+    shop: Objects, data: SaleInput, plan: ReservationPlan, key: str
 ) -> None:
     warehouses = shop(Warehouse)
     await asyncio.gather(
@@ -237,7 +239,7 @@ async def confirm_inventory(
 
 
 async def create_shipments(
-    shop: Objects, data: CheckoutInput, locked: LockedCart, plan: ReservationPlan, key: str
+    shop: Objects, data: SaleInput, locked: LockedCart, plan: ReservationPlan, key: str
 ) -> Parcels:
     weights = {line.sku: line.weight_grams for line in locked.lines}
     origins = {site.warehouse_id: site.region for site in await warehouse_sites(shop)}
@@ -260,28 +262,30 @@ async def create_shipments(
     return Parcels(list(parcels))
 
 
-async def confirm_order(
-    shop: Objects, data: CheckoutInput, locked: LockedCart, parcels: Parcels, key: str
+async def pay_order(
+    shop: Objects, data: SaleInput, locked: LockedCart, parcels: Parcels, key: str
 ) -> None:
-    """Order PAID with its shipments attached, cart emptied; OrderConfirmed goes out."""
+    """Order PAID with its shipments attached; OrderConfirmed goes out."""
     attached = [
         parcel.model_dump(include={"shipment_id", "warehouse_id", "tracking_number"})
         for parcel in parcels.root
     ]
     order = shop(Order).get(data.order_id).once(key)
-    cart = shop(Cart).get(data.cart_id).once(f"{key}:cart")
-    await asyncio.gather(
-        order.call(
-            Order.pay, payment_id=data.payment_id, amount=locked.summary.total, shipments=attached
-        ),
-        cart.call(Cart.complete_checkout, checkout_id=data.checkout_id),
+    await order.call(
+        Order.pay, payment_id=data.payment_id, amount=locked.summary.total, shipments=attached
     )
+
+
+async def empty_cart(shop: Objects, data: CheckoutInput, key: str) -> None:
+    """The checkout's cart, emptied of what the order bought."""
+    cart = shop(Cart).get(data.cart_id).once(f"{key}:cart")
+    await cart.call(Cart.complete_checkout, checkout_id=data.checkout_id)
 
 
 # compensations
 
 
-async def release_everywhere(shop: Objects, data: CheckoutInput, key: str) -> None:
+async def release_everywhere(shop: Objects, data: SaleInput, key: str) -> None:
     """Releases the order's reservation at every warehouse (a no-op where there is none)."""
     warehouses = shop(Warehouse)
     await asyncio.gather(
@@ -294,9 +298,7 @@ async def release_everywhere(shop: Objects, data: CheckoutInput, key: str) -> No
     )
 
 
-async def cancel_shipments(
-    shop: Objects, data: CheckoutInput, plan: ReservationPlan, key: str
-) -> None:
+async def cancel_shipments(shop: Objects, data: SaleInput, plan: ReservationPlan, key: str) -> None:
     for warehouse in plan.shipments:
         shipment = shop(Shipment).get(data.shipment_id(warehouse)).once(f"{key}:{warehouse}")
         await shipment.call(Shipment.cancel_if_present, reason="checkout failed")

@@ -9,9 +9,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 
 from actors.cart import Cart, cart_key_of
+from actors.company import Company
 from actors.order import Order
 from actors.payment import Payment
 from domain.errors import DomainError
+from domain.identity import market_of
 from durable import ObjectStub
 from serve_app.errors import ApiError
 from serve_app.routes.deps import current_user, services
@@ -114,10 +116,21 @@ async def visible_order(request: Request, principal: Principal, order_id: str) -
         order["customer_id"] == principal.user_id
         or principal.has("admin")
         or sells_in(order, principal)
+        or await _sees_company_orders(request, principal, order.get("company_id"))
     )
     if order["status"] == "NEW" or not allowed:
         raise ApiError(404, "not_found", "no such order")
     return order
+
+
+async def _sees_company_orders(
+    request: Request, principal: Principal, company_id: str | None
+) -> bool:
+    """A member of the company a quoted order is for sees it (every company role may)."""
+    if company_id is None:
+        return False
+    company = await services(request).shop(Company).get(company_id).call(Company.view)
+    return principal.user_id in company.get("members", {})
 
 
 async def visible_payment(
@@ -128,3 +141,17 @@ async def visible_payment(
     if payment["order_id"] is None:
         raise ApiError(404, "not_found", "no such payment")
     return payment, await visible_order(request, principal, payment["order_id"])
+
+
+async def company_of(request: Request, user_id: str, company_id: str | None) -> Any:
+    """The user's company with their role in it; None for a user of none."""
+    if company_id is None:
+        return None
+    company = await services(request).shop(Company).get(company_id).call(Company.view)
+    member = company.get("members", {}).get(user_id)
+    return {**company, "role": member["role"]} if member else None
+
+
+def market_in(roles: list[str], company: Any) -> str:
+    """The prices a user's tokens carry: wholesale for buyers of an approved company."""
+    return market_of(roles, company["status"] if company else None)

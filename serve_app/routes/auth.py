@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from actors.users import USERS_KEY, Users
 from domain.identity import SELF_SERVICE_ROLES, Role
 from serve_app.errors import ApiError
-from serve_app.routes.access import GUEST_CART_PATTERN, join_guest_cart
+from serve_app.routes.access import GUEST_CART_PATTERN, company_of, join_guest_cart, market_in
 from serve_app.routes.deps import current_user, require_admin, services
 from serve_app.schemas import Company, SavedAddress
 from serve_app.strict_json import StrictJsonRoute
@@ -101,7 +101,10 @@ async def login(body: LoginRequest, request: Request) -> Tokens:
     matches = await services(request).passwords.verify.remote(body.password, stored)
     if found is None or not matches:  # both cases cost one scrypt: no timing hint
         raise ApiError(401, "invalid_credentials", "wrong email or password")
-    principal = Principal(found["user_id"], tuple(found["roles"]), found["market"])
+    company = await company_of(request, found["user_id"], found["company_id"])
+    principal = Principal(
+        found["user_id"], tuple(found["roles"]), market_in(found["roles"], company)
+    )
     tokens = _tokens(request, principal)
     if body.guest_cart_id is not None:
         shop = services(request).shop
@@ -121,9 +124,9 @@ async def refresh(body: RefreshRequest, request: Request) -> Tokens:
         .get(USERS_KEY)
         .call(Users.profile, user_id=principal.user_id)
     )
-    return _tokens(
-        request, Principal(principal.user_id, tuple(profile["roles"]), profile["market"])
-    )
+    company = await company_of(request, principal.user_id, profile["company_id"])
+    market = market_in(profile["roles"], company)
+    return _tokens(request, Principal(principal.user_id, tuple(profile["roles"]), market))
 
 
 @router.get("/me", response_model=Me, responses={401: {"description": "not signed in"}})
@@ -135,7 +138,8 @@ async def me(request: Request, principal: Annotated[Principal, Depends(current_u
         .get(USERS_KEY)
         .call(Users.profile, user_id=principal.user_id)
     )
-    return Me(**profile)
+    company = await company_of(request, principal.user_id, profile["company_id"])
+    return Me(**profile, company=company, market=market_in(profile["roles"], company))
 
 
 @router.post(
