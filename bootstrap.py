@@ -73,7 +73,12 @@ SUBSCRIPTIONS = (
     ),
     Subscription(
         name="notifications",
-        topics=[Topic.ORDERS.value, Topic.LOW_STOCK.value],
+        topics=[
+            Topic.ORDERS.value,
+            Topic.LOW_STOCK.value,
+            Topic.COMPANIES.value,
+            Topic.QUOTES.value,
+        ],
         kind=Notifications.kind,
         key=MAILBOX_KEY,
     ),

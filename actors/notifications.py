@@ -1,15 +1,14 @@
 """Notifications (ARCHITECTURE §9): an email per confirmed, failed, shipped and delivered
-order to its customer, and per low-stock alert to the admins, kept in a mailbox that admins
-read whole and each user reads for themselves. Mail also leaves through the mail port."""
+order to its customer, per low-stock alert to the admins, and the wholesale and payment mail
+of `actors.mail_for`, kept in a mailbox that admins read whole and each user reads for
+themselves. Mail also leaves through the mail port."""
 
 from typing import Any
 
+from actors.mail_for import ADMINS, mail_for
 from actors.mailer import MailboxOnly, Mailer
 from domain.events import LowStockDetected, OrderChanged, payload_of
 from durable import CallContext, Envelope, LocalRef, Subscriber, command, query
-
-ADMINS = "admins"
-"""The mailbox of every admin."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS mailbox (
@@ -58,23 +57,23 @@ class Notifications(Subscriber):
         mailer = ctx.adapter(Mailer)
         sending = not isinstance(mailer, MailboxOnly)
         for envelope in events:
-            mail = compose(envelope)
-            if mail is None:
-                continue
-            recipient, subject, body = mail
-            ctx.put_row(
-                "mailbox",
-                {"message_id": envelope.event_id},
-                {
-                    "recipient": recipient,
-                    "subject": subject,
-                    "body": body,
-                    "event_id": envelope.event_id,
-                    "type": envelope.type,
-                    "at": envelope.at,
-                    "status": "queued" if sending else "delivered",
-                },
-            )
+            first = compose(envelope)
+            mails = [first] if first else await mail_for(ctx.objects, envelope)
+            for number, (recipient, subject, body) in enumerate(mails):
+                message_id = f"{envelope.event_id}:{number}" if number else envelope.event_id
+                ctx.put_row(
+                    "mailbox",
+                    {"message_id": message_id},
+                    {
+                        "recipient": recipient,
+                        "subject": subject,
+                        "body": body,
+                        "event_id": envelope.event_id,
+                        "type": envelope.type,
+                        "at": envelope.at,
+                        "status": "queued" if sending else "delivered",
+                    },
+                )
         if sending:
             ctx.spawn(lambda ref: send_queued(ref, mailer))
 

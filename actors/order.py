@@ -148,6 +148,7 @@ class Order(DurableObject):
                 for line in state.lines
             ],
             "reason": state.reason,
+            "payment_id": state.payment_id,
         }
 
     def view_state(self) -> dict[str, Any]:

@@ -217,7 +217,7 @@ class Users(DurableObject):
     @query
     async def legacy_companies(self, ctx: CallContext) -> list[dict[str, Any]]:
         """Companies registered before companies were objects of their own, with their
-        owners' emails: `rayshop up` moves them (see `serve_app.companies_migration`)."""
+        owners' emails: `rayshop up` moves them (`serve_app.companies_migration`)."""
         rows = await ctx.read(
             "SELECT c.company_id, c.owner_id, u.email, c.name, c.tax_id, c.status"
             " FROM companies c JOIN users u ON u.user_id = c.owner_id"

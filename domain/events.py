@@ -38,6 +38,7 @@ class OrderChanged(Payload):
     total: int = Field(ge=0)
     lines: list[OrderLineFact]
     reason: str | None = None
+    payment_id: str | None = None
 
 
 class LowStockDetected(Payload):

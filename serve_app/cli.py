@@ -30,6 +30,7 @@ from durable import (
     volume_mounts,
     volumes_report,
 )
+from serve_app.companies_migration import move_legacy_companies
 from serve_app.demo import seed
 from serve_app.front_door import front_door_env, remove_run_dir
 from serve_app.gateway import start_gateway
@@ -103,6 +104,9 @@ def _up(args: argparse.Namespace) -> int:
         raise SystemExit("Ray started but cannot be reached")
     shop = connect_shop(config=config)
     shop.ensure_hosts()  # before anyone calls: alarms fire, outboxes drain, sagas resume
+    companies = asyncio.run(move_legacy_companies(shop))
+    if companies:
+        print(f"moved {companies} companies into company objects")
     start_gateway(config, GatewaySettings.from_env(), args.api_port)
     accounts = asyncio.run(seed(shop))
     processes = {pid for pids in shop.ensure_hosts().values() for pid in pids}

@@ -2,13 +2,14 @@
 over a stale address, `rayshop down` stopping only the shop's own Ray, the placement
 commands, and a shop started again from files laid out as before volumes existed that sells
 at once: its state moved into the home volume, warehouses found from what is stored, a
-checkout shipped from one of them."""
+checkout shipped from one of them, a company kept as before company objects moved into one."""
 
 import json
 import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -103,10 +104,16 @@ async def test_a_shop_stopped_and_started_the_documented_way_sells_at_once(
         rayshop(state_dir, "down")
         assert not answers(own_address) and answers(other_ray), "down stops only the shop's Ray"
         assert not haproxy_files.exists(), "down removes HAProxy's files"
+        register_a_company_as_before(state_dir, "buyer@rayshop.local")
         lay_out_as_before_volumes(state_dir)
         second = rayshop(state_dir, "up", *ports)
         assert "moved the files of" in second and "already there" in second, second
-        await sells_from_a_warehouse(f"http://127.0.0.1:{api_port}", password.group(1))
+        assert "moved 1 companies into company objects" in second, second
+        base_url = f"http://127.0.0.1:{api_port}"
+        await sells_from_a_warehouse(base_url, password.group(1))
+        buyer_password = re.search(r"buyer@rayshop\.local\s+(\S+)", first)
+        assert buyer_password, first
+        await owns_the_moved_company(base_url, buyer_password.group(1))
     finally:
         rayshop(state_dir, "down")
 
@@ -123,6 +130,38 @@ def operates_placement(state_dir: Path) -> None:
         assert refused.returncode == 2 and refused.stderr, (nonsense, refused.stdout)
     still = json.loads(rayshop(state_dir, "partitions"))["collections"]["shop"]
     assert [row["host"] for row in still] == [row["host"] for row in partitions]
+
+
+def register_a_company_as_before(state_dir: Path, owner_email: str) -> None:
+    """An approved company as versions before company objects kept it: a row of the
+    identity database's own table."""
+    (users_file,) = (state_dir / "v0").glob("users/*.sqlite")
+    with sqlite3.connect(users_file) as db:
+        (owner_id,) = db.execute(
+            "SELECT user_id FROM users WHERE email = ?", (owner_email,)
+        ).fetchone()
+        db.execute(
+            "INSERT INTO companies VALUES (?, ?, ?, ?, 'approved', 1.0, 2.0)",
+            (LEGACY_COMPANY, owner_id, "PT Lama Jaya", "01.234.567.8-901"),
+        )
+
+
+LEGACY_COMPANY = "cmp-0123456789abcdef"
+
+
+async def owns_the_moved_company(base_url: str, password: str) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        login = await client.post(
+            "/api/auth/login", json={"email": "buyer@rayshop.local", "password": password}
+        )
+        me = (await client.get("/api/auth/me", headers=bearer(login.json()["access_token"]))).json()
+        assert me["market"] == "wholesale", me
+        company = me["company"]
+        assert (company["company_id"], company["status"], company["role"]) == (
+            LEGACY_COMPANY,
+            "approved",
+            "owner",
+        )
 
 
 def lay_out_as_before_volumes(state_dir: Path) -> None:

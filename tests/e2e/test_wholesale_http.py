@@ -4,12 +4,17 @@ for quotation negotiated in rounds, the accepted offer ordered at its prices by 
 tried again; who may see and do what; refusals that change nothing."""
 
 import asyncio
+import hashlib
+import hmac
+import json
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from actors.notifications import MAILBOX_KEY, Notifications
+from actors.payment import webhook_secret
 from serve_app.settings import GatewaySettings
 from tests.conftest import eventually
 from tests.e2e.conftest import UNLIMITED
@@ -65,6 +70,17 @@ async def company(client: httpx.AsyncClient, boss: Headers) -> dict[str, Any]:
     approved = await client.post(f"/api/admin/companies/{company_id}/approve", headers=boss)
     assert approved.json()["status"] == "approved", approved.text
     return {"company_id": company_id, **members}
+
+
+async def mail_to(shop: Any, email: str, subject_has: str) -> dict[str, Any]:
+    """The mail to `email` whose subject has `subject_has`, once the bus has delivered it."""
+    mailbox = shop(Notifications).get(MAILBOX_KEY)
+    found = await eventually(
+        lambda: mailbox.call(Notifications.mailbox, recipient=email),
+        lambda mails: any(subject_has in m["subject"] for m in mails),
+        what=f"mail about {subject_has!r} to {email}",
+    )
+    return next(m for m in found if subject_has in m["subject"])
 
 
 async def request_quote(
@@ -123,7 +139,7 @@ def market(base_url: str, shop: Any) -> dict[str, Any]:
 
 
 async def test_a_negotiated_quote_becomes_a_paid_order_at_the_quoted_prices(
-    client: Any, market: dict[str, Any]
+    client: Any, shop: Any, market: dict[str, Any]
 ) -> None:
     boss, skus = market["boss"], market["skus"]
     firm = await company(client, boss)
@@ -302,7 +318,7 @@ async def test_an_order_that_ran_out_of_stock_compensates_and_converts_after_res
 
 
 async def test_a_quote_paid_by_virtual_account_waits_with_its_instructions(
-    client: Any, market: dict[str, Any]
+    client: Any, shop: Any, market: dict[str, Any]
 ) -> None:
     firm = await company(client, market["boss"])
     purchaser = firm["purchaser"]["headers"]
@@ -315,16 +331,24 @@ async def test_a_quote_paid_by_virtual_account_waits_with_its_instructions(
         quote_id,
         1,
         payment_method="virtual_account",
-        payment_token="tok_pending_paid",
+        payment_token="tok_pending_never",
         bank="MANDIRI",
     )
     assert waiting.status_code == 202, waiting.text
     instructions = waiting.json()["payment"]["instructions"]
     assert instructions["bank"] == "MANDIRI" and instructions["account_number"].isdigit()
+    told = await mail_to(shop, firm["purchaser"]["email"], ": pay ")
+    assert instructions["account_number"] in told["body"] and "MANDIRI" in told["body"]
+    body = json.dumps({"payment_id": waiting.json()["payment"]["payment_id"], "status": "paid"})
+    signature = hmac.new(webhook_secret(shop.config), body.encode(), hashlib.sha256).hexdigest()
+    paid = await client.post(
+        "/api/payments/webhook", content=body, headers={"X-Signature": signature}
+    )
+    assert paid.json()["status"] == "captured", paid.text
     await eventually(
         lambda: client.get(f"/api/quotes/{quote_id}", headers=purchaser),
         lambda r: r.json()["status"] == "CONVERTED",
-        what="the quote converted once the transfer came",
+        what="the quote converted once the transfer was made",
     )
 
 

@@ -1,8 +1,13 @@
-"""Crash the orchestrator (SIGKILL) right before and right after every checkout step, and a
-warehouse host in the middle of reserving: every saga still ends completed or compensated,
-the invariants of ARCHITECTURE §11 hold, and no payment is taken twice."""
+"""Crash the orchestrator (SIGKILL) right before and right after every checkout step, before
+every step of an accepted quote's order, and a warehouse host in the middle of reserving:
+every saga still ends completed or compensated, the invariants of ARCHITECTURE §11 hold, no
+payment is taken twice, and a quote converts once or stays accepted with nothing held.
+
+Over 300 lines: the checkout's and the quote's crashes share one stocked shop (one Ray per
+module)."""
 
 import asyncio
+import itertools
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -10,12 +15,15 @@ from typing import Any
 import pytest
 import ray
 
+from actors.company import Company
 from actors.order import Order
+from actors.quote import Quote
 from actors.warehouse import Warehouse
 from bench.invariants import check_invariants
-from bench.shop_data import checkout_input, ready_cart, to_unserved_region
+from bench.shop_data import address, checkout_input, ready_cart, to_unserved_region
+from domain.quotes import conversion_id
 from durable import RuntimeConfig, Saga
-from tests.conftest import kill_process
+from tests.conftest import eventually, kill_process
 
 STEPS = [
     "lock_cart",
@@ -126,3 +134,89 @@ def test_hosts_are_named_detached_actors_in_the_rayshop_namespace(shop: Any) -> 
         if a["namespace"] == "rayshop"
     }
     assert {"shop-0@v0", "warehouse-jkt@v0", "catalog-catalog@v0"} <= names
+
+
+QUOTE_STEPS = ["lock_quote", *STEPS[1:]]
+_quotes = itertools.count()
+
+
+async def offered_quote(shop: Any) -> str:
+    """A quote of an approved company for 20 TEA, offered at 9,000 each."""
+    number = next(_quotes)
+    company_id, quote_id = f"cmp-{number:08x}", f"q-{number:08x}"
+    firm = shop(Company).get(company_id)
+    profile = {"name": "PT Tahan Banting", "tax_id": "01.234.567.8-901"}
+    await firm.call(Company.register, owner_id="u-buyer", email="b@example.com", profile=profile)
+    await firm.call(Company.approve, by="u-admin")
+    quote = shop(Quote).get(quote_id)
+    wanted = {"lines": [{"sku": "TEA", "quantity": 20}]}
+    await quote.call(
+        Quote.request,
+        company_id=company_id,
+        by="u-buyer",
+        currency="IDR",
+        wanted=wanted,
+        sellers=["seller-1"],
+    )
+    offer = {"lines": [{"sku": "TEA", "quantity": 20, "unit_price": 9_000}], "valid_for_s": 3600}
+    await quote.call(Quote.offer, by="u-admin", terms=offer)
+    return quote_id
+
+
+async def accept_with_fault(
+    shop: Any, quote_id: str, point: str, token: str = "tok_success"
+) -> dict[str, Any]:
+    """Accepts the offer with the orchestrator armed to die at `point`; the quote's alarm
+    starts the order's saga. Its outcome."""
+    saga_id = conversion_id(quote_id, 1)
+    await (await shop(Saga).host_of(saga_id)).arm_fault.remote(point, "kill")
+    terms = {"address": address(), "payment_token": token}
+    await shop(Quote).get(quote_id).call(Quote.accept, by="u-buyer", offer=1, terms=terms)
+    saga = shop(Saga).get(saga_id)
+    return await eventually_ended(saga)
+
+
+async def eventually_ended(saga: Any) -> dict[str, Any]:
+    ended: dict[str, Any] = await eventually(
+        lambda: saga.call(Saga.outcome, timeout_s=30),
+        lambda outcome: outcome["status"] in ("completed", "compensated"),
+        what="the quote's order saga ended",
+    )
+    return ended
+
+
+@pytest.mark.parametrize("point", [*(f"before:{s}" for s in QUOTE_STEPS), "after:confirm_order"])
+async def test_the_orchestrator_killed_at_any_quote_to_order_step_converts_the_quote_once(
+    shop: Any, runtime_config: RuntimeConfig, point: str
+) -> None:
+    quote_id = await offered_quote(shop)
+    outcome = await accept_with_fault(shop, quote_id, point)
+    assert outcome["status"] == "completed", outcome
+    saga_id = conversion_id(quote_id, 1)
+    quote = await shop(Quote).get(quote_id).call(Quote.view)
+    assert (quote["status"], quote["order_id"]) == ("CONVERTED", f"ord-{saga_id}")
+    order = await shop(Order).get(f"ord-{saga_id}").call(Order.view)
+    assert order["status"] == "PAID" and order["lines"][0]["unit_price"] == 9_000
+    assert provider_charges(runtime_config, f"pay-{saga_id}") == [
+        ("captured", order["totals"]["total"])
+    ]
+    assert await check_invariants(shop) == []
+
+
+async def test_a_quote_whose_order_is_declined_with_the_orchestrator_killed_stays_accepted(
+    shop: Any, runtime_config: RuntimeConfig
+) -> None:
+    quote_id = await offered_quote(shop)
+    outcome = await accept_with_fault(
+        shop, quote_id, "after:compensate:reserve_inventory", token="tok_declined"
+    )
+    assert outcome["status"] == "compensated", outcome
+    quote = await shop(Quote).get(quote_id).call(Quote.view)
+    assert quote["status"] == "ACCEPTED" and "declined" in quote["conversion"]["failure"]
+    saga_id = conversion_id(quote_id, 1)
+    order = await shop(Order).get(f"ord-{saga_id}").call(Order.view)
+    assert order["status"] == "FAILED"
+    assert provider_charges(runtime_config, f"pay-{saga_id}") == [
+        ("declined", order["totals"]["total"])
+    ]
+    assert await check_invariants(shop) == []
