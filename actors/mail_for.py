@@ -1,27 +1,63 @@
-"""The mail that company, quote and pending-payment events call for (ARCHITECTURE §7, §9),
-addressed to people's email addresses: an invitation to the invitee; an offer or its expiry
-to the company's members who may purchase; a counter or an acceptance to whoever answers
-the quote (its seller, or the admins); a payment's instructions to whoever has to pay.
+"""The mail that events call for (ARCHITECTURE §7, §9), addressed to people's email
+addresses: an order's news (placed, paid, failed, shipped, delivered, cancelled and
+refunded) and a pending payment's instructions to its customer; an invitation to the
+invitee; an offer, its expiry or a failed order to the company's members who may purchase;
+a counter or an acceptance to whoever answers the quote (its seller, or the admins); low
+stock to the admins.
 
 Events carry ids, not addresses: the addresses are read from the company, the identity
 database and the payment when the mail is composed."""
 
 import asyncio
 import datetime
+from collections import OrderedDict
 from typing import Any
 
 from actors.company import Company
 from actors.payment import Payment
 from actors.quote import Quote
-from actors.users import USERS_KEY, Users
+from actors.users import USERS_KEY, UnknownUser, Users
 from domain.companies import GRANTS, CompanyRole, Permission
-from domain.events import CompanyChanged, OrderChanged, QuoteChanged, payload_of
+from domain.events import (
+    CompanyChanged,
+    LowStockDetected,
+    OrderChanged,
+    QuoteChanged,
+    payload_of,
+)
 from durable import Envelope, Objects
 
+KNOWN_EMAILS_KEPT = 10_000
+_KNOWN_EMAILS: OrderedDict[str, str] = OrderedDict()
+"""Users' addresses as this process has read them (an account's email never changes)."""
 Mail = tuple[str, str, str]
 """(recipient, subject, body)."""
 ADMINS = "admins"
-"""The mailbox of every admin."""
+"""The mailbox of every admin: sent to each admin's address."""
+
+ORDER_MAIL = {
+    "OrderPlaced": ("Order {order_id} received", "We have your order {order_id} of {money}."),
+    "OrderConfirmed": (
+        "Order {order_id} is confirmed",
+        "We received your payment of {money} for order {order_id}.",
+    ),
+    "OrderFailed": (
+        "Order {order_id} could not be completed",
+        "Nothing was charged for order {order_id}. {reason}",
+    ),
+    "OrderShipped": (
+        "Order {order_id} is on its way",
+        "The parcels of order {order_id} have left our warehouse.",
+    ),
+    "OrderDelivered": (
+        "Order {order_id} was delivered",
+        "Order {order_id} has arrived. Thank you for shopping with us.",
+    ),
+    "OrderCancelled": (
+        "Order {order_id} was cancelled",
+        "Your payment of {money} for order {order_id} is refunded. {reason}",
+    ),
+}
 
 QUOTE_TO_BUYERS = {
     "QuoteOffered": (
@@ -52,6 +88,11 @@ QUOTE_TO_SELLERS = {
 async def mail_for(objects: Objects, envelope: Envelope) -> list[Mail]:
     """Every mail `envelope` calls for (none for most events)."""
     payload = payload_of(envelope.type, envelope.payload)
+    if isinstance(payload, OrderChanged) and envelope.type in ORDER_MAIL:
+        return await order_mail(objects, envelope.type, payload)
+    if isinstance(payload, LowStockDetected):
+        subject = f"Low stock: {payload.sku} at {payload.warehouse_id}"
+        return [(ADMINS, subject, f"{payload.available} left (threshold {payload.threshold}).")]
     if isinstance(payload, CompanyChanged) and envelope.type == "MemberInvited" and payload.email:
         return [invitation(payload)]
     if isinstance(payload, QuoteChanged):
@@ -59,6 +100,16 @@ async def mail_for(objects: Objects, envelope: Envelope) -> list[Mail]:
     if isinstance(payload, OrderChanged) and envelope.type == "OrderAwaitingPayment":
         return await payment_instructions(objects, payload)
     return []
+
+
+async def order_mail(objects: Objects, event_type: str, order: OrderChanged) -> list[Mail]:
+    if order.customer_id is None:
+        return []
+    subject, body = ORDER_MAIL[event_type]
+    money = f"{order.total} {order.currency or ''}".strip()
+    values = {"order_id": order.order_id, "money": money, "reason": order.reason or ""}
+    mail = (subject.format(**values), body.format(**values).strip())
+    return [(email, *mail) for email in await _emails(objects, [order.customer_id])]
 
 
 def invitation(invited: CompanyChanged) -> Mail:
@@ -128,9 +179,24 @@ async def _answerers(objects: Objects, quote_id: str) -> list[str]:
 
 
 async def _emails(objects: Objects, user_ids: list[str]) -> list[str]:
+    """The users' addresses; none for an id that is no account (a test's or a bench's
+    customer)."""
     users = objects(Users).get(USERS_KEY)
-    profiles = await asyncio.gather(*(users.call(Users.profile, user_id=u) for u in user_ids))
-    return [profile["email"] for profile in profiles]
+
+    async def email_of(user_id: str) -> str | None:
+        if user_id in _KNOWN_EMAILS:
+            return _KNOWN_EMAILS[user_id]
+        try:
+            profile = await users.call(Users.profile, user_id=user_id)
+        except UnknownUser:
+            return None
+        _KNOWN_EMAILS[user_id] = email = str(profile["email"])
+        if len(_KNOWN_EMAILS) > KNOWN_EMAILS_KEPT:
+            _KNOWN_EMAILS.popitem(last=False)
+        return email
+
+    found = await asyncio.gather(*(email_of(user_id) for user_id in user_ids))
+    return [email for email in found if email is not None]
 
 
 def _when(at: float | None) -> str:

@@ -10,13 +10,14 @@ from typing import Protocol
 
 
 class Mailer(Protocol):
-    async def send(self, recipient: str, subject: str, body: str) -> None: ...
+    async def send(self, to: list[str], subject: str, body: str, message_id: str) -> None:
+        """Hands one message to the mail system; raises if it was not taken."""
 
 
 class MailboxOnly:
     """No mail leaves the shop: users and admins read it in the mailbox."""
 
-    async def send(self, recipient: str, subject: str, body: str) -> None:
+    async def send(self, to: list[str], subject: str, body: str, message_id: str) -> None:
         return None
 
 
@@ -24,9 +25,13 @@ class SmtpMailer:
     def __init__(self, host: str, port: int, sender: str) -> None:
         self._host, self._port, self._sender = host, port, sender
 
-    async def send(self, recipient: str, subject: str, body: str) -> None:
+    async def send(self, to: list[str], subject: str, body: str, message_id: str) -> None:
+        if not to:
+            return  # nobody to tell (a shop without admins yet)
         message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = self._sender, recipient, subject
+        message["From"], message["To"], message["Subject"] = self._sender, ", ".join(to), subject
+        domain = self._sender.rpartition("@")[2] or "localhost"
+        message["Message-ID"] = f"<{message_id}@{domain}>"  # a repeat is recognisably one
         message.set_content(body)
         await asyncio.to_thread(self._send, message)
 

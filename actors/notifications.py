@@ -1,14 +1,20 @@
-"""Notifications (ARCHITECTURE §9): an email per confirmed, failed, shipped and delivered
-order to its customer, per low-stock alert to the admins, and the wholesale and payment mail
-of `actors.mail_for`, kept in a mailbox that admins read whole and each user reads for
-themselves. Mail also leaves through the mail port."""
+"""Notifications (ARCHITECTURE §9): the mail events call for (`actors.mail_for`), kept in a
+mailbox that admins read whole and each user reads for themselves, and sent through the
+mail port when one is set.
+
+Sending is the object's alarm: it sends queued mail oldest first and records each as sent
+with the alarm's commit. If the mail server does not answer, the alarm runs again later
+(1 s, doubling, at most 5 minutes apart), so mail queued while the server is down goes out
+once it is back, each message once (a crash between the server's acceptance and the commit
+sends that one message again, with the same Message-ID)."""
 
 from typing import Any
 
 from actors.mail_for import ADMINS, mail_for
 from actors.mailer import MailboxOnly, Mailer
-from domain.events import LowStockDetected, OrderChanged, payload_of
-from durable import CallContext, Envelope, LocalRef, Subscriber, command, query
+from actors.users import USERS_KEY, Users
+from domain.identity import Role
+from durable import CallContext, Envelope, Subscriber, query
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS mailbox (
@@ -20,28 +26,9 @@ CREATE INDEX IF NOT EXISTS mailbox_by_recipient ON mailbox (recipient, at);
 CREATE INDEX IF NOT EXISTS mailbox_queued ON mailbox (status) WHERE status = 'queued';
 """
 
-ORDER_MAIL = {
-    "OrderConfirmed": ("Order {order_id} is confirmed", "We received your payment of {money}."),
-    "OrderFailed": ("Order {order_id} could not be completed", "Nothing was charged. {reason}"),
-    "OrderShipped": ("Order {order_id} is on its way", "Your parcel has left our warehouse."),
-    "OrderDelivered": ("Order {order_id} was delivered", "Thank you for shopping with us."),
-}
 FIELDS = ("message_id", "recipient", "subject", "body", "event_id", "type", "at", "status")
-
-
-def compose(envelope: Envelope) -> tuple[str, str, str] | None:
-    """(recipient, subject, body) of the mail an event calls for, if any."""
-    payload = payload_of(envelope.type, envelope.payload)
-    if isinstance(payload, OrderChanged) and envelope.type in ORDER_MAIL and payload.customer_id:
-        subject, body = ORDER_MAIL[envelope.type]
-        money = f"{payload.total} {payload.currency or ''}".strip()
-        values = {"order_id": payload.order_id, "money": money, "reason": payload.reason or ""}
-        return payload.customer_id, subject.format(**values), body.format(**values).strip()
-    if isinstance(payload, LowStockDetected):
-        subject = f"Low stock: {payload.sku} at {payload.warehouse_id}"
-        body = f"{payload.available} left (threshold {payload.threshold})."
-        return ADMINS, subject, body
-    return None
+SEND_ALARM = "send-mail"
+SEND_BATCH = 50
 
 
 MAILBOX_KEY = "mail"
@@ -56,9 +43,10 @@ class Notifications(Subscriber):
     async def handle(self, ctx: CallContext, events: list[Envelope]) -> None:
         mailer = ctx.adapter(Mailer)
         sending = not isinstance(mailer, MailboxOnly)
+        queued = False
         for envelope in events:
-            first = compose(envelope)
-            mails = [first] if first else await mail_for(ctx.objects, envelope)
+            mails = await mail_for(ctx.objects, envelope)
+            queued = queued or bool(mails)
             for number, (recipient, subject, body) in enumerate(mails):
                 message_id = f"{envelope.event_id}:{number}" if number else envelope.event_id
                 ctx.put_row(
@@ -74,14 +62,40 @@ class Notifications(Subscriber):
                         "status": "queued" if sending else "delivered",
                     },
                 )
-        if sending:
-            ctx.spawn(lambda ref: send_queued(ref, mailer))
+        if sending and queued:
+            ctx.set_alarm(SEND_ALARM, ctx.now())
+
+    async def on_alarm(self, ctx: CallContext, name: str) -> None:
+        if name != SEND_ALARM:
+            return
+        mailer = ctx.adapter(Mailer)
+        queued = await self._queued(ctx, SEND_BATCH)
+        for sent, message in enumerate(queued):
+            try:
+                to = await self._addresses(ctx, message["recipient"])
+                await mailer.send(to, message["subject"], message["body"], message["message_id"])
+            except Exception:
+                if sent == 0:
+                    raise  # nothing went out: the alarm runs again, later each time
+                ctx.set_alarm(SEND_ALARM, ctx.now())  # keep what went out; the rest now
+                return
+            row = {k: v for k, v in message.items() if k != "message_id"}
+            ctx.put_row("mailbox", {"message_id": message["message_id"]}, {**row, "status": "sent"})
+        if len(queued) == SEND_BATCH:
+            ctx.set_alarm(SEND_ALARM, ctx.now())
+
+    async def _addresses(self, ctx: CallContext, recipient: str) -> list[str]:
+        if recipient != ADMINS:
+            return [recipient]
+        users = ctx.objects(Users).get(USERS_KEY)
+        admins: list[str] = await users.call(Users.emails_with_role, role=Role.ADMIN.value)
+        return admins
 
     @query
     async def mailbox(
         self, ctx: CallContext, recipient: str | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:
-        """Newest first: one recipient's mail, or everyone's (for admins)."""
+        """Newest first: one recipient's mail (an address, or `admins`), or everyone's."""
         rows = await ctx.read(
             f"SELECT {', '.join(FIELDS)} FROM mailbox WHERE (? IS NULL OR recipient = ?)"
             " ORDER BY at DESC LIMIT ?",
@@ -89,23 +103,9 @@ class Notifications(Subscriber):
         )
         return [dict(zip(FIELDS, row, strict=True)) for row in rows]
 
-    @query
-    async def queued(self, ctx: CallContext, limit: int = 100) -> list[dict[str, Any]]:
+    async def _queued(self, ctx: CallContext, limit: int) -> list[dict[str, Any]]:
         rows = await ctx.read(
-            f"SELECT {', '.join(FIELDS)} FROM mailbox WHERE status = 'queued' LIMIT ?", (limit,)
+            f"SELECT {', '.join(FIELDS)} FROM mailbox WHERE status = 'queued' ORDER BY at LIMIT ?",
+            (limit,),
         )
         return [dict(zip(FIELDS, row, strict=True)) for row in rows]
-
-    @command
-    async def mark_sent(self, ctx: CallContext, messages: list[dict[str, Any]]) -> None:
-        for message in messages:
-            row = {k: v for k, v in message.items() if k != "message_id"}
-            ctx.put_row("mailbox", {"message_id": message["message_id"]}, {**row, "status": "sent"})
-
-
-async def send_queued(ref: LocalRef, mailer: Mailer) -> None:
-    """Sends queued mail through the port until none is left; a failure waits for the next."""
-    while queued := await ref.call(Notifications.queued):
-        for message in queued:
-            await mailer.send(message["recipient"], message["subject"], message["body"])
-        await ref.call(Notifications.mark_sent, queued)

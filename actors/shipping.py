@@ -27,22 +27,31 @@ class UnknownShippingService(DomainError):
 
 
 async def warehouse_sites(objects: Objects) -> list[WarehouseSite]:
-    """Where the warehouses are; locations change rarely, so they are cached briefly."""
+    """Where the active warehouses are; this changes rarely, so it is cached briefly (a
+    warehouse deactivated in the last seconds refuses new reservations itself)."""
     global _sites
     fetched_at, sites = _sites
     if time.monotonic() - fetched_at > SITE_CACHE_S or not sites:
-        warehouses = objects(Warehouse)
-        keys = [row.stream for row in await warehouses.list(limit=10_000)]
-        infos = await asyncio.gather(*(warehouses.get(k).call(Warehouse.info) for k in keys))
         sites = [
             WarehouseSite(
-                warehouse_id=k, latitude=i["latitude"], longitude=i["longitude"], region=i["region"]
+                warehouse_id=info["warehouse_id"],
+                latitude=info["latitude"],
+                longitude=info["longitude"],
+                region=info["region"],
             )
-            for k, i in zip(keys, infos, strict=True)
-            if "latitude" in i
+            for info in await configured_warehouses(objects)
+            if info["active"]
         ]
         _sites = (time.monotonic(), sites)
     return sites
+
+
+async def configured_warehouses(objects: Objects) -> list[dict[str, Any]]:
+    """Every warehouse given a location, active or not, in key order (never cached)."""
+    warehouses = objects(Warehouse)
+    keys = [row.stream for row in await warehouses.list(limit=10_000)]
+    infos = await asyncio.gather(*(warehouses.get(k).call(Warehouse.info) for k in keys))
+    return [info for info in infos if "latitude" in info]
 
 
 async def carrier_offers(objects: Objects, cart: CartState, facts: Facts) -> list[ShippingChoice]:

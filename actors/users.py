@@ -64,6 +64,10 @@ class MemberOfAnotherCompany(DomainError):
     code = "member_of_another_company"
 
 
+class LastAdmin(DomainError):
+    code = "last_admin"
+
+
 class TablesOnly(BaseModel):
     """The owner tables are the whole state: a snapshot holds nothing, replay applies nothing."""
 
@@ -240,6 +244,63 @@ class Users(DurableObject):
     async def grant(self, ctx: CallContext, user_id: str, role: str) -> dict[str, Any]:
         """Adds a role (an admin promoting a user)."""
         granted = parse(RoleGrant, {"role": role}).role
+        account = await self._account(ctx, user_id)
+        if granted.value not in account["roles"]:
+            account["roles"].append(granted.value)
+            ctx.emit("RoleGranted", {"user_id": user_id, "role": granted.value})
+            self._write(ctx, account)
+        return {k: v for k, v in account.items() if k != "password_hash"}
+
+    @command
+    async def revoke(self, ctx: CallContext, user_id: str, role: str) -> dict[str, Any]:
+        """Takes a role away; never the last admin's admin role.
+
+        Raises:
+            LastAdmin: no other user is an admin.
+        """
+        revoked = parse(RoleGrant, {"role": role}).role
+        account = await self._account(ctx, user_id)
+        if revoked.value in account["roles"]:
+            if revoked is Role.ADMIN and await self._emails_with_role(ctx, Role.ADMIN) == [
+                account["email"]
+            ]:
+                raise LastAdmin("the shop keeps at least one admin")
+            account["roles"].remove(revoked.value)
+            ctx.emit("RoleRevoked", {"user_id": user_id, "role": revoked.value})
+            self._write(ctx, account)
+        return {k: v for k, v in account.items() if k != "password_hash"}
+
+    @query
+    async def search(
+        self, ctx: CallContext, text: str = "", role: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Accounts whose email or name holds `text`, with `role` if given; oldest first."""
+        needle = text.lower()
+        rows = await ctx.read(
+            "SELECT user_id, email, name, roles, created_at FROM users"
+            " WHERE (instr(lower(email), ?) > 0 OR instr(lower(name), ?) > 0)"
+            " AND (? IS NULL OR EXISTS (SELECT 1 FROM json_each(roles) WHERE value = ?))"
+            " ORDER BY created_at LIMIT ?",
+            (needle, needle, role, role, max(1, min(limit, 500))),
+        )
+        names = ("user_id", "email", "name", "roles", "created_at")
+        found = [dict(zip(names, row, strict=True)) for row in rows]
+        return [{**account, "roles": json.loads(account["roles"])} for account in found]
+
+    @query
+    async def emails_with_role(self, ctx: CallContext, role: str) -> list[str]:
+        """Where mail to everyone with `role` goes (the admins' mail)."""
+        return await self._emails_with_role(ctx, Role(role))
+
+    async def _emails_with_role(self, ctx: CallContext, role: Role) -> list[str]:
+        rows = await ctx.read(
+            "SELECT email FROM users WHERE EXISTS"
+            " (SELECT 1 FROM json_each(roles) WHERE value = ?) ORDER BY email",
+            (role.value,),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def _account(self, ctx: CallContext, user_id: str) -> dict[str, Any]:
         rows = await ctx.read(
             f"SELECT {', '.join(COLUMNS)} FROM users WHERE user_id = ?", (user_id,)
         )
@@ -247,11 +308,7 @@ class Users(DurableObject):
             raise UnknownUser("no such user", user_id=user_id)
         account = dict(zip(COLUMNS, rows[0], strict=True))
         account["roles"] = json.loads(account["roles"])
-        if granted.value not in account["roles"]:
-            account["roles"].append(granted.value)
-            ctx.emit("RoleGranted", {"user_id": user_id, "role": granted.value})
-            self._write(ctx, account)
-        return {k: v for k, v in account.items() if k != "password_hash"}
+        return account
 
     @staticmethod
     def _write(ctx: CallContext, account: dict[str, Any]) -> None:

@@ -12,7 +12,12 @@ from pydantic import BaseModel, Field
 
 from domain.errors import parse
 from domain.geography import region
-from domain.inventory import DEFAULT_RESERVATION_TTL_S, Events, WarehouseStock
+from domain.inventory import (
+    DEFAULT_RESERVATION_TTL_S,
+    Events,
+    InsufficientStock,
+    WarehouseStock,
+)
 from durable import CallContext, Dedicated, DurableObject, Event, command, query
 
 EXPIRY_PREFIX = "expire:"
@@ -40,6 +45,8 @@ class WarehouseSiteInfo(BaseModel):
 class WarehouseState(BaseModel):
     site: WarehouseSiteInfo | None = None
     stock: WarehouseStock = Field(default_factory=WarehouseStock)
+    active: bool = True
+    """A deactivated warehouse takes no new reservations; what it holds still ships."""
 
 
 class Warehouse(DurableObject):
@@ -53,6 +60,8 @@ class Warehouse(DurableObject):
     def apply(self, event: Event) -> None:
         if event.type == "WarehouseConfigured":
             self.state.site = WarehouseSiteInfo.model_validate(event.data)
+        elif event.type in ("WarehouseDeactivated", "WarehouseActivated"):
+            self.state.active = event.type == "WarehouseActivated"
         else:
             self.state.stock.apply(event.type, event.data)
 
@@ -83,11 +92,21 @@ class Warehouse(DurableObject):
         )
         if site != self.state.site:
             ctx.emit("WarehouseConfigured", site.model_dump())
-        if low_stock_threshold != self.state.stock.low_stock_threshold:
-            ctx.emit(
-                "ThresholdSet",
-                {"threshold": parse(_Threshold, {"threshold": low_stock_threshold}).threshold},
-            )
+        self._set_threshold(ctx, low_stock_threshold)
+        return self.info_state()
+
+    @command
+    async def set_threshold(self, ctx: CallContext, threshold: int) -> dict[str, Any]:
+        """The available level at or under which a SKU raises `LowStockDetected`."""
+        self._set_threshold(ctx, threshold)
+        return self.info_state()
+
+    @command
+    async def set_active(self, ctx: CallContext, active: bool) -> dict[str, Any]:
+        """Deactivated, a warehouse takes no new reservations (checkouts plan without it);
+        activated again, it does."""
+        if active != self.state.active:
+            ctx.emit("WarehouseActivated" if active else "WarehouseDeactivated", {})
         return self.info_state()
 
     @command
@@ -101,8 +120,13 @@ class Warehouse(DurableObject):
         """Holds `lines` until confirmed, released or expired (all lines or none).
 
         Raises:
-            InsufficientStock: naming each SKU that is short.
+            InsufficientStock: naming each SKU that is short (every one, at a warehouse
+            that was deactivated).
         """
+        if not self.state.active and reservation_id not in self.state.stock.reservations:
+            raise InsufficientStock(
+                "the warehouse takes no new reservations", short=dict(lines), inactive=True
+            )
         expires_at = ctx.now() + max(float(ttl_s), 1.0)
         events = self.state.stock.decide_reserve(reservation_id, lines, expires_at)
         self._record(ctx, events)
@@ -198,9 +222,15 @@ class Warehouse(DurableObject):
             "warehouse_id": self.key,
             **(site.model_dump() if site else {}),
             "low_stock_threshold": self.state.stock.low_stock_threshold,
+            "active": self.state.active,
         }
 
     # helpers
+
+    def _set_threshold(self, ctx: CallContext, threshold: int) -> None:
+        checked = parse(_Threshold, {"threshold": threshold}).threshold
+        if checked != self.state.stock.low_stock_threshold:
+            ctx.emit("ThresholdSet", {"threshold": checked})
 
     def _record(self, ctx: CallContext, events: Events) -> None:
         """Emits, keeps the projections in step, and sends low-stock alerts out."""

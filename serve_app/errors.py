@@ -36,6 +36,8 @@ STATUS_BY_CODE = {
     "invalid_offer": 422,
     "offer_replaced": 409,
     "quote_expired": 409,
+    "last_admin": 409,
+    "warehouse_exists": 409,
     "unknown_coupon": 404,
     "product_exists": 409,
     "invalid_stock_change": 409,

@@ -28,6 +28,7 @@ from serve_app.routes import (
     coupons,
     deps,
     health,
+    insights,
     inventory,
     orders,
     payments,
@@ -60,6 +61,7 @@ app.include_router(orders.router)
 app.include_router(payments.router)
 app.include_router(coupons.router)
 app.include_router(admin.router)
+app.include_router(insights.router)
 app.include_router(placement.router)
 
 

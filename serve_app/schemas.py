@@ -110,6 +110,8 @@ class WarehouseInfo(BaseModel):
     latitude: float
     longitude: float
     low_stock_threshold: int
+    active: bool = True
+    """Taking new reservations."""
 
 
 class StockLevel(BaseModel):

@@ -1,8 +1,8 @@
 """Sign-up, sign-in, token refresh, the caller's profile; admins grant roles."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from actors.users import USERS_KEY, Users
@@ -156,3 +156,50 @@ async def grant_role(
     users = services(request).shop(Users).get(USERS_KEY)
     granted = await users.call(Users.grant, user_id=user_id, role=body.role.value)
     return Profile(**{k: granted[k] for k in ("user_id", "email", "name", "roles")})
+
+
+@router.delete(
+    "/users/{user_id}/roles/{role}",
+    response_model=Profile,
+    responses={
+        401: {"description": "not signed in"},
+        403: {"description": "admins only"},
+        404: {"description": "no such user"},
+        409: {"description": "the last admin"},
+    },
+)
+async def revoke_role(
+    user_id: Annotated[str, Path(min_length=1, max_length=64)],
+    role: Role,
+    request: Request,
+    admin: Annotated[Principal, Depends(require_admin)],
+) -> Profile:
+    """Takes a role away (from the next token on); never the shop's last admin."""
+    users = services(request).shop(Users).get(USERS_KEY)
+    revoked = await users.call(Users.revoke, user_id=user_id, role=role.value)
+    return Profile(**{k: revoked[k] for k in ("user_id", "email", "name", "roles")})
+
+
+class Account(Profile):
+    created_at: float
+
+
+@router.get(
+    "/users",
+    response_model=list[Account],
+    responses={401: {"description": "not signed in"}, 403: {"description": "admins only"}},
+)
+async def search_users(
+    request: Request,
+    admin: Annotated[Principal, Depends(require_admin)],
+    search: Annotated[str, Query(max_length=254, description="in email or name")] = "",
+    role: Role | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    """Accounts, oldest first, for admins: by text in their email or name, and by role."""
+    users = services(request).shop(Users).get(USERS_KEY)
+    role_name = role.value if role else None
+    found: list[dict[str, Any]] = await users.call(
+        Users.search, text=search, role=role_name, limit=limit
+    )
+    return found

@@ -1,6 +1,7 @@
 """Warehouses and stock (ARCHITECTURE §8 `warehouses`, `inventory`): where the warehouses are
-and how much of a SKU each can sell, for everyone; stock levels, restock, counted adjustments
-and reservations for admins."""
+and how much of a SKU each can sell, for everyone; for admins, new warehouses, their
+low-stock thresholds and deactivation, stock levels, restock, counted adjustments and
+reservations."""
 
 import asyncio
 from typing import Annotated, Any, Literal
@@ -8,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from actors.shipping import warehouse_sites
+from actors.shipping import configured_warehouses, warehouse_sites
 from actors.warehouse import Warehouse
 from durable import ObjectStub
 from serve_app.errors import ApiError
@@ -51,6 +52,24 @@ class Adjustment(BaseModel):
     reason: str = Field(default="stock count", min_length=1, max_length=200)
 
 
+class NewWarehouse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    warehouse_id: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9-]+$")
+    name: str = Field(min_length=1, max_length=120)
+    region: str = Field(min_length=2, max_length=10, description="a region code, e.g. ID-JK")
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    low_stock_threshold: int = Field(default=5, ge=0, le=1_000_000)
+
+
+class Threshold(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: int = Field(ge=0, le=1_000_000)
+    """A SKU whose available units fall to this or below raises a low-stock alert."""
+
+
 class Availability(BaseModel):
     sku: str
     available: int
@@ -58,8 +77,8 @@ class Availability(BaseModel):
 
 
 async def _configured(request: Request) -> list[str]:
-    """The ids of the configured warehouses (the checkout's briefly cached site list)."""
-    return sorted(site.warehouse_id for site in await warehouse_sites(services(request).shop))
+    """The ids of the warehouses given a location, active or not."""
+    return [info["warehouse_id"] for info in await configured_warehouses(services(request).shop)]
 
 
 async def _known(request: Request, warehouse_id: str) -> ObjectStub[Warehouse]:
@@ -71,17 +90,15 @@ async def _known(request: Request, warehouse_id: str) -> ObjectStub[Warehouse]:
 
 @router.get("/warehouses", response_model=list[WarehouseInfo])
 async def list_warehouses(request: Request) -> list[dict[str, Any]]:
-    """Warehouses with their locations."""
-    warehouses = services(request).shop(Warehouse)
-    ids = await _configured(request)
-    return list(await asyncio.gather(*(warehouses.get(w).call(Warehouse.info) for w in ids)))
+    """Warehouses with their locations (`active`: taking new orders)."""
+    return await configured_warehouses(services(request).shop)
 
 
 @router.get("/inventory/{sku}", response_model=Availability)
 async def availability(sku: Annotated[str, SKU_IN_PATH], request: Request) -> Availability:
-    """How many units of `sku` each warehouse can still sell."""
+    """How many units of `sku` each active warehouse can still sell."""
     warehouses = services(request).shop(Warehouse)
-    ids = await _configured(request)
+    ids = sorted(site.warehouse_id for site in await warehouse_sites(services(request).shop))
     levels = await asyncio.gather(
         *(warehouses.get(w).call(Warehouse.levels, skus=[sku]) for w in ids)
     )
@@ -153,3 +170,65 @@ async def reservations(
 ) -> list[dict[str, Any]]:
     warehouse = await _known(request, warehouse_id)
     return await warehouse.call(Warehouse.reservations, status=status, limit=limit)
+
+
+@router.post(
+    "/admin/warehouses",
+    response_model=WarehouseInfo,
+    status_code=201,
+    tags=["admin"],
+    responses={**ADMIN_ONLY, 409: {"description": "the warehouse exists"}},
+)
+async def create_warehouse(body: NewWarehouse, request: Request, admin: Admin) -> Any:
+    """A new warehouse at a location; checkouts ship from it from its first stock on."""
+    if body.warehouse_id in await _configured(request):
+        raise ApiError(409, "warehouse_exists", "a warehouse with this id exists")
+    warehouse = services(request).shop(Warehouse).get(body.warehouse_id)
+    return await warehouse.call(
+        Warehouse.configure,
+        name=body.name,
+        region_code=body.region,
+        latitude=body.latitude,
+        longitude=body.longitude,
+        low_stock_threshold=body.low_stock_threshold,
+    )
+
+
+@router.put(
+    "/admin/warehouses/{warehouse_id}/threshold",
+    response_model=WarehouseInfo,
+    tags=["admin"],
+    responses=ADMIN_ONLY,
+)
+async def set_threshold(
+    warehouse_id: Annotated[str, WAREHOUSE_ID], body: Threshold, request: Request, admin: Admin
+) -> Any:
+    warehouse = await _known(request, warehouse_id)
+    return await warehouse.call(Warehouse.set_threshold, threshold=body.threshold)
+
+
+@router.post(
+    "/admin/warehouses/{warehouse_id}/deactivate",
+    response_model=WarehouseInfo,
+    tags=["admin"],
+    responses=ADMIN_ONLY,
+)
+async def deactivate(
+    warehouse_id: Annotated[str, WAREHOUSE_ID], request: Request, admin: Admin
+) -> Any:
+    """No new reservations (checkouts plan without it); what it holds still ships."""
+    warehouse = await _known(request, warehouse_id)
+    return await warehouse.call(Warehouse.set_active, active=False)
+
+
+@router.post(
+    "/admin/warehouses/{warehouse_id}/activate",
+    response_model=WarehouseInfo,
+    tags=["admin"],
+    responses=ADMIN_ONLY,
+)
+async def activate(
+    warehouse_id: Annotated[str, WAREHOUSE_ID], request: Request, admin: Admin
+) -> Any:
+    warehouse = await _known(request, warehouse_id)
+    return await warehouse.call(Warehouse.set_active, active=True)

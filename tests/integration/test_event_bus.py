@@ -1,10 +1,18 @@
 """The event bus on real Ray: relay, delivery, exactly-once application, dead letters, the
-read models, and survival of the bus host being SIGKILLed."""
+read models, mail through a real SMTP server (aiosmtpd) that was down, and survival of the
+bus host being SIGKILLed."""
 
 import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from email import parser as email_parser
+from email import policy as email_policy
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from ray.exceptions import RayError
 
 from actors.analytics import Analytics
@@ -12,11 +20,13 @@ from actors.notifications import Notifications
 from actors.order import Order
 from actors.order_views import OrderViews
 from actors.stock_alerts import StockAlerts
+from actors.users import USERS_KEY, Users
 from actors.warehouse import Warehouse
 from bench.invariants import check_invariants
 from bench.shop_data import checkout_input, ready_cart
 from bootstrap import SHOP
 from durable import BUS_KEY, Application, EventBus, Saga, correlation_id
+from durable.local_ray import free_port
 from tests.conftest import eventually, kill_process
 from tests.integration.kinds import EventTally
 
@@ -24,6 +34,81 @@ from tests.integration.kinds import EventTally
 @pytest.fixture(scope="module")
 def shop_app() -> Application:
     return SHOP.with_kinds(EventTally)
+
+
+async def customers_checkout(shop: Any) -> tuple[str, str]:
+    """A checkout of a customer with an account; their email and their cart."""
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    account = (
+        await shop(Users)
+        .get(USERS_KEY)
+        .call(Users.register, user={"email": email, "name": "Ani"}, password_hash="not-a-real-hash")
+    )
+    cart = await ready_cart(shop)
+    payload = checkout_input(cart, customer_id=account["user_id"])
+    outcome = (
+        await shop(Saga)
+        .get(f"co-{cart}")
+        .call(Saga.run, saga_type="checkout", input=payload, timeout_s=120)
+    )
+    assert outcome["status"] == "completed", outcome
+    return email, cart
+
+
+class Inbox:
+    """An SMTP server's received mail (aiosmtpd calls `handle_DATA` per message)."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email_parser.BytesParser(policy=email_policy.default).parsebytes(envelope.content)
+        self.messages.append(parsed)  # type: ignore[arg-type]
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def smtp_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def mail_goes_to_smtp(smtp_port: int) -> Iterator[None]:
+    """The module's hosts send mail to an SMTP server on `smtp_port` (autouse: set before
+    the module's Ray starts, whose processes read it)."""
+    os.environ.update(RAYSHOP_SMTP_HOST="127.0.0.1", RAYSHOP_SMTP_PORT=str(smtp_port))
+    yield
+    for name in ("RAYSHOP_SMTP_HOST", "RAYSHOP_SMTP_PORT"):
+        os.environ.pop(name, None)
+
+
+async def test_mail_queued_while_the_smtp_server_is_down_arrives_once_it_is_back(
+    shop: Any, smtp_port: int
+) -> None:
+    """First in the module: the server has been down for only this test's checkout."""
+    email, cart = await customers_checkout(shop)
+    subject = f"Order ord-co-{cart} is confirmed"
+    mailbox = shop(Notifications).get("mail")
+    await eventually(
+        lambda: mailbox.call(Notifications.mailbox, recipient=email),
+        lambda mail: any(m["subject"] == subject and m["status"] == "queued" for m in mail),
+        what="the paid order's mail queued while no server answers",
+    )
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    server.start()
+    try:
+        await eventually(
+            lambda: mailbox.call(Notifications.mailbox, recipient=email),
+            lambda mail: any(m["subject"] == subject and m["status"] == "sent" for m in mail),
+            timeout_s=120,
+            what="the mail sent once the server is back",
+        )
+    finally:
+        server.stop()
+    paid = [m for m in inbox.messages if m["Subject"] == subject]
+    assert len(paid) == 1, [m["Subject"] for m in inbox.messages]
+    assert paid[0]["To"] == email and f"ord-co-{cart}" in paid[0].get_content()
 
 
 def bus(shop: Any) -> Any:
@@ -109,18 +194,14 @@ async def test_after_checkouts_the_order_read_model_equals_the_order_objects(sho
 
 
 async def test_notifications_and_analytics_follow_the_orders(shop: Any) -> None:
-    cart = await ready_cart(shop)
-    await (
-        shop(Saga)
-        .get(f"co-{cart}")
-        .call(Saga.run, saga_type="checkout", input=checkout_input(cart), timeout_s=120)
-    )
+    email, cart = await customers_checkout(shop)
     mailbox = shop(Notifications).get("mail")
-    await eventually(
-        lambda: mailbox.call(Notifications.mailbox, recipient="customer-1"),
+    mail = await eventually(
+        lambda: mailbox.call(Notifications.mailbox, recipient=email),
         lambda mail: f"Order ord-co-{cart} is confirmed" in {m["subject"] for m in mail},
         what="the confirmation mail",
     )
+    assert f"Order ord-co-{cart} received" in {m["subject"] for m in mail}
     await caught_up(shop)
     sales = await shop(Analytics).get("analytics").call(Analytics.sales)
     assert {"TEA", "MUG"} <= {row["sku"] for row in sales}
