@@ -16,6 +16,7 @@ from bootstrap import SHOP
 from durable import Objects, RuntimeConfig
 from serve_app.edge import Edge
 from serve_app.errors import install_error_handlers
+from serve_app.graph.schema import graphql_router
 from serve_app.password_service import PasswordService
 from serve_app.rate_limit import RateLimiter
 from serve_app.routes import (
@@ -40,36 +41,44 @@ from serve_app.routes import (
 from serve_app.settings import GatewaySettings
 from serve_app.tokens import TokenIssuer
 
-app = FastAPI(
-    title="rayshop",
-    version="0.1.0",
-    description="Retail and wholesale shop on Ray: durable objects, sagas, events.",
-)
-install_error_handlers(app)
-# the routes a shopper calls most come first: a request is matched against them in order
-app.include_router(shopping.router)
-app.include_router(checkout.router)
-app.include_router(catalog.router)
-app.include_router(health.router)
-app.include_router(auth.router)
-app.include_router(products.router)
-app.include_router(inventory.router)
-app.include_router(account.router)
-app.include_router(companies.router)
-app.include_router(quotes.router)
-app.include_router(orders.router)
-app.include_router(payments.router)
-app.include_router(coupons.router)
-app.include_router(admin.router)
-app.include_router(insights.router)
-app.include_router(placement.router)
 
-
-app.add_middleware(Edge, services=deps.services)
+def build_app() -> FastAPI:
+    """The gateway's FastAPI app. Serve calls this in each replica: strawberry's GraphQL
+    routes are closures whose annotations name types of their own module, which a pickled
+    copy of the app would no longer resolve."""
+    app = FastAPI(
+        title="rayshop",
+        version="0.1.0",
+        description="Retail and wholesale shop on Ray: durable objects, sagas, events.",
+    )
+    install_error_handlers(app)
+    # the routes a shopper calls most come first: a request is matched against them in order
+    for router in (
+        shopping.router,
+        checkout.router,
+        catalog.router,
+        health.router,
+        auth.router,
+        products.router,
+        inventory.router,
+        account.router,
+        companies.router,
+        quotes.router,
+        orders.router,
+        payments.router,
+        coupons.router,
+        admin.router,
+        insights.router,
+        graphql_router(),
+        placement.router,
+    ):
+        app.include_router(router)
+    app.add_middleware(Edge, services=deps.services)
+    return app
 
 
 @serve.deployment(max_ongoing_requests=200)
-@serve.ingress(app)
+@serve.ingress(build_app)
 class Gateway:
     """One replica: its own stubs and rate-limit counts; all state lives in the objects."""
 

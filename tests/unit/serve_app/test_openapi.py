@@ -4,7 +4,7 @@ schemas, so clients can generate types from `/openapi.json`."""
 from collections.abc import Iterator
 from typing import Any
 
-from serve_app.gateway import app
+from serve_app.gateway import build_app
 
 WRITES = {"post", "put", "patch", "delete"}
 
@@ -30,7 +30,7 @@ def is_named(schema: dict[str, Any]) -> bool:
 
 
 def test_every_request_and_response_schema_is_named() -> None:
-    spec = app.openapi()
+    spec = build_app().openapi()
     unnamed = [
         f"{method.upper()} {path} {where}"
         for path, methods in spec["paths"].items()
@@ -42,7 +42,7 @@ def test_every_request_and_response_schema_is_named() -> None:
 
 
 def test_the_api_covers_every_context_of_the_shop() -> None:
-    paths = set(app.openapi()["paths"])
+    paths = set(build_app().openapi()["paths"])
     for expected in (
         "/api/auth/signup",
         "/api/me/addresses",
@@ -68,7 +68,7 @@ def test_the_api_covers_every_context_of_the_shop() -> None:
         assert expected in paths
     write_routes = {
         (path, method)
-        for path, ops in app.openapi()["paths"].items()
+        for path, ops in build_app().openapi()["paths"].items()
         for method in ops
         if method in WRITES
     }

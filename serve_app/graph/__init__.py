@@ -1,0 +1,1 @@
+"""GraphQL reads at `/graphql` (ARCHITECTURE §8): the same objects and authorisation as REST."""
