@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from domain import cart as domain_cart
 from serve_app.graph.context import GraphContext
 from serve_app.graph.loaders import availability_of, history_of, payment_of, timeline_of
 
@@ -66,15 +67,9 @@ class CartLine:
     currency: str
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=domain_cart.CartSummary, all_fields=True)
 class CartSummary:
-    currency: str | None
-    item_count: int
-    subtotal: int
-    discount: int
-    shipping: int
-    tax: int
-    total: int
+    """subtotal - discount + shipping + tax = total, as the cart computes it."""
 
 
 @strawberry.type
@@ -95,8 +90,8 @@ class Cart:
             )
             for line in view["lines"]
         ]
-        summary = {k: view["summary"][k] for k in CartSummary.__annotations__}
-        return cls(lines=lines, summary=CartSummary(**summary), market=view["market"])
+        summary = domain_cart.CartSummary.model_validate(view["summary"])
+        return cls(lines=lines, summary=CartSummary.from_pydantic(summary), market=view["market"])
 
 
 @strawberry.type

@@ -180,3 +180,21 @@ async def test_graphql_fuzz_gets_graphql_errors_never_a_500(client: httpx.AsyncC
         if response.status_code == 200:
             assert response.json().get("errors"), (str(body)[:80], response.text[:300])
     assert (await client.get("/graphql", headers={"Accept": "text/html"})).status_code == 200
+
+
+async def test_my_cart_reads_the_same_through_rest_and_graphql(client: httpx.AsyncClient) -> None:
+    headers = bearer((await sign_up(client))["tokens"]["access_token"])
+    await client.post("/api/cart/items", json={"sku": "TEA", "quantity": 2}, headers=headers)
+    rest = (await client.get("/api/cart", headers=headers)).json()
+    answer = await graphql(
+        client,
+        "{ cart { market lines { sku quantity unitPrice } summary { subtotal tax total } } }",
+        headers,
+    )
+    cart = answer["data"]["cart"]
+    assert cart["lines"] == [
+        {"sku": "TEA", "quantity": 2, "unitPrice": rest["lines"][0]["unit_price"]["amount"]}
+    ]
+    summary = rest["summary"]
+    assert cart["summary"] == {k: summary[k] for k in ("subtotal", "tax", "total")}
+    assert cart["market"] == rest["market"] == "retail"
