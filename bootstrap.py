@@ -67,7 +67,7 @@ SUBSCRIPTIONS = (
     ),
     Subscription(
         name="analytics",
-        topics=[Topic.ORDERS.value, Topic.SAGAS.value],
+        topics=[Topic.ORDERS.value, Topic.SAGAS.value, Topic.PAYMENTS.value],
         kind=Analytics.kind,
         key=ANALYTICS_KEY,
     ),

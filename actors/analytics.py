@@ -1,17 +1,22 @@
 """Sales analytics (ARCHITECTURE §9): units and revenue per product per day from confirmed
-orders, and saga outcomes with the compensation rate."""
+orders, money refunded per day from the payments' `PaymentRefunded`, and saga outcomes with
+the compensation rate."""
 
 import time
 from collections import defaultdict
 from typing import Any
 
-from domain.events import OrderChanged, SagaEnded, payload_of
+from domain.events import OrderChanged, PaymentSettled, SagaEnded, payload_of
 from durable import CallContext, Envelope, Subscriber, query
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sales_daily (
     day TEXT NOT NULL, sku TEXT NOT NULL, currency TEXT NOT NULL, units INTEGER NOT NULL,
     revenue INTEGER NOT NULL, PRIMARY KEY (day, sku, currency)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS refunds_daily (
+    day TEXT NOT NULL, currency TEXT NOT NULL, amount INTEGER NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (day, currency)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS saga_outcomes (
     saga_type TEXT NOT NULL, outcome TEXT NOT NULL, count INTEGER NOT NULL,
@@ -36,6 +41,7 @@ class Analytics(Subscriber):
     async def handle(self, ctx: CallContext, events: list[Envelope]) -> None:
         sales: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
         outcomes: dict[tuple[str, str], int] = defaultdict(int)
+        refunds: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
         for envelope in events:
             payload = payload_of(envelope.type, envelope.payload)
             if isinstance(payload, OrderChanged) and envelope.type == "OrderConfirmed":
@@ -45,6 +51,21 @@ class Analytics(Subscriber):
                     added[1] += line.quantity * line.unit_price
             elif isinstance(payload, SagaEnded):
                 outcomes[(payload.saga_type, payload.outcome)] += 1
+            elif isinstance(payload, PaymentSettled) and envelope.type == "PaymentRefunded":
+                refunded = refunds[(day_of(envelope.at), payload.currency or "")]
+                refunded[0] += payload.amount
+                refunded[1] += 1
+        for (day, currency), (amount, count) in refunds.items():
+            rows = await ctx.read(
+                "SELECT amount, count FROM refunds_daily WHERE day = ? AND currency = ?",
+                (day, currency),
+            )
+            earlier = rows[0] if rows else (0, 0)
+            ctx.put_row(
+                "refunds_daily",
+                {"day": day, "currency": currency},
+                {"amount": earlier[0] + amount, "count": earlier[1] + count},
+            )
         for (day, sku, currency), (units, revenue) in sales.items():
             rows = await ctx.read(
                 "SELECT units, revenue FROM sales_daily WHERE day = ? AND sku = ? AND currency = ?",
@@ -87,6 +108,18 @@ class Analytics(Subscriber):
         """Revenue of confirmed orders per currency, days between `since` and `until`."""
         rows = await ctx.read(
             "SELECT currency, sum(revenue) FROM sales_daily WHERE day BETWEEN ? AND ?"
+            " GROUP BY currency",
+            (since, until),
+        )
+        return dict(rows)
+
+    @query
+    async def refunds(
+        self, ctx: CallContext, since: str = "0000-00-00", until: str = "9999-99-99"
+    ) -> dict[str, int]:
+        """Money refunded per currency, days between `since` and `until`."""
+        rows = await ctx.read(
+            "SELECT currency, sum(amount) FROM refunds_daily WHERE day BETWEEN ? AND ?"
             " GROUP BY currency",
             (since, until),
         )

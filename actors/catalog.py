@@ -77,8 +77,10 @@ class Catalog(DurableObject):
     @command
     async def save_product(self, ctx: CallContext, product: dict[str, Any]) -> dict[str, Any]:
         saved = parse(Product, product)
-        if self.state.products.get(saved.sku) != saved:
+        before = self.state.products.get(saved.sku)
+        if before != saved:
             ctx.emit("ProductSaved", saved.model_dump(mode="json"))
+            _publish_change(ctx, before, saved)
         return saved.model_dump(mode="json")
 
     @command
@@ -88,12 +90,15 @@ class Catalog(DurableObject):
         if created.sku in self.state.products:
             raise ProductExists(f"SKU {created.sku} is taken", sku=created.sku)
         ctx.emit("ProductSaved", created.model_dump(mode="json"))
+        _publish_change(ctx, None, created)
         return created.model_dump(mode="json")
 
     @command
     async def remove_product(self, ctx: CallContext, sku: str) -> None:
-        if sku in self.state.products:
+        removed = self.state.products.get(sku)
+        if removed is not None:
             ctx.emit("ProductRemoved", {"sku": sku})
+            ctx.publish("ProductRemoved", _published(removed.model_copy(update={"active": False})))
 
     @query
     async def product_record(self, ctx: CallContext, sku: str) -> dict[str, Any]:
@@ -202,3 +207,38 @@ class Catalog(DurableObject):
         if product is None or not product.active:
             raise UnknownProduct(f"no product {sku!r}", sku=sku)
         return product
+
+
+def _publish_change(ctx: CallContext, before: Product | None, after: Product) -> None:
+    """`ProductCreated` or `ProductUpdated` for the rest of the shop; `PriceChanged` too when
+    a price moved."""
+    ctx.publish("ProductCreated" if before is None else "ProductUpdated", _published(after))
+    if before is None:
+        return
+    was, now = before.pricing, after.pricing
+    if (was.retail_price, was.wholesale_price) != (now.retail_price, now.wholesale_price):
+        ctx.publish(
+            "PriceChanged",
+            {
+                "sku": after.sku,
+                "currency": now.currency,
+                "retail_price": now.retail_price.amount if now.retail_price else None,
+                "wholesale_price": now.wholesale_price.amount,
+                "previous_retail_price": was.retail_price.amount if was.retail_price else None,
+                "previous_wholesale_price": was.wholesale_price.amount,
+            },
+        )
+
+
+def _published(product: Product) -> dict[str, Any]:
+    pricing = product.pricing
+    return {
+        "sku": product.sku,
+        "title": product.title,
+        "category": product.category,
+        "seller_id": product.seller_id,
+        "active": product.active,
+        "currency": pricing.currency,
+        "retail_price": pricing.retail_price.amount if pricing.retail_price else None,
+        "wholesale_price": pricing.wholesale_price.amount,
+    }

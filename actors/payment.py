@@ -15,6 +15,7 @@ from actors.groups import SHOP_GROUP
 from actors.payment_provider import PaymentProvider, signature_valid
 from actors.secrets import secret
 from domain.errors import DomainError
+from domain.events import PAYMENT_EVENTS
 from domain.money import MAX_AMOUNT
 from domain.payment_instructions import QRIS_CURRENCY, Bank, PaymentInstructions
 from durable import (
@@ -124,7 +125,8 @@ class Payment(DurableObject):
             "pending": "PaymentPending",
         }
         instructions = answer.instructions.model_dump() if answer.instructions else None
-        ctx.emit(
+        self._record(
+            ctx,
             outcome[answer.status],
             {
                 "provider_ref": answer.provider_ref,
@@ -143,7 +145,8 @@ class Payment(DurableObject):
         if message.get("payment_id") != self.key:
             raise InvalidSignature("the webhook is for another payment")
         if self.state.status == "pending":
-            ctx.emit("PaymentCaptured" if message["status"] == "paid" else "PaymentExpired", {})
+            settled = "PaymentCaptured" if message["status"] == "paid" else "PaymentExpired"
+            self._record(ctx, settled, {})
             self._tell_settled(ctx)
         return self.view_state()
 
@@ -160,7 +163,7 @@ class Payment(DurableObject):
         """Refunds a captured payment or voids a pending one; otherwise does nothing."""
         if self.state.status == "captured":
             await ctx.adapter(PaymentProvider).refund(self.key)
-            ctx.emit("PaymentRefunded", {"amount": self.state.amount, "reason": reason})
+            self._record(ctx, "PaymentRefunded", {"amount": self.state.amount, "reason": reason})
         elif self.state.status == "pending":
             await self._void(ctx, reason)
         return self.view_state()
@@ -176,7 +179,22 @@ class Payment(DurableObject):
 
     async def _void(self, ctx: CallContext, reason: str) -> None:
         await ctx.adapter(PaymentProvider).void(self.key)
-        ctx.emit("PaymentVoided", {"reason": reason})
+        self._record(ctx, "PaymentVoided", {"reason": reason})
+
+    def _record(self, ctx: CallContext, event_type: str, data: dict[str, Any]) -> None:
+        """Emits; money that moved goes out to the rest of the shop too."""
+        ctx.emit(event_type, data)
+        if event_type in PAYMENT_EVENTS:
+            state = self.state
+            settled = {
+                "payment_id": self.key,
+                "order_id": state.order_id,
+                "amount": state.amount,
+                "currency": state.currency,
+                "method": state.method,
+                "reason": state.reason,
+            }
+            ctx.publish(event_type, settled)
 
     @query
     async def status(self, ctx: CallContext) -> dict[str, Any]:

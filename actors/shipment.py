@@ -80,6 +80,7 @@ class Shipment(DurableObject):
         self._require("labelled", "dispatched")
         if self.state.status == "labelled":
             ctx.emit("ShipmentDispatched", {"note": "handed to the carrier"})
+            ctx.publish("ShipmentDispatched", self._as_published())
         return self.view_state()
 
     @command
@@ -87,7 +88,17 @@ class Shipment(DurableObject):
         self._require("dispatched", "delivered")
         if self.state.status == "dispatched":
             ctx.emit("ShipmentDelivered", {"note": "delivered"})
+            ctx.publish("ShipmentDelivered", self._as_published())
         return self.view_state()
+
+    def _as_published(self) -> dict[str, Any]:
+        state = self.state
+        return {
+            "shipment_id": self.key,
+            "order_id": state.order_id,
+            "warehouse_id": state.warehouse_id,
+            "tracking_number": state.tracking_number,
+        }
 
     @query
     async def track(self, ctx: CallContext) -> dict[str, Any]:

@@ -240,6 +240,8 @@ class Warehouse(DurableObject):
             if event_type == "LowStockDetected":
                 ctx.publish("LowStockDetected", {"warehouse_id": self.key, **data})
                 continue
+            if event_type in PUBLISHED_AS:
+                ctx.publish(PUBLISHED_AS[event_type], self._moved(data))
             for sku in data["lines"] if "lines" in data else [data["sku"]]:
                 level = self.state.stock.level(sku)
                 ctx.put_row("stock", {"sku": sku}, {**level.model_dump(), "updated_at": now})
@@ -259,6 +261,15 @@ class Warehouse(DurableObject):
         level = self.state.stock.level(sku)
         return {**level.model_dump(), "on_hand": level.on_hand}
 
+    def _moved(self, data: dict[str, Any]) -> dict[str, Any]:
+        lines = data["lines"] if "lines" in data else {data["sku"]: data["quantity"]}
+        return {
+            "warehouse_id": self.key,
+            "lines": lines,
+            "reservation_id": data.get("reservation_id"),
+            "reason": data.get("reason"),
+        }
+
     def _reservation_view(self, reservation_id: str) -> dict[str, Any]:
         held = self.state.stock.reservations.get(reservation_id)
         if held is None:
@@ -269,6 +280,15 @@ class Warehouse(DurableObject):
 class _Threshold(BaseModel):
     threshold: int = Field(ge=0)
 
+
+PUBLISHED_AS = {
+    "StockReserved": "StockReserved",
+    "ReservationReleased": "StockReleased",
+    "ReservationExpired": "StockReleased",
+    "ReservationConfirmed": "StockConfirmed",
+    "StockRestocked": "StockRestocked",
+}
+"""The integration event the rest of the shop hears for each stock event."""
 
 _STATUS_AFTER = {
     "StockReserved": "held",

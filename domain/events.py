@@ -15,6 +15,10 @@ class Topic(StrEnum):
     SAGAS = "sagas"
     COMPANIES = "companies"
     QUOTES = "quotes"
+    CATALOG = "catalog"
+    INVENTORY = "inventory"
+    PAYMENTS = "payments"
+    SHIPMENTS = "shipments"
 
 
 class Payload(BaseModel):
@@ -84,6 +88,59 @@ class QuoteChanged(Payload):
     reason: str | None = None
 
 
+class ProductChanged(Payload):
+    """A product as it now is (`ProductCreated`, `ProductUpdated`, `ProductRemoved`)."""
+
+    sku: str
+    title: str
+    category: str
+    seller_id: str | None
+    active: bool
+    currency: str
+    retail_price: int | None
+    wholesale_price: int
+
+
+class PriceChanged(Payload):
+    sku: str
+    currency: str
+    retail_price: int | None
+    wholesale_price: int
+    previous_retail_price: int | None
+    previous_wholesale_price: int
+
+
+class StockMoved(Payload):
+    """Units of SKUs held, let go, allocated or received at a warehouse."""
+
+    warehouse_id: str
+    lines: dict[str, int]
+    reservation_id: str | None = None
+    reason: str | None = None
+
+
+class PaymentSettled(Payload):
+    """Money moved: captured, refunded, or a pending payment voided."""
+
+    payment_id: str
+    order_id: str | None
+    amount: int
+    currency: str | None
+    method: str | None
+    reason: str = ""
+
+
+class ShipmentMoved(Payload):
+    shipment_id: str
+    order_id: str | None
+    warehouse_id: str | None
+    tracking_number: str | None
+
+
+PRODUCT_EVENTS = ("ProductCreated", "ProductUpdated", "ProductRemoved")
+STOCK_EVENTS = ("StockReserved", "StockReleased", "StockConfirmed", "StockRestocked")
+PAYMENT_EVENTS = ("PaymentCaptured", "PaymentRefunded", "PaymentVoided")
+SHIPMENT_EVENTS = ("ShipmentDispatched", "ShipmentDelivered")
 COMPANY_EVENTS = (
     "CompanyRegistered",
     "CompanyApproved",
@@ -118,6 +175,11 @@ PAYLOADS: dict[str, tuple[Topic, type[Payload]]] = {
     "SagaEnded": (Topic.SAGAS, SagaEnded),
     **{name: (Topic.COMPANIES, CompanyChanged) for name in COMPANY_EVENTS},
     **{name: (Topic.QUOTES, QuoteChanged) for name in QUOTE_EVENTS},
+    **{name: (Topic.CATALOG, ProductChanged) for name in PRODUCT_EVENTS},
+    "PriceChanged": (Topic.CATALOG, PriceChanged),
+    **{name: (Topic.INVENTORY, StockMoved) for name in STOCK_EVENTS},
+    **{name: (Topic.PAYMENTS, PaymentSettled) for name in PAYMENT_EVENTS},
+    **{name: (Topic.SHIPMENTS, ShipmentMoved) for name in SHIPMENT_EVENTS},
 }
 
 

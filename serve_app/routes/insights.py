@@ -46,6 +46,8 @@ class SalesAnalytics(BaseModel):
 
     revenue: dict[str, int]
     """Per currency."""
+    refunds: dict[str, int]
+    """Money refunded (cancelled orders), per currency."""
     revenue_by_day: list[DayRevenue]
     top_products: list[ProductSales]
     """By revenue, at most ten."""
@@ -93,6 +95,7 @@ async def analytics(
     top = sorted(by_product.items(), key=lambda item: -item[1][0])[:TOP_PRODUCTS]
     return SalesAnalytics(
         revenue=await board.call(Analytics.revenue, since=since, until=until),
+        refunds=await board.call(Analytics.refunds, since=since, until=until),
         revenue_by_day=[
             DayRevenue(day=day, currency=currency, revenue=revenue, units=units)
             for (day, currency), (revenue, units) in sorted(by_day.items())

@@ -109,8 +109,9 @@ class ShortLivedCart(Cart):
 
 
 TALLY_SCHEMA = """
-CREATE TABLE IF NOT EXISTS applied (event_id TEXT PRIMARY KEY, times INTEGER NOT NULL)
-    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS applied (
+    event_id TEXT PRIMARY KEY, times INTEGER NOT NULL, type TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS allowed (sku TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
@@ -132,7 +133,8 @@ class EventTally(Subscriber):
                 "SELECT times FROM applied WHERE event_id = ?", (envelope.event_id,)
             )
             times = (rows[0][0] if rows else 0) + 1
-            ctx.put_row("applied", {"event_id": envelope.event_id}, {"times": times})
+            row = {"times": times, "type": envelope.type}
+            ctx.put_row("applied", {"event_id": envelope.event_id}, row)
 
     @command
     async def allow(self, ctx: CallContext, sku: str) -> None:
@@ -142,3 +144,8 @@ class EventTally(Subscriber):
     @query
     async def counts(self, ctx: CallContext) -> dict[str, int]:
         return dict(await ctx.read("SELECT event_id, times FROM applied", ()))
+
+    @query
+    async def types(self, ctx: CallContext) -> list[str]:
+        """The type of every event applied, in no particular order."""
+        return [str(row[0]) for row in await ctx.read("SELECT type FROM applied", ())]

@@ -16,17 +16,20 @@ from aiosmtpd.controller import Controller
 from ray.exceptions import RayError
 
 from actors.analytics import Analytics
+from actors.catalog import CATALOG_KEY, Catalog
 from actors.notifications import Notifications
 from actors.order import Order
 from actors.order_views import OrderViews
+from actors.shipment import Shipment
 from actors.stock_alerts import StockAlerts
 from actors.users import USERS_KEY, Users
 from actors.warehouse import Warehouse
 from bench.invariants import check_invariants
-from bench.shop_data import checkout_input, ready_cart
+from bench.shop_data import checkout_input, idr, ready_cart
 from bootstrap import SHOP
 from durable import BUS_KEY, Application, EventBus, Saga, correlation_id
 from durable.local_ray import free_port
+from sagas.order_sagas import OrderSagaInput
 from tests.conftest import eventually, kill_process
 from tests.integration.kinds import EventTally
 
@@ -365,3 +368,60 @@ async def test_an_event_outlives_its_owner_host_and_the_bus_host_both_killed(sho
     assert [(a["sku"], a["available"]) for a in found] == [("FIG", 4)]
     counts = await eventually(lambda: tally.call(EventTally.counts), bool, what="the tally's copy")
     assert list(counts.values()) == [1], "only the FIG alert, once"
+
+
+async def test_products_stock_money_and_parcels_go_out_as_integration_events(shop: Any) -> None:
+    tally = await subscribe_tally(
+        shop, "integration", ["catalog", "inventory", "payments", "shipments"], from_start=False
+    )
+    catalog = shop(Catalog).get(CATALOG_KEY)
+    product = {
+        "sku": "GIFT-1",
+        "title": "Gift Box",
+        "seller_id": "seller-1",
+        "pricing": {"retail_price": idr(50_000), "wholesale_price": idr(40_000)},
+    }
+    await catalog.call(Catalog.save_product, product=product)
+    cheaper = {**product, "pricing": {"retail_price": idr(45_000), "wholesale_price": idr(36_000)}}
+    await catalog.call(Catalog.save_product, product=cheaper)
+    await catalog.call(Catalog.remove_product, sku="GIFT-1")
+    await shop(Warehouse).get("jkt").call(Warehouse.restock, sku="TEA", quantity=5)
+
+    _, cart = await customers_checkout(shop)
+    order = await shop(Order).get(f"ord-co-{cart}").call(Order.view)
+    (shipment_id,) = order["shipments"]
+    await shop(Shipment).get(shipment_id).call(Shipment.dispatch)
+    await shop(Shipment).get(shipment_id).call(Shipment.deliver)
+    _, other_cart = await customers_checkout(shop)
+    cancel = OrderSagaInput(order_id=f"ord-co-{other_cart}", reason="changed my mind")
+    cancelled = (
+        await shop(Saga)
+        .get(cancel.saga_id("cancel_order"))
+        .call(Saga.run, saga_type="cancel_order", input=cancel.model_dump(), timeout_s=120)
+    )
+    assert cancelled["status"] == "completed", cancelled
+
+    expected = {
+        "ProductCreated",
+        "ProductUpdated",
+        "PriceChanged",
+        "ProductRemoved",
+        "StockRestocked",
+        "StockReserved",
+        "StockConfirmed",
+        "PaymentCaptured",
+        "PaymentRefunded",
+        "ShipmentDispatched",
+        "ShipmentDelivered",
+    }
+    await eventually(
+        lambda: tally.call(EventTally.types),
+        lambda types: expected <= set(types),
+        what="every kind of integration event",
+    )
+    refunds = await eventually(
+        lambda: shop(Analytics).get("analytics").call(Analytics.refunds),
+        lambda found: found.get("IDR", 0) > 0,
+        what="the refund in the analytics",
+    )
+    assert refunds["IDR"] > 0
