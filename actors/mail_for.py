@@ -28,8 +28,9 @@ from domain.events import (
 from durable import Envelope, Objects
 
 KNOWN_EMAILS_KEPT = 10_000
-_KNOWN_EMAILS: OrderedDict[str, str] = OrderedDict()
-"""Users' addresses as this process has read them (an account's email never changes)."""
+_KNOWN_EMAILS: OrderedDict[str, str | None] = OrderedDict()
+"""Users' addresses as this process has read them: an account's email never changes, and
+an id that is no account never becomes one (ids are not reused)."""
 Mail = tuple[str, str, str]
 """(recipient, subject, body)."""
 ADMINS = "admins"
@@ -187,10 +188,10 @@ async def _emails(objects: Objects, user_ids: list[str]) -> list[str]:
         if user_id in _KNOWN_EMAILS:
             return _KNOWN_EMAILS[user_id]
         try:
-            profile = await users.call(Users.profile, user_id=user_id)
+            email: str | None = str((await users.call(Users.profile, user_id=user_id))["email"])
         except UnknownUser:
-            return None
-        _KNOWN_EMAILS[user_id] = email = str(profile["email"])
+            email = None
+        _KNOWN_EMAILS[user_id] = email
         if len(_KNOWN_EMAILS) > KNOWN_EMAILS_KEPT:
             _KNOWN_EMAILS.popitem(last=False)
         return email
