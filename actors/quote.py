@@ -11,17 +11,8 @@ from typing import Any
 from actors.groups import SHOP_GROUP
 from domain.errors import parse
 from domain.events import QUOTE_EVENTS
-from domain.quotes import (
-    OPEN,
-    Events,
-    IllegalQuoteChange,
-    OfferTerms,
-    OrderTerms,
-    QuoteState,
-    QuoteStatus,
-    Wanted,
-    conversion_id,
-)
+from domain.quote_terms import OfferTerms, OrderTerms, Wanted
+from domain.quotes import OPEN, Events, IllegalQuoteChange, QuoteState, QuoteStatus, conversion_id
 from durable import CallContext, DurableObject, Event, Objects, Partitioned, Saga, command, query
 
 EXPIRY_ALARM = "offer-expiry"

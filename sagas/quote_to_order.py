@@ -18,7 +18,7 @@ from actors.shipping import carrier_price
 from domain.cart import CartLine, CartState
 from domain.money import Money
 from domain.pricing import Market
-from domain.quotes import OrderTerms
+from domain.quote_terms import OrderTerms
 from durable import Objects, SagaContext
 from sagas.checkout.models import (
     LockedCart,

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, RootModel
 from actors.catalog import Product
 from domain.cart import Address
 from domain.coupons import CouponTerms
-from domain.quotes import Offer, Round, WantedLine
+from domain.quote_terms import WantedLine
+from domain.quotes import Offer, Round
 
 Responses = dict[int | str, dict[str, Any]]
 """A route's documented answers besides its success (FastAPI's `responses=`)."""

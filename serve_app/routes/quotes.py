@@ -20,7 +20,8 @@ from actors.payment import PENDING_METHODS, Payment
 from actors.quote import QUOTE_TO_ORDER, Quote
 from domain.companies import NotAMember, Permission
 from domain.orders import SHOP_SELLER
-from domain.quotes import AWAITING_SELLER, OfferTerms, OrderTerms, QuoteStatus, Wanted
+from domain.quote_terms import OfferTerms, OrderTerms, Wanted
+from domain.quotes import AWAITING_SELLER, QuoteStatus
 from durable import ObjectStub, Saga
 from sagas.checkout.models import SaleInput
 from serve_app.errors import ApiError

@@ -1,7 +1,10 @@
 """Wholesale over real HTTP (ARCHITECTURE §7): a company with members and roles, a request
 for quotation negotiated in rounds, the accepted offer ordered at its prices by the
 `quote_to_order` saga; expiry by alarm, concurrent acceptance, an order that fails and is
-tried again; who may see and do what; refusals that change nothing."""
+tried again; who may see and do what; refusals that change nothing.
+
+Over 300 lines: the scenarios share one market (sellers, products, stock) and one gateway
+(one Ray per module); split, each part would start its own."""
 
 import asyncio
 import hashlib

@@ -9,16 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import DomainError
+from domain.quote_terms import OfferTerms, OrderTerms, Wanted
 from domain.quotes import (
     IllegalQuoteChange,
     InvalidOffer,
     OfferReplaced,
-    OfferTerms,
-    OrderTerms,
     QuoteExpired,
     QuoteState,
     QuoteStatus,
-    Wanted,
 )
 
 T0 = 1_000.0
