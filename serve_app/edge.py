@@ -44,17 +44,26 @@ class Edge:
         origin = headers.get("origin")
         allowed = origin if origin in settings.cors_origins else None
         started = False
+        held: Message | None = None
 
         async def send_tagged(message: Message) -> None:
-            nonlocal started
+            """Tags the answer; its head leaves with the first piece of its body, in the same
+            turn of the event loop, so a replica killed mid-answer never leaves a client with
+            a head and no body (HAProxy can send a request again only before any byte of the
+            answer went out)."""
+            nonlocal started, held
             if message["type"] == "http.response.start":
-                started = True
                 tagged = MutableHeaders(scope=message)
                 tagged[CORRELATION_HEADER] = request_id
                 if allowed:
                     tagged["Access-Control-Allow-Origin"] = allowed
                     tagged["Access-Control-Expose-Headers"] = f"{CORRELATION_HEADER}, Retry-After"
                     tagged["Vary"] = "Origin"
+                held = message
+                return
+            if held is not None:
+                head, held, started = held, None, True
+                await send(head)
             await send(message)
 
         token = correlation_id.set(request_id)
