@@ -56,37 +56,14 @@ class Analytics(Subscriber):
                 refunded[0] += payload.amount
                 refunded[1] += 1
         for (day, currency), (amount, count) in refunds.items():
-            rows = await ctx.read(
-                "SELECT amount, count FROM refunds_daily WHERE day = ? AND currency = ?",
-                (day, currency),
-            )
-            earlier = rows[0] if rows else (0, 0)
-            ctx.put_row(
-                "refunds_daily",
-                {"day": day, "currency": currency},
-                {"amount": earlier[0] + amount, "count": earlier[1] + count},
-            )
+            key = {"day": day, "currency": currency}
+            await _add_to(ctx, "refunds_daily", key, {"amount": amount, "count": count})
         for (day, sku, currency), (units, revenue) in sales.items():
-            rows = await ctx.read(
-                "SELECT units, revenue FROM sales_daily WHERE day = ? AND sku = ? AND currency = ?",
-                (day, sku, currency),
-            )
-            before = rows[0] if rows else (0, 0)
-            ctx.put_row(
-                "sales_daily",
-                {"day": day, "sku": sku, "currency": currency},
-                {"units": before[0] + units, "revenue": before[1] + revenue},
-            )
+            key = {"day": day, "sku": sku, "currency": currency}
+            await _add_to(ctx, "sales_daily", key, {"units": units, "revenue": revenue})
         for (saga_type, outcome), count in outcomes.items():
-            rows = await ctx.read(
-                "SELECT count FROM saga_outcomes WHERE saga_type = ? AND outcome = ?",
-                (saga_type, outcome),
-            )
-            ctx.put_row(
-                "saga_outcomes",
-                {"saga_type": saga_type, "outcome": outcome},
-                {"count": (rows[0][0] if rows else 0) + count},
-            )
+            key = {"saga_type": saga_type, "outcome": outcome}
+            await _add_to(ctx, "saga_outcomes", key, {"count": count})
 
     @query
     async def sales(
@@ -136,3 +113,13 @@ class Analytics(Subscriber):
             ended = sum(counts.values())
             counts["compensation_rate"] = counts.get("compensated", 0) / ended if ended else 0.0
         return dict(by_type)
+
+
+async def _add_to(ctx: CallContext, table: str, key: dict[str, str], added: dict[str, int]) -> None:
+    """Adds `added` to the counters of `table`'s row at `key` (a new row starts at 0)."""
+    where = " AND ".join(f"{column} = ?" for column in key)
+    rows = await ctx.read(
+        f"SELECT {', '.join(added)} FROM {table} WHERE {where}", tuple(key.values())
+    )
+    before = rows[0] if rows else (0,) * len(added)
+    ctx.put_row(table, key, {c: b + n for (c, n), b in zip(added.items(), before, strict=True)})

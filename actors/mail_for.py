@@ -174,9 +174,8 @@ async def _answerers(objects: Objects, quote_id: str) -> list[str]:
     """The seller of every line of the quote, by email; else the admins."""
     quote: dict[str, Any] = await objects(Quote).get(quote_id).call(Quote.view)
     sellers = quote["sellers"]
-    if len(sellers) == 1 and sellers[0].startswith("u-"):
-        return await _emails(objects, sellers)
-    return [ADMINS]
+    found = await _emails(objects, sellers) if len(sellers) == 1 else []
+    return found or [ADMINS]
 
 
 async def _emails(objects: Objects, user_ids: list[str]) -> list[str]:
