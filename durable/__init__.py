@@ -18,6 +18,7 @@ from durable.events.envelope import Envelope
 from durable.events.subscriber import Subscriber
 from durable.events.subscriptions import BUS_KEY, Subscription
 from durable.host.local_ref import LocalRef
+from durable.ids import unique_id
 from durable.kind import DurableObject, Event, command, query, waiter
 from durable.local_ray import LocalRay
 from durable.observe.correlation import correlation_id
@@ -93,6 +94,7 @@ __all__ = [
     "rebalance",
     "scale",
     "step_report",
+    "unique_id",
     "volume_mounts",
     "volume_resource",
     "volumes_report",

@@ -2,14 +2,14 @@
 per-request task group or body streams, which Starlette's `BaseHTTPMiddleware` adds):
 a correlation id, CORS, the body cap, the per-client rate limit and the timeout.
 
-The correlation id is taken from `X-Correlation-ID` when it is sane, or made up; it is echoed
-back and carried into every object call. A valid bearer token is verified here once, for the
-rate limit, and kept in the request state for the routes."""
+The correlation id is taken from `X-Correlation-ID` when it is sane, or made up (unique
+without a system call); it is echoed back and carried into every object call. A valid
+bearer token is verified here once, for the rate limit, and kept in the request state for
+the routes."""
 
 import asyncio
 import logging
 import re
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from durable import correlation_id
+from durable import correlation_id, unique_id
 from serve_app.errors import error_body
 from serve_app.rate_limit import RateLimiter
 from serve_app.tokens import InvalidToken, TokenIssuer
@@ -38,7 +38,7 @@ class Edge:
             return
         headers = Headers(scope=scope)
         given = headers.get(CORRELATION_HEADER, "")
-        request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
+        request_id = given if _SANE_ID.match(given) else unique_id()
         services = self.services()
         settings = services.settings
         origin = headers.get("origin")

@@ -140,3 +140,28 @@ def test_haproxy_is_the_default_and_the_python_proxy_a_switch(
     monkeypatch.setenv("RAYSHOP_FRONT_DOOR", "nginx")
     with pytest.raises(ValueError, match="haproxy, python"):
         front_door_mode()
+
+
+def test_serve_is_tuned_for_less_cpu_per_request_unless_the_operator_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in (
+        "RAY_SERVE_HAPROXY_NBTHREAD",
+        "RAY_SERVE_CONTROL_LOOP_INTERVAL_S",
+        "RAY_SERVE_METRICS_EXPORT_INTERVAL_MS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RAY_SERVE_HAPROXY_METRICS_ENABLED", "1")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    env = front_door_env("haproxy")
+    remove_run_dir(env)
+    assert env["RAY_SERVE_HAPROXY_NBTHREAD"] == "2", "one HAProxy thread per core"
+    assert env["RAY_SERVE_CONTROL_LOOP_INTERVAL_S"] == "0.5"
+    assert env["RAY_SERVE_METRICS_EXPORT_INTERVAL_MS"] == "1000"
+    assert env["RAY_SERVE_HAPROXY_METRICS_ENABLED"] == "1", "the operator's choice"
+    monkeypatch.delenv("RAY_SERVE_HAPROXY_METRICS_ENABLED")
+    monkeypatch.setattr(os, "cpu_count", lambda: 32)
+    env = front_door_env("haproxy")
+    remove_run_dir(env)
+    assert env["RAY_SERVE_HAPROXY_NBTHREAD"] == "4", "never more than Serve's own default"
+    assert env["RAY_SERVE_HAPROXY_METRICS_ENABLED"] == "0"
