@@ -60,7 +60,7 @@ errors, by route); only answers HAProxy gives on its own (503 with no replica up
 METRICS_EXPORT = "RAY_SERVE_METRICS_EXPORT_INTERVAL_MS"
 METRICS_EXPORT_EVERY_MS = "1000"
 """How often a replica hands the request metrics it counted to Ray's metrics (Serve: every
-100 ms, 1% of the gateway's CPU under load); Ray reports metrics on every 10 s by default."""
+100 ms, 1% of the gateway's CPU under load); Ray's metrics agent exports every 10 s by default."""
 SETTING = "RAYSHOP_FRONT_DOOR"
 BINARY = "RAY_SERVE_HAPROXY_BINARY_PATH"
 RUN_DIR_PREFIX = "rs-haproxy-"

@@ -67,6 +67,32 @@ async def test_the_api_is_served_by_haproxy_on_loopback_only(client: Any) -> Non
     assert {address for address, _ in haproxy} == {"127.0.0.1"}, "stats and metrics too"
 
 
+def http_requests_counted(route: str) -> float:
+    """Serve's `serve_num_http_requests` for the shop's `route`, as Ray's metrics endpoint
+    on this node shows it now (each replica hands its counts over every second or so)."""
+    port = ray._private.worker.global_worker.node.metrics_export_port
+    exported = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    return sum(
+        float(line.rpartition(" ")[2])
+        for line in exported.splitlines()
+        if line.startswith("ray_serve_num_http_requests_total{")
+        and 'application="rayshop"' in line
+        and f'route="{route}"' in line
+    )
+
+
+async def test_serve_counts_the_apis_http_requests_by_route(client: Any) -> None:
+    """HAProxy sends Serve no log line per request (front_door.REQUEST_LOG_METRICS): the
+    gateway replica counts Serve's HTTP metrics itself, route by route."""
+    for _ in range(3):
+        assert (await client.get("/api/categories")).status_code == 200
+    await eventually(
+        lambda: asyncio.to_thread(http_requests_counted, "/api/categories"),
+        lambda counted: counted >= 3,
+        what="Serve's HTTP request count for /api/categories",
+    )
+
+
 class Shoppers:
     """Shoppers who browse and add to their carts until stopped, each add with an
     Idempotency-Key, sending a request again after a 503 as told (as a client should)."""
