@@ -17,6 +17,7 @@ from durable.events.bus import EventBus
 from durable.events.envelope import Envelope
 from durable.events.subscriber import Subscriber
 from durable.events.subscriptions import BUS_KEY, Subscription
+from durable.gc_policy import collect_garbage_less_often, keep_startup_objects
 from durable.host.local_ref import LocalRef
 from durable.ids import unique_id
 from durable.kind import DurableObject, Event, command, query, waiter
@@ -82,10 +83,12 @@ __all__ = [
     "Subscription",
     "TerminalError",
     "VolumeMismatch",
+    "collect_garbage_less_often",
     "command",
     "connect",
     "correlation_id",
     "drain",
+    "keep_startup_objects",
     "migrate_legacy_layout",
     "move_partition",
     "partition_stats",

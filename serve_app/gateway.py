@@ -13,7 +13,12 @@ from ray.serve.schema import LoggingConfig
 
 from actors.secrets import secret
 from bootstrap import SHOP
-from durable import Objects, RuntimeConfig
+from durable import (
+    Objects,
+    RuntimeConfig,
+    collect_garbage_less_often,
+    keep_startup_objects,
+)
 from serve_app.edge import Edge
 from serve_app.errors import install_error_handlers
 from serve_app.graph.schema import graphql_router
@@ -83,6 +88,7 @@ class Gateway:
     """One replica: its own stubs and rate-limit counts; all state lives in the objects."""
 
     def __init__(self, config: RuntimeConfig, settings: GatewaySettings, passwords: Any) -> None:
+        collect_garbage_less_often()
         deps.install(
             deps.Services(
                 shop=Objects(SHOP, config),
@@ -92,6 +98,7 @@ class Gateway:
                 settings=settings,
             )
         )
+        keep_startup_objects()
 
 
 def build(config: RuntimeConfig, settings: GatewaySettings) -> Any:

@@ -6,7 +6,6 @@ re-arms alarms and fires the overdue ones, so restarting is the same as starting
 """
 
 import asyncio
-import gc
 import os
 import pickle
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from durable.client import in_process
 from durable.client.calls import Call, Reply
 from durable.config import RuntimeConfig
 from durable.errors import WrongHost
+from durable.gc_policy import collect_garbage_less_often, keep_startup_objects
 from durable.host.runtime import HostRuntime
 from durable.host.transfer import discard, file_digest, read_chunk, receive, set_aside
 from durable.kind import DurableObject
@@ -90,7 +90,7 @@ class ObjectHost:
         }
         await asyncio.gather(*(runtime.start(held) for runtime in self._runtimes.values()))
         self._count_partitions()
-        gc.freeze()  # what start-up made lives as long as the host: never scan it again
+        keep_startup_objects()
 
     async def _files_served(self, volume: Path) -> tuple[list[Any], list[Any]]:
         """The files the map gives this host (partitions, or a dedicated host's object key),
@@ -264,13 +264,6 @@ class ObjectHost:
 
     async def resident_count(self, kind: str | None = None) -> int:
         return sum(r.resident_count() for name, r in self._runtimes.items() if kind in (None, name))
-
-
-def collect_garbage_less_often() -> None:
-    """A host allocates a few hundred objects per call and keeps thousands of objects
-    resident; Python's default (a young collection every 700 allocations) spent a measured
-    5-10% of checkout throughput on collections that found little to free."""
-    gc.set_threshold(50_000, 20, 100)
 
 
 def _runtime(
