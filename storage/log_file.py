@@ -7,6 +7,7 @@ committed state).
 
 import asyncio
 import json
+import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any, Literal
 
 import aiosqlite
 
-from storage.group_commit import GroupCommitter
+from storage.group_commit import GroupCommitter, in_connection_thread
 from storage.records import AlarmRecord, JsonDict, NewEvent, StoredEvent, WriteUnit
 from storage.schema import BASE_SCHEMA
 
@@ -30,6 +31,8 @@ class LoadedStream:
     snapshot: JsonDict | None = None
     snapshot_bytes: int = 0
     events: list[StoredEvent] = field(default_factory=list)
+    has_results: bool = False
+    """Whether the file holds the result of a call on this stream (an idempotency key)."""
 
     @property
     def last_seq(self) -> int:
@@ -111,26 +114,15 @@ class LogFile:
     # reads
 
     async def load(self, stream: str) -> LoadedStream:
-        """The latest snapshot of `stream` and every event after it."""
-        loaded = LoadedStream()
-        rows = await self._reader.execute_fetchall(
-            "SELECT seq, state FROM snapshots WHERE stream = ?", (stream,)
-        )
-        for seq, state in rows:
-            loaded.snapshot_seq, loaded.snapshot = seq, json.loads(state)
-            loaded.snapshot_bytes = len(state)
-        loaded.events = await self.read_events(stream, after=loaded.snapshot_seq)
-        return loaded
+        """The latest snapshot of `stream`, every event after it, and whether any call's
+        result is stored for it; read in one hand-over to the reader's thread."""
+        return await in_connection_thread(self._reader, _load_stream, stream)
 
     async def read_events(
         self, stream: str, *, after: int = 0, limit: int = -1
     ) -> list[StoredEvent]:
-        rows = await self._reader.execute_fetchall(
-            "SELECT seq, type, data, at, correlation_id FROM events "
-            "WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (stream, after, limit),
-        )
-        return [StoredEvent(stream, seq, t, json.loads(d), at, c) for seq, t, d, at, c in rows]
+        rows = await self._reader.execute_fetchall(SELECT_EVENTS, (stream, after, limit))
+        return _stored_events(stream, rows)
 
     async def lookup_result(self, key: str) -> bytes | None:
         """The recorded result of the call made with idempotency key `key`, if any."""
@@ -225,3 +217,29 @@ class LogFile:
         await self._writer.execute(
             "DELETE FROM idempotency WHERE at < ?", (time.time() - older_than_s,)
         )
+
+
+SELECT_EVENTS = (
+    "SELECT seq, type, data, at, correlation_id FROM events "
+    "WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?"
+)
+
+
+def _stored_events(stream: str, rows: Iterable[Any]) -> list[StoredEvent]:
+    return [StoredEvent(stream, seq, t, json.loads(d), at, c) for seq, t, d, at, c in rows]
+
+
+def _load_stream(conn: sqlite3.Connection, stream: str) -> LoadedStream:
+    """Runs on the reader's thread. Events are only appended and a snapshot only moves
+    forward, so the events read after the snapshot complete it even if a commit lands
+    between the two reads."""
+    loaded = LoadedStream()
+    for seq, state in conn.execute("SELECT seq, state FROM snapshots WHERE stream = ?", (stream,)):
+        loaded.snapshot_seq, loaded.snapshot = seq, json.loads(state)
+        loaded.snapshot_bytes = len(state)
+    loaded.events = _stored_events(
+        stream, conn.execute(SELECT_EVENTS, (stream, loaded.snapshot_seq, -1))
+    )
+    found = conn.execute("SELECT 1 FROM idempotency WHERE stream = ? LIMIT 1", (stream,))
+    loaded.has_results = found.fetchone() is not None
+    return loaded

@@ -2,7 +2,9 @@
 
 `events` is keyed by (stream, seq) so that a second writer of the same seq fails: optimistic
 concurrency without a read. `objects` indexes the streams of the file for listing by key prefix,
-owner and status.
+owner and status. `idempotency` is indexed by stream so that loading an object also tells
+whether any of its calls' results are stored: for most new objects none are, and the host
+then answers their keys from memory.
 """
 
 BASE_SCHEMA = """
@@ -37,6 +39,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
     at REAL NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (at);
+CREATE INDEX IF NOT EXISTS idempotency_by_stream ON idempotency (stream);
 CREATE TABLE IF NOT EXISTS alarms (
     stream TEXT NOT NULL,
     name TEXT NOT NULL,

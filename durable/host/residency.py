@@ -20,15 +20,25 @@ class Resident:
         "last_seq",
         "last_used",
         "obj",
+        "results_unseen",
         "since_snapshot",
         "snapshot_bytes",
         "users",
     )
 
     def __init__(
-        self, obj: DurableObject, last_seq: int, since_snapshot: int = 0, snapshot_bytes: int = 0
+        self,
+        obj: DurableObject,
+        last_seq: int,
+        since_snapshot: int = 0,
+        snapshot_bytes: int = 0,
+        results_unseen: bool = True,
     ) -> None:
         self.obj = obj
+        self.results_unseen = results_unseen
+        """Whether the file may hold results of this object's calls that the host's
+        idempotency cache does not: some were stored before it was activated, or the cache
+        has since let one go. While false, a key the cache does not know is new."""
         self.last_seq = last_seq
         self.since_snapshot = since_snapshot
         self.snapshot_bytes = snapshot_bytes
@@ -105,6 +115,13 @@ class ResidentSet:
             self._draining[key] = pending
             pending.add_done_callback(lambda _: self._draining.pop(key, None))
 
+    def result_forgotten(self, key: str) -> None:
+        """The idempotency cache let a result of `key`'s calls go: from now on only the file
+        knows it."""
+        resident = self._residents.get(key)
+        if resident is not None:
+            resident.results_unseen = True
+
     def passivate_idle(self, idle_seconds: float) -> int:
         """Evicts objects unused for `idle_seconds`; their state stays on disk."""
         cutoff = time.monotonic() - idle_seconds
@@ -131,7 +148,9 @@ class ResidentSet:
             obj.restore(loaded.snapshot)
         for event in loaded.events:
             obj.apply(Event(event.type, event.data))
-        resident = Resident(obj, loaded.last_seq, len(loaded.events), loaded.snapshot_bytes)
+        resident = Resident(
+            obj, loaded.last_seq, len(loaded.events), loaded.snapshot_bytes, loaded.has_results
+        )
         self._residents[key] = resident
         self._on_activation(time.perf_counter() - started)
         return resident

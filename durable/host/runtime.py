@@ -75,7 +75,7 @@ class HostRuntime:
         self._open_files = OpenFiles(self._open_log_file, self._fire_alarm)
         self._files = self._open_files.files
         self._residents = ResidentSet(kind, self._file_of, metrics.activated)
-        self._idempotency = IdempotencyCache()
+        self._idempotency = IdempotencyCache(self._residents.result_forgotten)
         self._started = asyncio.Event()
         self._housekeeping: asyncio.Task[None] | None = None
         self._background = BackgroundWork(kind.kind)
@@ -200,7 +200,7 @@ class HostRuntime:
                 return None
             if key is not None:
                 earlier = await self._idempotency.recall(
-                    key, fresh=call.fresh_key, log_file=self._file_of(call.key)
+                    key, resident, fresh=call.fresh_key, log_file=self._file_of(call.key)
                 )
                 if earlier is not None:
                     return earlier
@@ -214,7 +214,7 @@ class HostRuntime:
                 ref = LocalRef(self.call, call.key, call.correlation_id)
                 self._background.start_after(commit, call.key, ctx.spawned, ref)
             if key is not None and final and commit is not None:
-                self._idempotency.begin(key, commit, reply)
+                self._idempotency.begin(key, commit, reply, call.key)
         return await _once_durable(reply, commit)
 
     async def _wait_unless_handed_off(self, file_key: Any, call: Call) -> Reply:

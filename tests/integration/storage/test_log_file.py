@@ -169,3 +169,11 @@ async def test_destroying_a_stream_removes_it_before_later_writes_in_the_batch(
     )
     assert [e.data["by"] for e in (await log_file.load("cart-x")).events] == [9]
     assert await log_file.alarms_of("cart-x") == []
+
+
+async def test_load_says_whether_results_of_a_streams_calls_are_stored(log_file: LogFile) -> None:
+    await log_file.submit(WriteUnit("s", 0, events=[event(1)], idempotency=("k1", b"first")))
+    await log_file.append("t", 0, [event(1)])
+    assert (await log_file.load("s")).has_results
+    assert not (await log_file.load("t")).has_results
+    assert not (await log_file.load("never-written")).has_results
