@@ -13,12 +13,7 @@ from ray.serve.schema import LoggingConfig
 
 from actors.secrets import secret
 from bootstrap import SHOP
-from durable import (
-    Objects,
-    RuntimeConfig,
-    collect_garbage_less_often,
-    keep_startup_objects,
-)
+from durable import Objects, RuntimeConfig, collect_garbage_less_often, keep_startup_objects
 from serve_app.edge import Edge
 from serve_app.errors import install_error_handlers
 from serve_app.graph.schema import graphql_router

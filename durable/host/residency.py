@@ -30,9 +30,9 @@ class Resident:
         self,
         obj: DurableObject,
         last_seq: int,
-        since_snapshot: int = 0,
-        snapshot_bytes: int = 0,
-        results_unseen: bool = True,
+        since_snapshot: int,
+        snapshot_bytes: int,
+        results_unseen: bool,
     ) -> None:
         self.obj = obj
         self.results_unseen = results_unseen
