@@ -18,7 +18,7 @@ from durable.client import in_process
 from durable.client.calls import Call, Reply
 from durable.config import RuntimeConfig
 from durable.errors import WrongHost
-from durable.gc_policy import collect_garbage_less_often, keep_startup_objects
+from durable.gc_policy import PAUSES, collect_garbage_less_often, keep_startup_objects
 from durable.host.runtime import HostRuntime
 from durable.host.transfer import discard, file_digest, read_chunk, receive, set_aside
 from durable.kind import DurableObject
@@ -264,6 +264,10 @@ class ObjectHost:
 
     async def resident_count(self, kind: str | None = None) -> int:
         return sum(r.resident_count() for name, r in self._runtimes.items() if kind in (None, name))
+
+    async def gc_pauses(self) -> dict[str, list[float]]:
+        """This host's garbage collections by generation: count, total and longest ms."""
+        return PAUSES.summary()
 
 
 def _runtime(

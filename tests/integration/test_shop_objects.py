@@ -252,3 +252,23 @@ async def test_a_guest_cart_merges_into_the_shoppers_cart_all_or_nothing(shop: O
     with pytest.raises(Exception, match="between 1 and 9999"):
         await mine.call(ShortLivedCart.merge_lines, lines=too_many)
     assert (await mine.call(ShortLivedCart.view))["lines"] == merged["lines"]
+
+
+async def test_a_host_under_load_reports_its_garbage_collections(shop: Objects) -> None:
+    carts = shop(ShortLivedCart)
+    host = await carts.host_of("gc-0")
+    batches = iter(range(10_000))
+
+    async def activate_more_then_look() -> dict[str, list[float]]:
+        """Every new resident object grows the host's heap; collections follow."""
+        batch = next(batches)
+        keys = [f"gc-{batch}-{n}" for n in range(200)]
+        await asyncio.gather(*(carts.get(key).call(ShortLivedCart.view) for key in keys))
+        pauses: dict[str, list[float]] = await host.gc_pauses.remote()
+        return pauses
+
+    pauses = await eventually(
+        activate_more_then_look, lambda seen: seen["count"][0] > 0, what="a young collection"
+    )
+    assert pauses["longest_ms"][0] > 0
+    assert pauses["total_ms"][0] >= pauses["longest_ms"][0]
