@@ -3,7 +3,6 @@ once the state outweighs that many events, so activation stays short and a large
 not re-serialised every few events."""
 
 from durable.host.residency import Resident
-from storage.batch_sql import dumps
 from storage.records import WriteUnit
 
 APPROX_EVENT_BYTES = 64
@@ -22,6 +21,6 @@ def add_snapshot_if_due(resident: Resident, unit: WriteUnit, snapshot_every: int
     if unit.events and snapshot_due(
         resident.since_snapshot, resident.snapshot_bytes, snapshot_every
     ):
-        state = dumps(resident.obj.snapshot())
+        state = resident.obj.snapshot_json()
         unit.snapshot = state
         resident.since_snapshot, resident.snapshot_bytes = 0, len(state)
