@@ -59,9 +59,10 @@ PAUSES = GcPauses()
 def collect_garbage_less_often() -> None:
     """Measured at a checkout load of 64 shoppers: under Python's default, hosts spent
     5-10% of checkout throughput on collections and a gateway replica a tenth of its CPU.
-    `bench.gc_pauses` (150 s of load): with a middle collection every 20 young ones of
-    50,000 allocations, a shop host stopped for up to 0.76 s (1.1 s in another run); with
-    `THRESHOLDS`, for up to 0.16 s, at the same collection time per checkout (0.48 ms).
+    `bench.gc_pauses` (150 s of load, two runs): with a middle collection every 20 young
+    ones of 50,000 allocations, a shop host stopped for up to 0.75 s (1.1 s in a probe);
+    with `THRESHOLDS`, for up to 0.16-0.22 s, at about the same collection time per checkout
+    (0.48-0.51 ms against 0.47-0.49 ms).
     `RAYSHOP_GC_THRESHOLDS` (`young,middle,old`) overrides them."""
     gc.set_threshold(*thresholds(os.environ.get("RAYSHOP_GC_THRESHOLDS", "")))
     if PAUSES.on_collection not in gc.callbacks:
