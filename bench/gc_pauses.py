@@ -9,8 +9,9 @@ every call in flight for as long as it scans the survivors. The same checkout fl
 `bench.http` (through stubs, closed loop at 64 shoppers) run for `BENCH_SECONDS` (default
 150: long enough for the previous policy's first middle collection), each policy in its own
 fresh Ray: the previous thresholds (50,000, 20, 100) first, then the hosts' default. Per
-policy: flows per second, p50 / p99, and over the shop hosts the longest stop and the
-collection time per flow, by generation. Last line: the figures as JSON.
+policy: flows per second, p50 / p99, and over the shop hosts, by generation, the longest
+stop since they started (the load is most of their life) and the collection time per flow.
+Last line: the figures as JSON.
 """
 
 import asyncio

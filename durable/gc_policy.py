@@ -63,7 +63,8 @@ def collect_garbage_less_often() -> None:
     ones of 50,000 allocations, a shop host stopped for up to 0.75 s (1.1 s in a probe);
     with `THRESHOLDS`, for up to 0.16-0.22 s, at about the same collection time per checkout
     (0.48-0.51 ms against 0.47-0.49 ms).
-    `RAYSHOP_GC_THRESHOLDS` (`young,middle,old`) overrides them."""
+    `RAYSHOP_GC_THRESHOLDS` (`young,middle,old`) overrides them. From here on `PAUSES`
+    records every collection of the process."""
     gc.set_threshold(*thresholds(os.environ.get("RAYSHOP_GC_THRESHOLDS", "")))
     if PAUSES.on_collection not in gc.callbacks:
         gc.callbacks.append(PAUSES.on_collection)
