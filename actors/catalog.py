@@ -1,6 +1,8 @@
 """The catalog database object (dedicated): products and their dual-market prices.
 
-Checkout re-reads prices here when it locks a cart (ARCHITECTURE §5.6 step 1).
+Checkout re-reads prices here when it locks a cart (ARCHITECTURE §5.6 step 1). The shop
+hosts read it from leased copies (`replica_queries`), which every change reaches before it is
+acknowledged, so a price read anywhere after a change is the new one.
 """
 
 from typing import Any, Literal
@@ -66,6 +68,20 @@ class Catalog(DurableObject):
     placement = Dedicated()
     state_model = CatalogState
     state: CatalogState
+    replica_queries = frozenset(
+        {
+            "quote",
+            "facts",
+            "prices",
+            "search",
+            "categories",
+            "product",
+            "product_record",
+            "products",
+        }
+    )
+    """Every cart add and checkout quotes the catalog: the shop hosts answer from their own
+    copies, and a product's change is acknowledged once every copy has it."""
 
     def apply(self, event: Event) -> None:
         if event.type == "ProductSaved":

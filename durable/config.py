@@ -27,6 +27,9 @@ class RuntimeConfig:
             dedicated objects start (ARCHITECTURE §13.1).
         handoff_timeout_s: how long a partition's move waits for the calls running on it
             before the move is called off (§13.3).
+        replica_lease_s: how long a host process may answer a kind's `replica_queries` from
+            its copy of an object without hearing from the object's host (0: no copies). A
+            write waits at most this long for a follower that cannot be reached.
     """
 
     state_dir: str
@@ -38,6 +41,7 @@ class RuntimeConfig:
     partitions: dict[str, int] = field(default_factory=dict)
     home_volume: str = HOME_VOLUME
     handoff_timeout_s: float = 30.0
+    replica_lease_s: float = 2.0
 
     @classmethod
     def from_env(cls) -> "RuntimeConfig":
@@ -52,6 +56,7 @@ class RuntimeConfig:
             hosts=parse_counts(os.environ.get("RAYSHOP_HOSTS", ""), "RAYSHOP_HOSTS"),
             partitions=parse_counts(os.environ.get("RAYSHOP_PARTITIONS", ""), "RAYSHOP_PARTITIONS"),
             home_volume=check_volume_name(os.environ.get("RAYSHOP_HOME_VOLUME", HOME_VOLUME)),
+            replica_lease_s=float(os.environ.get("RAYSHOP_REPLICA_LEASE_S", "2")),
         )
 
 

@@ -67,6 +67,11 @@ class DurableObject:
     owner_schema: ClassVar[str] = ""
     resume_statuses: ClassVar[tuple[str, ...]] = ()
     """A host starting up calls `resume` on each of its objects listed with these statuses."""
+    replica_queries: ClassVar[frozenset[str]] = frozenset()
+    """Queries another host process may answer from its own leased copy of the object
+    (`durable.client.replicas`): they read only the object's memory, never its tables and
+    never other objects. Worth it for an object read on most calls and seldom written; each
+    of its writes then waits until the copies have it."""
 
     def __init__(self, key: str) -> None:
         self.key = key

@@ -1,6 +1,7 @@
 """Stubs (ARCHITECTURE §3): callers name an object by kind and key; the stub finds the host,
 caches its handle, batches calls to it, and retries a call whose host died, with the same
-idempotency key, so the call takes effect exactly once."""
+idempotency key, so the call takes effect exactly once. In a host process, a kind's replica
+queries are answered from the process's leased copy of the object (`durable.client.replicas`)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from ray.exceptions import ActorUnavailableError, RayActorError
 from durable.client import in_process
 from durable.client.calls import Call, Reply
 from durable.client.channel import HostChannel
+from durable.client.replicas import Replicas
 from durable.config import RuntimeConfig
 from durable.errors import HostUnavailable, UnknownMethod, WrongHost
 from durable.host.actor import host_title, remote_host_class
 from durable.ids import unique_id
-from durable.kind import COMMAND, WAITER, DurableObject
+from durable.kind import COMMAND, QUERY, WAITER, DurableObject
 from durable.observe.correlation import correlation_id
 from durable.placement.layout import LayoutMismatch
 from durable.placement.partition_map import HostSpot, Slot
@@ -72,6 +74,7 @@ class KindClient(Generic[K]):
         self._handles: dict[str, Any] = {}
         self._channels: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, HostChannel]]
         self._channels = weakref.WeakKeyDictionary()
+        self._replicas: Replicas | None = None
 
     def get(self, key: str) -> ObjectStub[K]:
         if not isinstance(key, str) or not key:
@@ -207,6 +210,7 @@ class KindClient(Generic[K]):
         if marker is None:
             raise UnknownMethod(self.kind.kind, method)
         fresh = marker == COMMAND and idempotency_key is None
+        replicated = marker == QUERY and method in self.kind.replica_queries
         if fresh:
             idempotency_key = unique_id()
         deadline = time.monotonic() + self._retry_deadline_s
@@ -215,6 +219,10 @@ class KindClient(Generic[K]):
             epoch = self._view.map.epoch
             name, spot = await self.route(key)
             local = in_process.host(self._config.state_dir, name)
+            copy = self._replica(key) if replicated and local is None else None
+            if copy is not None:
+                assert self._replicas is not None
+                return await self._replicas.ask(copy, method, args, kwargs)
             call = Call(
                 key,
                 method,
@@ -250,6 +258,43 @@ class KindClient(Generic[K]):
                 raise HostUnavailable(f"{self.kind.kind} {key!r}: {error}") from error
             attempt += 1
             await asyncio.sleep(HOST_RETRY.backoff(attempt))
+
+    def _replica(self, key: str) -> DurableObject | None:
+        """This process's leased copy of `key`, if it is a host process and holds one (it
+        starts following `key` if not)."""
+        if self._replicas is None:
+            if self._config.replica_lease_s <= 0:
+                return None
+            if in_process.any_host(self._config.state_dir) is None:
+                return None
+            self._replicas = Replicas(self.kind, self._follow)
+        return self._replicas.current(key)
+
+    async def _follow(self, key: str, version: int) -> Reply:
+        """Asks the host of `key` for a lease on this process's copy at `version`."""
+        follower = in_process.any_host(self._config.state_dir)
+        assert follower is not None
+        name, spot = await self.route(key)
+        try:
+            reply = await self.handle(name, spot).follow.remote(
+                self.kind.kind, key, follower.name, follower.handle, version
+            )
+        except RETRYABLE:
+            self.forget(name)
+            raise
+        return Reply(*reply)
+
+    def replica_push(
+        self,
+        key: str,
+        first_seq: int,
+        changes: builtins.list[tuple[str, dict[str, Any]]],
+        reset: bool,
+    ) -> bool:
+        """A write to `key` that its host pushed to this process's copy; False: no copy."""
+        if self._replicas is None:
+            return False
+        return self._replicas.apply(key, first_seq, changes, reset)
 
     def forget(self, name: str) -> None:
         """Drops the cached handle of the host `name` (it died, or was stopped)."""

@@ -75,6 +75,7 @@ class ObjectHost:
         self._placement = effective(first.placement, first.kind, config.hosts, config.partitions)
         self.name = host_name(self._placement, first.kind, spot)
         self._runtimes: dict[str, HostRuntime] = {}
+        self.handle = ray.get_runtime_context().current_actor
         in_process.register(config.state_dir, self.name, self)
         self._starting = asyncio.get_running_loop().create_task(self._start())
 
@@ -234,6 +235,26 @@ class ObjectHost:
         if runtime is None:
             return Reply(False, WrongHost(f"{self.name} runs no {kind} objects"))
         return await runtime.call(call)
+
+    @ray.method(enable_task_events=False)
+    async def follow(self, kind: str, key: str, follower: str, handle: Any, version: int) -> Reply:
+        """A lease on a copy of `key` for the host `follower` (see `durable.client.replicas`)."""
+        runtime = await self._runtime_of(kind)
+        if runtime is None:
+            return Reply(False, WrongHost(f"{self.name} runs no {kind} objects"))
+        return await runtime.follow(key, follower, handle, version)
+
+    @ray.method(enable_task_events=False)
+    def replica_push(
+        self,
+        kind: str,
+        key: str,
+        first_seq: int,
+        changes: list[tuple[str, dict[str, Any]]],
+        reset: bool,
+    ) -> bool:
+        """A write to an object this process keeps a copy of; False: the copy is gone."""
+        return self._objects.named(kind).replica_push(key, first_seq, changes, reset)
 
     async def call_here(self, kind: str, call: Call) -> Reply:
         """A call from this very process: copied both ways, as a Ray call would, so caller and

@@ -18,6 +18,7 @@ from durable.errors import TerminalError, UnknownMethod, WrongHost
 from durable.host.alarms import retry_later
 from durable.host.background import BackgroundWork
 from durable.host.contexts import ContextMaker, settled
+from durable.host.followers import Followers
 from durable.host.handoff import Handoff
 from durable.host.idempotency import IdempotencyCache, encode
 from durable.host.local_ref import LocalRef
@@ -84,6 +85,8 @@ class HostRuntime:
         self._handoff = Handoff(metrics.paused)
         self._resuming: set[asyncio.Future[None]] = set()
         self._calls: Counter[Any] = Counter()
+        lease_s = self._config.replica_lease_s
+        self._followers = Followers(kind.kind, lease_s) if kind.replica_queries else None
 
     async def start(self, held: Iterable[Any] = ()) -> None:
         """Opens every file and re-arms its alarms; calls wait until this is done. Calls on
@@ -127,6 +130,8 @@ class HostRuntime:
         for `end_handoff`: the resuming runs on its own so that the handoff can end."""
         if file_key in self._files:
             return
+        if self._followers is not None:
+            self._followers.hold_writes()  # the host it came from may have leased copies
         log_file = await self._open_files.open(file_key, path)
         resuming = asyncio.ensure_future(self._resume_objects({file_key: log_file}))
         self._resuming.add(resuming)
@@ -184,6 +189,31 @@ class HostRuntime:
                     reply = await self._call_resident(resident, call, marker == COMMAND)
                 if reply is not None:
                     return reply
+        finally:
+            self._handoff.leave(file_key)
+
+    async def follow(self, key: str, follower: str, handle: Any, version: int) -> Reply:
+        """Leases `follower` (a host process, by name and actor handle) a copy of `key`:
+        (version, the snapshot unless the follower's copy is at `version`, lease seconds).
+        Every later write to `key` is pushed to it while the lease lasts."""
+        if self._followers is None:
+            return Reply(False, UnknownMethod(self.kind.kind, "follow"))
+        await self._started.wait()
+        file_key = self._file_key(key)
+        entered = self._handoff.enter_now(file_key) or await self._handoff.enter(file_key)
+        if not entered:
+            return Reply(False, self._not_here(key))
+        try:
+            if file_key not in self._files:
+                return Reply(False, self._not_here(key))
+            while True:
+                async with self._residents.using(key) as resident, resident.gate:
+                    await settled(resident)  # the copy holds only what is durable
+                    if resident.alive:
+                        lease_s = self._followers.grant(key, follower, handle)
+                        current = version == resident.last_seq
+                        snapshot = None if current else resident.obj.snapshot_json()
+                        return Reply(True, (resident.last_seq, snapshot, lease_s))
         finally:
             self._handoff.leave(file_key)
 
@@ -276,6 +306,8 @@ class HostRuntime:
         commit = self._files[file_key].submit(unit)
         resident.last_seq = unit.last_seq
         resident.last_commit = commit
+        if self._followers is not None and (unit.events or unit.destroy):
+            resident.last_commit = asyncio.ensure_future(self._replicate(commit, key, unit))
         if unit.destroy:
             resident.obj = self.kind(key)
             resident.last_seq = 0
@@ -287,6 +319,12 @@ class HostRuntime:
             self._open_files.committed(file_key, unit)
 
         commit.add_done_callback(after_commit)
+
+    async def _replicate(self, commit: asyncio.Future[None], key: str, unit: WriteUnit) -> None:
+        """Durable once committed and taken by every leased copy (or its lease ran out)."""
+        await commit
+        assert self._followers is not None
+        await self._followers.push(key, unit.expected_seq + 1, unit.events, unit.destroy)
 
     # alarms
 

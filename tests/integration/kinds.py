@@ -1,6 +1,7 @@
 """Object kinds made for testing the runtime; hosts import them by path like any kind."""
 
 import asyncio
+import os
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -149,3 +150,48 @@ class EventTally(Subscriber):
     async def types(self, ctx: CallContext) -> list[str]:
         """The type of every event applied, in no particular order."""
         return [str(row[0]) for row in await ctx.read("SELECT type FROM applied", ())]
+
+
+class BoardState(BaseModel):
+    notices: list[str] = Field(default_factory=list)
+
+
+class NoticeBoard(DurableObject):
+    """Read on most calls and seldom written: other hosts may read it from their copies."""
+
+    kind = "notice_board"
+    collection = "notice_boards"
+    placement = Dedicated()
+    state_model = BoardState
+    state: BoardState
+    replica_queries = frozenset({"read"})
+
+    def apply(self, event: Event) -> None:
+        self.state.notices.append(event.data["text"])
+
+    @command
+    async def post(self, ctx: CallContext, text: str) -> int:
+        ctx.emit("Posted", {"text": text})
+        return len(self.state.notices)
+
+    @query
+    async def read(self, ctx: CallContext) -> dict[str, Any]:
+        """The notices, and the process that answered."""
+        return {"notices": list(self.state.notices), "pid": os.getpid()}
+
+
+class BoardReader(DurableObject):
+    """Reads notice boards from a host of its own, as a cart reads the catalog."""
+
+    kind = "board_reader"
+    collection = "board_readers"
+    placement = Partitioned(partitions=1, hosts=1)
+
+    @query
+    async def look(self, ctx: CallContext, board: str) -> dict[str, Any]:
+        answer: dict[str, Any] = await ctx.objects(NoticeBoard).get(board).call(NoticeBoard.read)
+        return answer
+
+    @query
+    async def pid(self, ctx: CallContext) -> int:
+        return os.getpid()
