@@ -20,6 +20,7 @@ from typing import Any
 from durable.client.calls import Reply
 from durable.context import CallContext
 from durable.kind import DurableObject, Event
+from durable.observe import replica_metrics
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,8 @@ class Replicas:
         return True
 
     def drop(self, key: str) -> None:
-        self._copies.pop(key, None)
+        if self._copies.pop(key, None) is not None:
+            replica_metrics.copies(self._kind.kind, len(self._copies))
         self._generation[key] = self._generation.get(key, 0) + 1
 
     async def _keep(self, key: str) -> None:
@@ -124,6 +126,7 @@ class Replicas:
             obj.restore(json.loads(snapshot))
             read_at = current.read_at if current is not None else asked
             current = self._copies[key] = _Copy(obj, version, asked, read_at)
+            replica_metrics.copies(self._kind.kind, len(self._copies))
         if current is None:
             return RETRY_S
         current.until = max(current.until, asked + lease_s)

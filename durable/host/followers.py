@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from durable.observe import replica_metrics
 from storage.records import NewEvent
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Followers:
             return
         changes = [(event.type, event.data) for event in events]
         names = list(leases)
+        replica_metrics.pushed(self._kind, len(names))
         await asyncio.gather(
             *(self._push_to(key, name, leases[name], first_seq, changes, reset) for name in names)
         )
@@ -85,6 +87,7 @@ class Followers:
             applied = await asyncio.wait_for(pushed, left)
         except Exception as exc:  # unreachable, dead or slow: its copy lapses with its lease
             log.warning("follower %s of %s %s did not take a write: %r", name, self._kind, key, exc)
+            replica_metrics.lapsed(self._kind)
             await asyncio.sleep(max(0.0, lease.until - time.monotonic()))
             applied = False
         if not applied:
