@@ -36,7 +36,6 @@ class _Copy:
     obj: DurableObject
     version: int
     until: float
-    read_at: float
 
 
 class Replicas:
@@ -49,13 +48,13 @@ class Replicas:
         self._generation: dict[str, int] = {}
         """Bumped whenever a key's copy is dropped: a lease asked for before then is void."""
         self._keepers: dict[str, asyncio.Task[None]] = {}
+        self._read_at: dict[str, float] = {}
 
     def current(self, key: str) -> DurableObject | None:
         """The copy of `key` if its lease holds; else None, and a copy is sought."""
-        now = time.monotonic()
+        now = self._read_at[key] = time.monotonic()
         found = self._copies.get(key)
         if found is not None and found.until > now:
-            found.read_at = now
             return found.obj
         keeper = self._keepers.get(key)
         if keeper is None or keeper.done():
@@ -97,11 +96,13 @@ class Replicas:
         self._generation[key] = self._generation.get(key, 0) + 1
 
     async def _keep(self, key: str) -> None:
-        """Follows `key` while it is read: a lease now, renewed at a third of its length."""
+        """Follows `key` while it is read: a lease now, renewed at a third of its length;
+        asking again every `RETRY_S` while none is granted."""
         while True:
             found = self._copies.get(key)
-            if found is not None and time.monotonic() - found.read_at > IDLE_S:
+            if time.monotonic() - self._read_at.get(key, 0.0) > IDLE_S:
                 self.drop(key)
+                self._read_at.pop(key, None)
                 return
             pause = RETRY_S
             try:
@@ -124,8 +125,7 @@ class Replicas:
         if snapshot is not None and (current is None or version > current.version):
             obj = self._kind(key)
             obj.restore(json.loads(snapshot))
-            read_at = current.read_at if current is not None else asked
-            current = self._copies[key] = _Copy(obj, version, asked, read_at)
+            current = self._copies[key] = _Copy(obj, version, asked)
             replica_metrics.copies(self._kind.kind, len(self._copies))
         if current is None:
             return RETRY_S

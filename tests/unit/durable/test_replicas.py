@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from durable.client import replicas as replicas_module
 from durable.client.calls import Reply
 from durable.client.replicas import Replicas
 from durable.host.followers import Followers
@@ -116,6 +117,24 @@ async def test_no_lease_no_copy() -> None:
         await asyncio.sleep(0)
     assert leader.asked == [-1]
     assert replicas.current("lobby") is None
+
+
+async def test_an_object_no_longer_read_is_no_longer_followed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(replicas_module, "IDLE_S", 0.05)
+    monkeypatch.setattr(replicas_module, "RETRY_S", 0.01)
+    leader = Leader()
+    leader.reply = Reply(False, RuntimeError("the object's host refuses leases"))
+    replicas = Replicas(NoticeBoard, leader.follow)
+    assert replicas.current("lobby") is None
+
+    keeper = replicas._keepers["lobby"]
+    deadline = time.monotonic() + 30
+    while not keeper.done():
+        assert time.monotonic() < deadline, "still asking for a lease nobody reads"
+        await asyncio.sleep(0.01)
+    assert leader.asked, "it asked for a lease while the object was read"
 
 
 async def test_a_copy_expires_with_its_lease() -> None:
