@@ -223,7 +223,7 @@ class ObjectHost:
     async def call_batch(self, kind: str, calls: list[Call]) -> list[Reply]:
         runtime = await self._runtime_of(kind)
         if runtime is None:
-            return [Reply(False, WrongHost(f"{self.name} runs no {kind} objects"))] * len(calls)
+            return [self._runs_no(kind)] * len(calls)
         return await runtime.call_batch(calls)
 
     @ray.method(enable_task_events=False)
@@ -233,7 +233,7 @@ class ObjectHost:
     async def _call(self, kind: str, call: Call) -> Reply:
         runtime = await self._runtime_of(kind)
         if runtime is None:
-            return Reply(False, WrongHost(f"{self.name} runs no {kind} objects"))
+            return self._runs_no(kind)
         return await runtime.call(call)
 
     @ray.method(enable_task_events=False)
@@ -241,7 +241,7 @@ class ObjectHost:
         """A lease on a copy of `key` for the host `follower` (see `durable.client.replicas`)."""
         runtime = await self._runtime_of(kind)
         if runtime is None:
-            return Reply(False, WrongHost(f"{self.name} runs no {kind} objects"))
+            return self._runs_no(kind)
         return await runtime.follow(key, follower, handle, version)
 
     @ray.method(enable_task_events=False)
@@ -255,6 +255,9 @@ class ObjectHost:
     ) -> bool:
         """A write to an object this process keeps a copy of; False: the copy is gone."""
         return self._objects.named(kind).replica_push(key, first_seq, changes, reset)
+
+    def _runs_no(self, kind: str) -> Reply:
+        return Reply(False, WrongHost(f"{self.name} runs no {kind} objects"))
 
     async def call_here(self, kind: str, call: Call) -> Reply:
         """A call from this very process: copied both ways, as a Ray call would, so caller and

@@ -48,11 +48,6 @@ class Followers:
         self._leases.setdefault(key, {})[follower] = _Lease(handle, until)
         return self.lease_s
 
-    def count(self, key: str) -> int:
-        """How many followers hold an unexpired lease on `key`."""
-        now = time.monotonic()
-        return sum(lease.until > now for lease in self._leases.get(key, {}).values())
-
     async def push(self, key: str, first_seq: int, events: Sequence[NewEvent], reset: bool) -> None:
         """Hands a committed write to every follower holding a lease on `key`; returns when
         each has applied it, has dropped its copy, or its lease has run out."""

@@ -196,25 +196,30 @@ async def test_a_write_is_pushed_to_each_leased_follower() -> None:
     expected = ("notice_board", "lobby", 4, [("Posted", {"text": "x"})], False)
     assert first.pushed == [expected]
     assert second.pushed == [expected]
-    assert followers.count("lobby") == 2
+    await followers.push("lobby", 5, written("y"), reset=False)
+    assert len(first.pushed) == len(second.pushed) == 2, "both keep their leases"
 
 
 async def test_a_follower_that_dropped_its_copy_loses_its_lease() -> None:
     followers = Followers("notice_board", lease_s=5.0, inherited=False)
-    followers.grant("lobby", "shop-0", Follower(answer=False))
+    dropped = Follower(answer=False)
+    followers.grant("lobby", "shop-0", dropped)
 
     await followers.push("lobby", 1, written("x"), reset=False)
-    assert followers.count("lobby") == 0
+    await followers.push("lobby", 2, written("y"), reset=False)
+    assert len(dropped.pushed) == 1, "no pushes after it said its copy was gone"
 
 
 async def test_an_unreachable_follower_holds_a_write_until_its_lease_ends() -> None:
     followers = Followers("notice_board", lease_s=0.3, inherited=False)
     granted = time.monotonic()
-    followers.grant("lobby", "shop-0", Follower(answer=ConnectionError("gone")))
+    unreachable = Follower(answer=ConnectionError("gone"))
+    followers.grant("lobby", "shop-0", unreachable)
 
     await followers.push("lobby", 1, written("x"), reset=False)
     assert time.monotonic() - granted >= 0.3, "acknowledged while the copy could be read"
-    assert followers.count("lobby") == 0
+    await followers.push("lobby", 2, written("y"), reset=False)
+    assert len(unreachable.pushed) == 1, "its lapsed lease is forgotten"
 
 
 async def test_a_restarted_host_waits_out_leases_granted_before_it_started() -> None:
