@@ -27,6 +27,7 @@ from actors.warehouse import Warehouse
 from domain.errors import DomainError
 from domain.events import Topic, checked_payload
 from durable import (
+    Admission,
     Application,
     EventBus,
     Objects,
@@ -39,6 +40,7 @@ from durable import (
     connect,
 )
 from sagas.cancel_order import cancel_order
+from sagas.checkout.admission import ready_cart
 from sagas.checkout.saga import checkout
 from sagas.fulfilment import deliver_order, fulfil_order
 from sagas.quote_to_order import quote_to_order
@@ -60,6 +62,7 @@ SAGAS: dict[str, SagaFunction] = {
     "deliver_order": deliver_order,
     QUOTE_TO_ORDER: quote_to_order,
 }
+ADMISSIONS: dict[str, Admission] = {"checkout": ready_cart}
 
 SUBSCRIPTIONS = (
     Subscription(
@@ -133,6 +136,7 @@ SHOP = Application(
         ShopSaga,
     ),
     sagas=SAGAS,
+    admissions=ADMISSIONS,
     subscriptions=SUBSCRIPTIONS,
     check_payload=checked_payload,
     adapters={PaymentProvider: payment_provider, Carrier: carrier, Mailer: mailer},

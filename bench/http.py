@@ -112,21 +112,25 @@ async def http_point(
 
 async def direct_flow(shop: Any, owner: str) -> float:
     """The calls the routes make for one flow, made through stubs from this process: two
-    `add_product`s, the cart readied for checkout (address, the carrier's price for the
-    chosen service, prices checked), the tagged checkout saga."""
+    `add_product`s, then the tagged checkout saga, which readies the cart (address, the
+    carrier's price for the chosen service, prices checked) before it starts."""
     started = time.perf_counter()
     cart_id = cart_key_of(owner)
     cart = shop(Cart).get(cart_id)
     for sku in ("TEA", "MUG"):
         await cart.call(Cart.add_product, sku=sku, quantity=1, owner=owner, market="retail")
-    prepared = await cart.call(Cart.prepare_checkout, address=ADDRESS, shipping_service="REG")
-    if prepared["prices_changed"]:
-        raise RuntimeError(f"prices moved during the bench: {prepared['prices_changed']}")
     data = CheckoutInput.for_cart(uuid.uuid4().hex, cart_id, owner)
+    readiness = {"address": ADDRESS, "shipping_service": "REG"}
     outcome = (
         await shop(Saga)
         .get(data.checkout_id)
-        .call(Saga.run, saga_type="checkout", input=data.model_dump(mode="json"), timeout_s=120)
+        .call(
+            Saga.run,
+            saga_type="checkout",
+            input=data.model_dump(mode="json"),
+            timeout_s=120,
+            admission=readiness,
+        )
     )
     if outcome["status"] != "completed":
         raise RuntimeError(f"checkout ended {outcome}")

@@ -6,7 +6,7 @@ objects through `connect(app)` or, inside an object or a saga, `ctx.objects(Kind
 other module of this package is internal.
 """
 
-from durable.app import Application, PayloadCheck, SagaFunction
+from durable.app import Admission, Application, PayloadCheck, SagaFunction
 from durable.client.connect import connect
 from durable.client.objects import Objects
 from durable.client.stub import Callback, KindClient, ObjectStub
@@ -52,6 +52,7 @@ from durable.saga.saga_object import Saga
 __all__ = [
     "BUS_KEY",
     "HOME_VOLUME",
+    "Admission",
     "Application",
     "CallContext",
     "Callback",

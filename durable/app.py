@@ -24,6 +24,9 @@ AdapterFactory = Callable[["Objects"], Any]
 """Builds one adapter in the process that first needs it (a payment provider, a mailer); it
 may call objects through the `Objects` it is given."""
 SagaFunction = Callable[["SagaContext", dict[str, Any]], Awaitable[Any]]
+Admission = Callable[["Objects", dict[str, Any], dict[str, Any]], Awaitable[None]]
+"""(objects, the saga's input, what its starter sent for the check): raises to refuse a saga
+before its first journal entry, so a refused saga leaves nothing behind."""
 PayloadCheck = Callable[[str, JsonDict], tuple[str, JsonDict]]
 """(event type, payload) -> (topic, payload as it is published); raises to refuse it."""
 
@@ -41,6 +44,9 @@ class Application:
         name: what the application calls itself (host titles, logs).
         kinds: every object kind it hosts, the saga kind and the event bus included if used.
         sagas: saga functions by saga type, run by the saga kind.
+        admissions: by saga type, a check a starter may ask to run before the saga starts
+            (`Saga.start(..., admission={...})`): the checkout readies the cart in the same
+            call that starts it, and a cart that cannot be bought leaves no saga.
         subscriptions: who listens to which topics of the event bus.
         check_payload: validates what objects publish and names its topic.
         adapters: how to build the adapter of each port the kinds use (`ctx.adapter(Port)`),
@@ -52,6 +58,7 @@ class Application:
     name: str
     kinds: tuple[type[DurableObject], ...]
     sagas: Mapping[str, SagaFunction] = field(default_factory=dict)
+    admissions: Mapping[str, Admission] = field(default_factory=dict)
     subscriptions: tuple[Subscription, ...] = ()
     check_payload: PayloadCheck = topic_is_type
     adapters: Mapping[Any, AdapterFactory] = field(default_factory=dict)

@@ -41,6 +41,10 @@ class UnknownSagaType(TerminalError):
     code = "unknown_saga_type"
 
 
+class NoAdmissionCheck(TerminalError):
+    code = "no_admission_check"
+
+
 class SagaNotStuck(TerminalError):
     code = "saga_not_stuck"
 
@@ -67,12 +71,24 @@ class Saga(DurableObject):
 
     @command
     async def start(
-        self, ctx: CallContext, saga_type: str, input: dict[str, Any]
+        self,
+        ctx: CallContext,
+        saga_type: str,
+        input: dict[str, Any],
+        admission: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Starts the saga once; starting it again returns where it stands."""
+        """Starts the saga once; starting it again returns where it stands. With `admission`,
+        the saga type's admission check runs first, and only for a saga not yet started: what
+        it raises reaches the caller, and the saga stays unstarted."""
         if self.state.status is SagaStatus.NEW:
-            if saga_type not in ctx.objects.app.sagas:
+            app = ctx.objects.app
+            if saga_type not in app.sagas:
                 raise UnknownSagaType(f"no saga called {saga_type!r}", saga_type=saga_type)
+            if admission is not None:
+                check = app.admissions.get(saga_type)
+                if check is None:
+                    raise NoAdmissionCheck(f"saga type {saga_type!r} has no admission check")
+                await check(ctx.objects, input, admission)
             ctx.emit("SagaStarted", {"saga_type": saga_type, "input": input})
             self._drive(ctx)
         return self.summary()
@@ -168,9 +184,11 @@ class Saga(DurableObject):
         input: dict[str, Any],
         timeout_s: float = 60.0,
         until_waiting: bool = False,
+        admission: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Starts the saga (once) and waits for its outcome, in one call."""
-        await ctx.self_ref.call(Saga.start, saga_type, input)
+        """Starts the saga (once, after its admission check as `start` says) and waits for
+        its outcome, in one call."""
+        await ctx.self_ref.call(Saga.start, saga_type, input, admission)
         return await self.outcome(ctx, timeout_s, until_waiting)
 
     def _answerable(self, until_waiting: bool) -> bool:

@@ -6,15 +6,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from actors.cart import Cart
 from actors.payment import PENDING_METHODS, Payment
-from domain.cart import Address, PricesChanged
-from domain.errors import DomainError
+from domain.cart import Address
 from domain.payment_instructions import Bank
 from durable import Saga
+from sagas.checkout.admission import CartReadiness
 from sagas.checkout.models import CheckoutInput
 from serve_app.payment_views import PaymentView, payment_view
-from serve_app.routes.access import CartHolder, cart_key, cart_of
+from serve_app.routes.access import cart_key
 from serve_app.routes.deps import current_user, services
 from serve_app.schemas import IDEMPOTENCY_KEY, SERVICE_NAME, Responses
 from serve_app.strict_json import StrictJsonRoute
@@ -92,17 +91,21 @@ async def checkout(
     )
     payload = data.model_dump(mode="json")
     saga = services(request).shop(Saga).get(data.checkout_id)
-    try:
-        await _prepare_checkout(request, principal, body)
-    except DomainError:
-        if (await saga.call(Saga.view))["status"] == "new":
-            raise
-        # a repeat of a checkout that locked or emptied the cart answers for that checkout
-    timeout = services(request).settings.saga_wait_s
+    # the saga readies the cart before it starts (a refusal leaves no saga), and only once
+    admission = CartReadiness(
+        address=body.address.model_dump(mode="json") if body.address else None,
+        shipping_service=body.shipping_service,
+    ).model_dump()
     payment = None
     if wait:
+        timeout = services(request).settings.saga_wait_s
         outcome = await saga.call(
-            Saga.run, saga_type="checkout", input=payload, timeout_s=timeout, until_waiting=True
+            Saga.run,
+            saga_type="checkout",
+            input=payload,
+            timeout_s=timeout,
+            until_waiting=True,
+            admission=admission,
         )
         if outcome["status"] in ENDED:
             response.status_code = 200
@@ -110,7 +113,9 @@ async def checkout(
             shop = services(request).shop
             payment = payment_view(await shop(Payment).get(data.payment_id).call(Payment.status))
     else:
-        outcome = await saga.call(Saga.start, saga_type="checkout", input=payload)
+        outcome = await saga.call(
+            Saga.start, saga_type="checkout", input=payload, admission=admission
+        )
     return CheckoutAccepted(
         checkout_id=data.checkout_id,
         saga_id=data.checkout_id,
@@ -123,23 +128,3 @@ async def checkout(
 
 
 ENDED = ("completed", "compensated", "stuck")
-
-
-async def _prepare_checkout(request: Request, principal: Principal, body: CheckoutRequest) -> None:
-    """Refuses, before any saga or order exists, a checkout that cannot succeed or would
-    charge what the shopper was not shown: a 409 saying what is missing, or
-    `prices_changed` with the re-priced cart. The cart sets a one-step checkout's address and
-    shipping service in the same call."""
-    cart = cart_of(request, CartHolder(cart_key(principal), principal))
-    prepared = await cart.call(
-        Cart.prepare_checkout,
-        address=body.address.model_dump(mode="json") if body.address else None,
-        shipping_service=body.shipping_service,
-    )
-    changed = prepared.pop("prices_changed")
-    if changed:
-        raise PricesChanged(
-            "prices changed since the cart was shown; review the new total and check out again",
-            skus=changed,
-            cart=prepared,
-        )

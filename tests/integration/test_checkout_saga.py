@@ -18,9 +18,11 @@ from actors.shipment import Shipment
 from actors.warehouse import Warehouse
 from bench.invariants import check_invariants
 from bench.shop_data import address, checkout_input, idr, ready_cart, to_unserved_region
+from domain.cart import PricesChanged
 from domain.orders import IllegalTransition
 from durable import RuntimeConfig, Saga, correlation_id
 from durable.placement.volumes import HOME_VOLUME, volume_dir
+from durable.saga.saga_object import NoAdmissionCheck
 from sagas.checkout.models import CheckoutInput, LockedCart
 from sagas.checkout.steps import reserve_inventory
 
@@ -202,6 +204,54 @@ async def test_a_transient_provider_error_is_retried_and_charges_once(shop: Any)
     assert await check_invariants(shop) == []
 
 
+async def save_product(shop: Any, sku: str, retail_price: int) -> None:
+    product = {
+        "sku": sku,
+        "title": sku.title(),
+        "pricing": {"retail_price": idr(retail_price), "wholesale_price": idr(8_000)},
+    }
+    await shop(Catalog).get("catalog").call(Catalog.save_product, product=product)
+
+
+async def test_a_checkout_refused_at_admission_leaves_no_saga_and_a_repeat_is_not_refused(
+    shop: Any,
+) -> None:
+    await save_product(shop, "ADMITTED", 9_000)
+    await shop(Warehouse).get("jkt").call(Warehouse.restock, sku="ADMITTED", quantity=5)
+    cart_id = await ready_cart(shop, lines={"ADMITTED": 1})
+    await save_product(shop, "ADMITTED", 9_500)
+    payload = checkout_input(cart_id)
+    saga = shop(Saga).get(payload["checkout_id"])
+
+    async def admitted_run() -> dict[str, Any]:
+        result: dict[str, Any] = await saga.call(
+            Saga.run, saga_type="checkout", input=payload, timeout_s=120, admission={}
+        )
+        return result
+
+    with pytest.raises(PricesChanged) as refused:
+        await admitted_run()
+    assert refused.value.details["skus"] == ["ADMITTED"]
+    assert refused.value.details["cart"]["summary"]["subtotal"] == 9_500
+    assert (await saga.call(Saga.view))["status"] == "new"
+    assert await saga.call(Saga.timeline) == []
+    assert await shop(Order).list(prefix=f"ord-co-{cart_id}") == []
+
+    outcome = await admitted_run()  # the shopper has now been shown the new price
+    assert outcome["status"] == "completed", outcome
+    order = await shop(Order).get(outcome["result"]["order_id"]).call(Order.view)
+    assert order["totals"]["subtotal"] == 9_500
+    assert await admitted_run() == outcome, "the emptied cart does not refuse a started checkout"
+    assert await check_invariants(shop) == []
+
+
+async def test_asking_for_an_admission_check_a_saga_type_lacks_starts_nothing(shop: Any) -> None:
+    saga = shop(Saga).get("no-admission-check")
+    with pytest.raises(NoAdmissionCheck):
+        await saga.call(Saga.start, saga_type="cancel_order", input={}, admission={})
+    assert (await saga.call(Saga.view))["status"] == "new"
+
+
 async def test_the_same_checkout_submitted_twice_makes_one_order_and_one_charge(shop: Any) -> None:
     cart_id = await ready_cart(shop)
     payload = checkout_input(cart_id)
@@ -235,18 +285,7 @@ async def test_cancelling_a_paid_order_refunds_it_and_returns_the_stock(shop: An
 
 
 async def test_an_order_no_single_warehouse_can_fill_ships_from_two(shop: Any) -> None:
-    await (
-        shop(Catalog)
-        .get("catalog")
-        .call(
-            Catalog.save_product,
-            product={
-                "sku": "RARE",
-                "title": "Rare",
-                "pricing": {"retail_price": idr(9_000), "wholesale_price": idr(8_000)},
-            },
-        )
-    )
+    await save_product(shop, "RARE", 9_000)
     for warehouse in ("jkt", "bdg"):
         await shop(Warehouse).get(warehouse).call(Warehouse.restock, sku="RARE", quantity=1)
     cart_id = await ready_cart(shop, lines={"RARE": 2})
@@ -330,18 +369,7 @@ async def test_a_rerun_after_a_split_reservation_never_ships_short(shop: Any) ->
     before journaling it. Meanwhile the nearest warehouse got stock: the re-run must not
     count the 1 unit it still holds there as the whole order."""
     sku = "SPLIT"
-    await (
-        shop(Catalog)
-        .get("catalog")
-        .call(
-            Catalog.save_product,
-            product={
-                "sku": sku,
-                "title": "Split",
-                "pricing": {"retail_price": idr(9_000), "wholesale_price": idr(8_000)},
-            },
-        )
-    )
+    await save_product(shop, sku, 9_000)
     for warehouse in ("jkt", "bdg"):
         await shop(Warehouse).get(warehouse).call(Warehouse.restock, sku=sku, quantity=1)
     data = CheckoutInput.model_validate(checkout_input("cart-split"))
