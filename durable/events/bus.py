@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from durable.context import CallContext
-from durable.events.delivery import deliver_forever, wake_deliveries
+from durable.events.delivery import deliver_forever, wake_deliveries, wake_keeper
 from durable.events.subscriptions import Subscription
 from durable.kind import DurableObject, Event, command, query
 from durable.placement.policy import Dedicated
@@ -134,6 +134,7 @@ class EventBus(DurableObject):
         parsed = Subscription.model_validate(subscription)
         if parsed.name not in self.state.subscriptions:
             ctx.emit("Subscribed", parsed.model_dump())
+            wake_keeper(self.key)
         self._deliver(ctx)
 
     @query
@@ -269,6 +270,7 @@ class EventBus(DurableObject):
         for subscription in ctx.objects.app.subscriptions:
             if subscription.name not in self.state.subscriptions:
                 ctx.emit("Subscribed", subscription.model_dump())
+                wake_keeper(self.key)
 
     def _deliver(self, ctx: CallContext) -> None:
         objects = ctx.objects

@@ -34,11 +34,18 @@ IDLE_POLL_S = 1.0
 LINGER_S = 0.1
 SAVE_EVERY_S = 1.0
 APPENDED = "bus-appended"
+SUBSCRIBED = "bus-subscribed"
 
 
 def wake_deliveries(bus_key: str) -> None:
     """Something new to deliver: every delivery loop of this bus looks at once."""
     notifier.notify(APPENDED, bus_key)
+
+
+def wake_keeper(bus_key: str) -> None:
+    """A subscriber was added: the bus's keeper of delivery loops starts its loop at once
+    (it reads the subscriptions only then, and once every IDLE_POLL_S, not on every append)."""
+    notifier.notify(SUBSCRIBED, bus_key)
 
 
 def bus_kind() -> type["EventBus"]:
@@ -52,7 +59,7 @@ async def deliver_forever(ref: LocalRef, objects: "Objects") -> None:
     """Keeps one delivery loop running per subscription of the bus `ref` points at."""
     loops: dict[str, asyncio.Task[None]] = {}
     try:
-        with notifier.listening(APPENDED, ref.key) as wakeup:
+        with notifier.listening(SUBSCRIBED, ref.key) as wakeup:
             await _keep_loops(ref, objects, loops, wakeup)
     finally:
         for task in loops.values():
