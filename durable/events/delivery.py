@@ -2,7 +2,9 @@
 
 One loop per subscriber: read what lies after its position, hand it over in one call, move
 the position once the subscriber's writes are durable, and save it on the bus about once a
-second (the subscriber skips what it gets again after a crash). A batch that fails is
+second while events flow, and once more when they have stopped for IDLE_POLL_S (the
+subscriber skips what it gets again after a crash; the bus's `lag` reads the saved
+positions). A batch that fails is
 retried with backoff; if it keeps failing, its events go one by one so that only the event
 at fault is set aside as a dead letter and the rest go on. A subscriber host that is down
 is waited for, never dead-lettered.
@@ -104,8 +106,10 @@ async def _deliver_batches(
             await ref.call(bus_kind().replayed, name, event, error)
         batch = found["events"]
         if not batch:
-            await cursor.save()
-            await woken(wakeup, IDLE_POLL_S)
+            await cursor.save_now_and_then()
+            if not await woken(wakeup, IDLE_POLL_S):
+                await cursor.save()  # quiet for a while: where it stands is saved
+                continue
             await asyncio.sleep(LINGER_S)  # one call then carries what comes meanwhile
             continue
         if await _hand_over(target, name, batch) is None:
