@@ -4,10 +4,9 @@ One loop per subscriber: read what lies after its position, hand it over in one 
 the position once the subscriber's writes are durable, and save it on the bus about once a
 second while events flow, and once more when they have stopped for IDLE_POLL_S (the
 subscriber skips what it gets again after a crash; the bus's `lag` reads the saved
-positions). A batch that fails is
-retried with backoff; if it keeps failing, its events go one by one so that only the event
-at fault is set aside as a dead letter and the rest go on. A subscriber host that is down
-is waited for, never dead-lettered.
+positions). A batch that fails is retried with backoff; if it keeps failing, its events go
+one by one so that only the event at fault is set aside as a dead letter and the rest go on.
+A subscriber host that is down is waited for, never dead-lettered.
 """
 
 import asyncio
