@@ -78,14 +78,16 @@ def test_haproxy_repeats_only_harmless_requests_and_answers_unrouted_ones_503(
     wrapper.write_text(WRAPPER.replace("{binary}", real_haproxy()))
     wrapper.chmod(0o755)
     env = {**os.environ, **front_door_env("haproxy")}
+    env.pop("RAY_SERVE_HAPROXY_LOG_TARGET", None)
 
     checked = subprocess.run([wrapper, "-c", "-f", config], env=env, capture_output=True)
 
     assert checked.returncode == 0, checked.stderr.decode()
     lines = [line.strip() for line in config.read_text().splitlines()]
     frontend = lines.index("frontend http_frontend")
-    assert lines[frontend + 1 : frontend + 4] == [
+    assert lines[frontend + 1 : frontend + 5] == [
         "option http-buffer-request",
+        "no log",
         "http-request disable-l7-retry if !{ method GET HEAD OPTIONS } "
         "!{ req.hdr(idempotency-key) -m found }",
         f"http-response return status 503 errorfile {tmp_path}/rayshop-503.http "
@@ -94,6 +96,23 @@ def test_haproxy_repeats_only_harmless_requests_and_answers_unrouted_ones_503(
     assert env["RAY_SERVE_HAPROXY_RETRY_ON"].split() == ["conn-failure", "empty-response"]
     unrouted = f"http-request return status 503 errorfile {tmp_path}/rayshop-503.http"
     assert unrouted in lines, "no application routed: 503, not Serve's 404"
+    remove_run_dir(env)
+
+
+def test_haproxy_logs_each_request_only_where_the_operator_said(tmp_path: Path) -> None:
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(SERVED)
+    wrapper = tmp_path / "haproxy"
+    wrapper.write_text(WRAPPER.replace("{binary}", real_haproxy()))
+    wrapper.chmod(0o755)
+    env = {**os.environ, **front_door_env("haproxy"), "RAY_SERVE_HAPROXY_LOG_TARGET": "/dev/log"}
+
+    checked = subprocess.run([wrapper, "-c", "-f", config], env=env, capture_output=True)
+
+    assert checked.returncode == 0, checked.stderr.decode()
+    lines = [line.strip() for line in config.read_text().splitlines()]
+    assert "no log" not in lines
+    assert "option http-buffer-request" in lines
     remove_run_dir(env)
 
 

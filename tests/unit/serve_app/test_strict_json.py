@@ -27,3 +27,10 @@ def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
 
 def test_ordinary_json_parses_as_usual() -> None:
     assert loads(b'{"a": [1, 2.5, "x"], "b": null}') == {"a": [1, 2.5, "x"], "b": None}
+
+
+def test_one_level_past_the_limit_is_refused_and_many_shallow_brackets_are_not() -> None:
+    with pytest.raises(json.JSONDecodeError, match="nested deeper"):
+        loads("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))
+    siblings = json.dumps([{"sku": "TEA", "tags": []} for _ in range(MAX_DEPTH * 4)])
+    assert loads(siblings) == json.loads(siblings)
