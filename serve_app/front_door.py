@@ -75,8 +75,9 @@ WRAPPER = r"""#!/bin/sh
 # from HAProxy or from Serve's proxy, seen while a new gateway version replaced the old);
 # a request that lost its replica retried elsewhere only when a repeat is harmless: a read, or
 # a change that carries an Idempotency-Key (bodies are read whole first, which a retry needs);
-# no access log line per request unless the operator named where it goes (Serve's default is
-# syslog on 127.0.0.1:514, where little listens, at a quarter of HAProxy's CPU per request).
+# no log unless the operator named where it goes: Serve's default target is syslog on
+# 127.0.0.1:514, where little listens, and its line per request cost a quarter of HAProxy's
+# CPU per request and a UDP socket on every interface.
 config=""
 previous=""
 for argument in "$@"; do
@@ -89,9 +90,6 @@ metrics="$RAY_SERVE_HAPROXY_METRICS_PORT"
 unrepeatable='!{ method GET HEAD OPTIONS } !{ req.hdr(idempotency-key) -m found }'
 unrouted='[[:space:]]*http-request return status '
 serve_404='{ status 404 } { res.hdr(content-type) -m beg text/plain }'  # the API's are JSON
-access_log="\\
-    no log"
-[ -n "${RAY_SERVE_HAPROXY_LOG_TARGET:-}" ] && access_log=""
 if [ -n "$config" ] && [ -f "$config" ]; then
     errors="$(dirname "$config")"
     answer() {  # status line, extra header or "", JSON body: a file HAProxy sends as it is
@@ -110,10 +108,13 @@ if [ -n "$config" ] && [ -f "$config" ]; then
         -e "s#^\([[:space:]]*errorfile 504 \).*#\1$errors/rayshop-504.http#" \
         -e "s#^\($unrouted\)404 .*\"Path .*#\1503 errorfile $errors/rayshop-503.http#" \
         -e "/^frontend http_frontend\$/a\\
-    option http-buffer-request$access_log\\
+    option http-buffer-request\\
     http-request disable-l7-retry if $unrepeatable\\
     http-response return status 503 errorfile $errors/rayshop-503.http if $serve_404" \
         "$config"
+    if [ -z "${RAY_SERVE_HAPROXY_LOG_TARGET:-}" ]; then
+        sed -i -e '/^[[:space:]]*log 127\.0\.0\.1:514 /d' "$config"
+    fi
 fi
 exec {binary} "$@"
 """

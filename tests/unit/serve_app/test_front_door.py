@@ -30,8 +30,12 @@ listen stats
   bind *:8404
   stats enable
 """
-SERVED = """defaults
+SERVED = """global
+    log 127.0.0.1:514 local0 info
+defaults
     mode http
+    log global
+    option httplog
     timeout connect 5s
     timeout client 60s
     timeout server 60s
@@ -85,9 +89,8 @@ def test_haproxy_repeats_only_harmless_requests_and_answers_unrouted_ones_503(
     assert checked.returncode == 0, checked.stderr.decode()
     lines = [line.strip() for line in config.read_text().splitlines()]
     frontend = lines.index("frontend http_frontend")
-    assert lines[frontend + 1 : frontend + 5] == [
+    assert lines[frontend + 1 : frontend + 4] == [
         "option http-buffer-request",
-        "no log",
         "http-request disable-l7-retry if !{ method GET HEAD OPTIONS } "
         "!{ req.hdr(idempotency-key) -m found }",
         f"http-response return status 503 errorfile {tmp_path}/rayshop-503.http "
@@ -96,6 +99,7 @@ def test_haproxy_repeats_only_harmless_requests_and_answers_unrouted_ones_503(
     assert env["RAY_SERVE_HAPROXY_RETRY_ON"].split() == ["conn-failure", "empty-response"]
     unrouted = f"http-request return status 503 errorfile {tmp_path}/rayshop-503.http"
     assert unrouted in lines, "no application routed: 503, not Serve's 404"
+    assert not [line for line in lines if line.startswith("log 127.0.0.1")], "no log socket"
     remove_run_dir(env)
 
 
@@ -111,7 +115,7 @@ def test_haproxy_logs_each_request_only_where_the_operator_said(tmp_path: Path) 
 
     assert checked.returncode == 0, checked.stderr.decode()
     lines = [line.strip() for line in config.read_text().splitlines()]
-    assert "no log" not in lines
+    assert "log 127.0.0.1:514 local0 info" in lines
     assert "option http-buffer-request" in lines
     remove_run_dir(env)
 
