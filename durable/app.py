@@ -45,8 +45,8 @@ class Application:
         kinds: every object kind it hosts, the saga kind and the event bus included if used.
         sagas: saga functions by saga type, run by the saga kind.
         admissions: by saga type, a check a starter may ask to run before the saga starts
-            (`Saga.start(..., admission={...})`): the checkout readies the cart in the same
-            call that starts it, and a cart that cannot be bought leaves no saga.
+            (`Saga.start(..., admission={...})`), in the same call: what it raises refuses the
+            saga before its first journal entry.
         subscriptions: who listens to which topics of the event bus.
         check_payload: validates what objects publish and names its topic.
         adapters: how to build the adapter of each port the kinds use (`ctx.adapter(Port)`),

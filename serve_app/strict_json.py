@@ -27,7 +27,7 @@ def loads(body: bytes | str) -> Any:
 
 def _check_depth(text: str) -> None:
     """Counts brackets outside strings before parsing: a deep body is refused in linear
-    time, before the recursive parser could overflow the stack. A body with fewer opening
+    time, before the recursive parser could overflow the stack. A body with no more opening
     brackets in all than the limit (every request the shop's own clients send) needs no walk."""
     if text.count("{") + text.count("[") <= MAX_DEPTH:
         return

@@ -73,9 +73,8 @@ def test_the_wrapper_moves_stats_and_metrics_to_loopback_and_keeps_the_api_bind(
     }
 
 
-def test_haproxy_repeats_only_harmless_requests_and_answers_unrouted_ones_503(
-    tmp_path: Path,
-) -> None:
+def checked_by_haproxy(tmp_path: Path, log_target: str | None) -> list[str]:
+    """SERVED as the wrapper leaves it, once the real HAProxy has found it valid."""
     config = tmp_path / "haproxy.cfg"
     config.write_text(SERVED)
     wrapper = tmp_path / "haproxy"
@@ -83,11 +82,21 @@ def test_haproxy_repeats_only_harmless_requests_and_answers_unrouted_ones_503(
     wrapper.chmod(0o755)
     env = {**os.environ, **front_door_env("haproxy")}
     env.pop("RAY_SERVE_HAPROXY_LOG_TARGET", None)
+    if log_target is not None:
+        env["RAY_SERVE_HAPROXY_LOG_TARGET"] = log_target
 
     checked = subprocess.run([wrapper, "-c", "-f", config], env=env, capture_output=True)
 
+    remove_run_dir(env)
     assert checked.returncode == 0, checked.stderr.decode()
-    lines = [line.strip() for line in config.read_text().splitlines()]
+    return [line.strip() for line in config.read_text().splitlines()]
+
+
+def test_haproxy_repeats_only_harmless_requests_and_answers_unrouted_ones_503(
+    tmp_path: Path,
+) -> None:
+    lines = checked_by_haproxy(tmp_path, log_target=None)
+
     frontend = lines.index("frontend http_frontend")
     assert lines[frontend + 1 : frontend + 4] == [
         "option http-buffer-request",
@@ -96,28 +105,20 @@ def test_haproxy_repeats_only_harmless_requests_and_answers_unrouted_ones_503(
         f"http-response return status 503 errorfile {tmp_path}/rayshop-503.http "
         "if { status 404 } { res.hdr(content-type) -m beg text/plain }",
     ]
-    assert env["RAY_SERVE_HAPROXY_RETRY_ON"].split() == ["conn-failure", "empty-response"]
+    retried_on = front_door_env("haproxy")
+    remove_run_dir(retried_on)
+    assert retried_on["RAY_SERVE_HAPROXY_RETRY_ON"].split() == ["conn-failure", "empty-response"]
     unrouted = f"http-request return status 503 errorfile {tmp_path}/rayshop-503.http"
     assert unrouted in lines, "no application routed: 503, not Serve's 404"
-    assert not [line for line in lines if line.startswith("log 127.0.0.1")], "no log socket"
-    remove_run_dir(env)
 
 
-def test_haproxy_logs_each_request_only_where_the_operator_said(tmp_path: Path) -> None:
-    config = tmp_path / "haproxy.cfg"
-    config.write_text(SERVED)
-    wrapper = tmp_path / "haproxy"
-    wrapper.write_text(WRAPPER.replace("{binary}", real_haproxy()))
-    wrapper.chmod(0o755)
-    env = {**os.environ, **front_door_env("haproxy"), "RAY_SERVE_HAPROXY_LOG_TARGET": "/dev/log"}
+@pytest.mark.parametrize(("log_target", "logged"), [(None, False), ("/dev/log", True)])
+def test_haproxy_logs_only_where_the_operator_said(
+    tmp_path: Path, log_target: str | None, logged: bool
+) -> None:
+    lines = checked_by_haproxy(tmp_path, log_target)
 
-    checked = subprocess.run([wrapper, "-c", "-f", config], env=env, capture_output=True)
-
-    assert checked.returncode == 0, checked.stderr.decode()
-    lines = [line.strip() for line in config.read_text().splitlines()]
-    assert "log 127.0.0.1:514 local0 info" in lines
-    assert "option http-buffer-request" in lines
-    remove_run_dir(env)
+    assert ("log 127.0.0.1:514 local0 info" in lines) is logged  # its UDP socket with it
 
 
 @pytest.mark.parametrize(("status", "code"), [(503, "unavailable"), (504, "timeout")])
